@@ -1,0 +1,188 @@
+"""Models covering every relation kind djopt has to understand.
+
+Written the ordinary way on purpose: djopt reads this file statically.
+Every model has a deterministic ``Meta.ordering`` so that results can be
+compared byte for byte before and after a fix.
+"""
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+
+class Country(models.Model):
+    name = models.CharField(max_length=50, unique=True)
+    code = models.CharField(max_length=3)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Publisher(models.Model):
+    name = models.CharField(max_length=50, unique=True)
+    # three-deep chain: Book -> Author -> Publisher -> Country
+    country = models.ForeignKey(Country, on_delete=models.CASCADE, related_name="publishers")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=50, unique=True)
+    # string target, no related_name: the reverse accessor is publisher.author_set
+    publisher = models.ForeignKey("library.Publisher", on_delete=models.CASCADE)
+    comments = GenericRelation("library.Comment")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Biography(models.Model):
+    # OneToOneField; its reverse is author.biography
+    author = models.OneToOneField(Author, on_delete=models.CASCADE, related_name="biography")
+    text = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["author__name"]
+
+
+class Profile(models.Model):
+    # reverse one-to-one on a contrib model: user.profile
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    bio = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["user__username"]
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=30, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=50, unique=True)
+    # self-referential ForeignKey
+    parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="children")
+
+    class Meta:
+        ordering = ["name"]
+
+
+class PublishedManager(models.Manager):
+    """A plain custom manager: filters, loads no relation."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(published=True)
+
+
+class BookWithAuthorManager(models.Manager):
+    """A custom manager whose get_queryset already joins the author."""
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("author")
+
+
+class Book(models.Model):
+    title = models.CharField(max_length=100, unique=True)
+    pages = models.IntegerField()
+    published = models.BooleanField(default=True)
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="books")
+    # nullable ForeignKey
+    editor = models.ForeignKey(Author, on_delete=models.SET_NULL, null=True, blank=True, related_name="edited_books")
+    category = models.ForeignKey(Category, on_delete=models.SET_NULL, null=True, blank=True, related_name="books")
+    # plain ManyToManyField
+    tags = models.ManyToManyField(Tag, related_name="books")
+    # ManyToManyField with an explicit through model
+    contributors = models.ManyToManyField(Author, through="Contribution", related_name="contributed_books")
+    comments = GenericRelation("library.Comment")
+
+    objects = models.Manager()
+    published_books = PublishedManager()
+    with_author = BookWithAuthorManager()
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self):
+        return f"{self.title} by {self.author.name}"
+
+    @property
+    def author_name(self):
+        return self.author.name
+
+
+class Contribution(models.Model):
+    book = models.ForeignKey(Book, on_delete=models.CASCADE)
+    author = models.ForeignKey(Author, on_delete=models.CASCADE)
+    role = models.CharField(max_length=20)
+
+    class Meta:
+        ordering = ["book__title", "author__name"]
+
+
+class Comment(models.Model):
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.PositiveIntegerField()
+    content_object = GenericForeignKey("content_type", "object_id")
+    text = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["text"]
+
+
+class Stamped(models.Model):
+    """Abstract base defining a ForeignKey with a per-class related_name."""
+
+    created_by = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="%(class)s_created")
+
+    class Meta:
+        abstract = True
+
+
+class Review(Stamped):
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="reviews")
+    rating = models.IntegerField()
+
+    class Meta:
+        ordering = ["book__title", "rating", "created_by__name"]
+
+
+class Announcement(Stamped):
+    headline = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["headline"]
+
+
+class Place(models.Model):
+    name = models.CharField(max_length=50, unique=True)
+    country = models.ForeignKey(Country, on_delete=models.CASCADE, related_name="places")
+
+    class Meta:
+        ordering = ["name"]
+
+
+class Bookstore(Place):
+    """Multi-table inheritance: a Bookstore row has a Place row."""
+
+    publisher = models.ForeignKey(Publisher, on_delete=models.CASCADE, related_name="bookstores")
+    rating = models.IntegerField()
+
+    class Meta:
+        ordering = ["name"]

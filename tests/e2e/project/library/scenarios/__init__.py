@@ -1,0 +1,23 @@
+"""Importing this package registers every scenario (see _registry.py)."""
+
+from importlib import import_module
+
+from ._registry import SCENARIOS, scenario
+
+MODULES = [
+    "fk_loops",
+    "multi_loops",
+    "unsafe_fixes",
+    "orm103",
+    "uncovered",
+    "untouched",
+]
+
+
+def load():
+    for name in MODULES:
+        import_module(f"{__name__}.{name}")
+    return SCENARIOS
+
+
+__all__ = ["SCENARIOS", "scenario", "load", "MODULES"]

@@ -1,0 +1,120 @@
+"""ORM102: a multi-valued relation iterated per row.  Plain ``djopt fix``
+must add ``.prefetch_related("path")`` (nested paths such as
+"books__tags" included)."""
+
+from library.models import Author, Book, Category, Country, Publisher, Tag
+
+from ._registry import scenario
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def author_book_titles():
+    out = {}
+    for a in Author.objects.all():
+        out[a.name] = [b.title for b in a.books.all()]
+    return out
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def nested_books_then_editor():
+    rows = []
+    for a in Author.objects.all():
+        for b in a.books.all():
+            rows.append([a.name, b.title, b.editor.name if b.editor else None])
+    return rows
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def book_tag_names():
+    out = []
+    for b in Book.objects.filter(published=True):
+        out.append({"title": b.title, "tags": [t.name for t in b.tags.all()]})
+    return out
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def reverse_fk_default_set_name():
+    return {p.name: [a.name for a in p.author_set.all()] for p in Publisher.objects.all()}
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def nested_books_tags():
+    out = []
+    for a in Author.objects.all():
+        for b in a.books.all():
+            out.append([b.title] + [t.name for t in b.tags.all()])
+    return out
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def m2m_through_contributors():
+    out = []
+    for b in Book.objects.all():
+        out.append(sorted(a.name for a in b.contributors.all()))
+    return out
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def m2m_reverse_tag_books():
+    result = {}
+    for t in Tag.objects.all():
+        result[t.name] = [b.title for b in t.books.all()]
+    return result
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def self_fk_reverse_children():
+    return [[c.name, [ch.name for ch in c.children.all()]] for c in Category.objects.all()]
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def generic_relation_reverse():
+    out = []
+    for b in Book.objects.all():
+        out.append([c.text for c in b.comments.all()])
+    return out
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def abstract_base_reverse_class_name():
+    out = {}
+    for a in Author.objects.all():
+        out[a.name] = [r.rating for r in a.review_created.all()]
+    return out
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def three_level_reverse_chain():
+    names = []
+    for c in Country.objects.all():
+        for p in c.publishers.all():
+            for a in p.author_set.all():
+                names.append(f"{c.code}:{a.name}")
+    return names
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def fk_then_reverse_fk():
+    # single-valued then multi-valued: prefetch_related("author__books")
+    out = []
+    for b in Book.objects.filter(pages__gte=250):
+        out.append([b.title, [x.title for x in b.author.books.all()]])
+    return out
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def len_of_related_all():
+    return sum(len(a.books.all()) for a in Author.objects.all())
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def book_reviews_related_name():
+    return {b.title: [r.rating for r in b.reviews.all()] for b in Book.objects.all()}
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def iterate_related_manager_directly_in_join():
+    lines = []
+    for a in Author.objects.filter(name__gte="Author 03"):
+        lines.append(a.name + ": " + ", ".join(b.title for b in a.books.all()))
+    return lines

@@ -1,0 +1,38 @@
+"""ORM103: prefetch_related on a single-valued relation.  Not an N+1 (the
+count is constant either way); djopt may turn it into select_related.
+Only the result and a non-increasing query count are checked."""
+
+from library.models import Author, Book, Review
+
+from ._registry import scenario
+
+
+@scenario(nplusone=False, fixed_by=None, may_change=True)
+def prefetch_forward_fk():
+    return [b.author.name for b in Book.objects.prefetch_related("author")]
+
+
+@scenario(nplusone=False, fixed_by=None, may_change=True)
+def prefetch_fk_chain():
+    out = []
+    for r in Review.objects.prefetch_related("book__author"):
+        out.append([r.rating, r.book.author.name])
+    return out
+
+
+@scenario(nplusone=False, fixed_by=None, may_change=True)
+def prefetch_nullable_fk():
+    return [b.editor.name if b.editor else None for b in Book.objects.prefetch_related("editor")]
+
+
+@scenario(nplusone=False, fixed_by=None, may_change=True)
+def prefetch_mixed_single_and_multi():
+    out = {}
+    for a in Author.objects.prefetch_related("publisher", "books"):
+        out[a.name] = [a.publisher.name, [b.title for b in a.books.all()]]
+    return out
+
+
+@scenario(nplusone=False, fixed_by=None, may_change=True)
+def prefetch_reverse_one_to_one():
+    return [a.biography.text for a in Author.objects.prefetch_related("biography")]

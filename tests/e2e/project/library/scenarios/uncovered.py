@@ -1,0 +1,118 @@
+"""Real N+1 patterns that djopt's first rules (ORM101-103) do not cover.
+
+Later rules will flip these to "safe"/"unsafe"; until then djopt must leave
+every one of these functions exactly as it is.  Several are traps where the
+obvious fix is wrong (see shared/DJANGO.md)."""
+
+from django.db.models import Sum
+
+from library.models import Author, Book, Comment, Publisher
+from library.serializers import AuthorWithBooksSerializer, BookSerializer
+
+from ._registry import scenario
+
+
+@scenario(nplusone=True, fixed_by=None)
+def related_count_per_row():
+    return {a.name: a.books.count() for a in Author.objects.all()}
+
+
+@scenario(nplusone=True, fixed_by=None)
+def related_filter_per_row():
+    out = {}
+    for a in Author.objects.all():
+        out[a.name] = list(a.books.filter(published=True).values_list("title", flat=True))
+    return out
+
+
+@scenario(nplusone=True, fixed_by=None)
+def related_exists_per_row():
+    return [a.name for a in Author.objects.all() if a.edited_books.exists()]
+
+
+@scenario(nplusone=True, fixed_by=None)
+def related_order_by_per_row():
+    # a prefetch would not serve .order_by(): it re-queries per row anyway
+    out = []
+    for a in Author.objects.all():
+        longest = a.books.order_by("-pages", "title")[0]
+        out.append([a.name, longest.title])
+    return out
+
+
+@scenario(nplusone=True, fixed_by=None)
+def related_aggregate_per_row():
+    return [[p.name, p.bookstores.aggregate(total=Sum("rating"))["total"]] for p in Publisher.objects.all()]
+
+
+@scenario(nplusone=True, fixed_by=None)
+def explicit_query_per_row():
+    counts = []
+    for p in Publisher.objects.all():
+        counts.append(Author.objects.filter(publisher=p).count())
+    return counts
+
+
+@scenario(nplusone=True, fixed_by=None)
+def get_by_pk_per_id():
+    ids = list(Book.objects.filter(published=True).values_list("pk", flat=True))
+    return [Book.objects.get(pk=i).title for i in ids]
+
+
+@scenario(nplusone=True, fixed_by=None)
+def generic_fk_content_object():
+    out = []
+    for c in Comment.objects.all():
+        obj = c.content_object
+        out.append(obj.title if isinstance(obj, Book) else obj.name)
+    return out
+
+
+@scenario(nplusone=True, fixed_by=None)
+def dunder_str_reads_relation():
+    return [str(b) for b in Book.objects.all()]
+
+
+@scenario(nplusone=True, fixed_by=None)
+def property_reads_relation():
+    return [b.author_name for b in Book.objects.filter(published=True)]
+
+
+@scenario(nplusone=True, fixed_by=None)
+def related_values_list_per_row():
+    return [list(a.books.values_list("pages", flat=True)) for a in Author.objects.all()]
+
+
+@scenario(nplusone=True, fixed_by=None)
+def drf_serializer_source_path():
+    return [dict(row) for row in BookSerializer(Book.objects.all(), many=True).data]
+
+
+@scenario(nplusone=True, fixed_by=None)
+def drf_nested_many_serializer():
+    data = AuthorWithBooksSerializer(Author.objects.all(), many=True).data
+    return [{"name": row["name"], "books": [dict(b) for b in row["books"]]} for row in data]
+
+
+@scenario(nplusone=True, fixed_by=None)
+def trap_prefetch_with_iterator():
+    # prefetch_related(...).iterator() without chunk_size raises ValueError
+    out = []
+    for a in Author.objects.all().iterator():
+        out.append(len([b.title for b in a.books.all()]))
+    return out
+
+
+@scenario(nplusone=True, fixed_by=None)
+def trap_union_loop():
+    # select_related after union() raises NotSupportedError
+    short = Book.objects.filter(pages__lt=150).order_by()
+    long = Book.objects.filter(pages__gt=300).order_by()
+    qs = short.union(long).order_by("title")
+    return [[b.title, b.author.name] for b in qs]
+
+
+@scenario(nplusone=True, fixed_by=None)
+def trap_only_deferred_fk():
+    # select_related("author") on only("title") raises FieldError
+    return [b.author.name for b in Book.objects.only("title")]
