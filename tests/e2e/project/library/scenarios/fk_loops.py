@@ -197,3 +197,12 @@ def iterator_loop_select_related():
     for b in Book.objects.filter(published=True).iterator():
         out.append(b.author.name)
     return out
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def partial_select_related_needs_merge():
+    # "author" is joined already, "editor" is not
+    out = []
+    for b in Book.objects.select_related("author"):
+        out.append([b.author.name, b.editor.name if b.editor else None])
+    return out

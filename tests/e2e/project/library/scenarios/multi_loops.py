@@ -118,3 +118,21 @@ def iterate_related_manager_directly_in_join():
     for a in Author.objects.filter(name__gte="Author 03"):
         lines.append(a.name + ": " + ", ".join(b.title for b in a.books.all()))
     return lines
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def fk_and_reverse_fk_in_one_loop():
+    # needs both: select_related("publisher") and prefetch_related("books")
+    out = []
+    for a in Author.objects.all():
+        out.append([a.publisher.name, [b.pages for b in a.books.all()]])
+    return out
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def partial_prefetch_needs_merge():
+    # "tags" is prefetched already, "reviews" is not
+    out = []
+    for b in Book.objects.prefetch_related("tags"):
+        out.append([[t.name for t in b.tags.all()], [r.rating for r in b.reviews.all()]])
+    return out

@@ -116,3 +116,23 @@ def trap_union_loop():
 def trap_only_deferred_fk():
     # select_related("author") on only("title") raises FieldError
     return [b.author.name for b in Book.objects.only("title")]
+
+
+@scenario(nplusone=True, fixed_by=None)
+def trap_select_related_no_args_nullable():
+    # select_related() skips the nullable editor; appending
+    # .select_related("editor") would drop the automatic author join
+    out = []
+    for b in Book.objects.select_related():
+        out.append([b.author.name, b.editor.name if b.editor else None])
+    return out
+
+
+@scenario(nplusone=True, fixed_by=None)
+def trap_prefetch_above_writes():
+    # a prefetch hoisted above the create() would miss the new rows
+    out = []
+    for a in Author.objects.all():
+        Book.objects.create(title=f"Sequel by {a.name}", pages=99, author=a)
+        out.append(sorted(b.title for b in a.books.all()))
+    return out

@@ -167,3 +167,13 @@ def root_categories_local_only():
 @scenario(nplusone=False, fixed_by=None)
 def only_with_select_related():
     return [b.author.name for b in Book.objects.select_related("author").only("title", "author__name")]
+
+
+@scenario(nplusone=False, fixed_by=None)
+def relation_of_outer_object_in_loop():
+    # the relation read belongs to an object fetched once: cached after the first read
+    first = Book.objects.get(title="Book 001")
+    out = []
+    for b in Book.objects.filter(pages__gte=200):
+        out.append([b.title, first.author.name])
+    return out
