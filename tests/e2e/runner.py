@@ -39,6 +39,8 @@ WORKER = HERE / "harness" / "worker.py"
 SIZES = (5, 10)
 DJOPT_TIMEOUT = 300
 WORKER_TIMEOUT = 300
+# never compared: bytecode, and djopt's own cache should it put one there
+IGNORED_DIRS = {"__pycache__", ".djopt_cache"}
 
 
 def say(msg=""):
@@ -137,7 +139,7 @@ def run_scenarios(project_dir, workdir):
             raise SuiteError(f"worker for size {size} failed (exit {proc.returncode}):\n{output.decode()[-3000:]}")
         report = json.loads(out.read_text())
         if "fatal" in report:
-            raise SuiteError(f"worker for size {size} on {project_dir} crashed:\n{report['fatal']}")
+            raise SuiteError(f"worker for size {size} on {project_dir} crashed:\n{tail(report['fatal'], 8)}")
         reports[size] = report["scenarios"]
     records = {}
     for size in SIZES:
@@ -150,6 +152,10 @@ def run_scenarios(project_dir, workdir):
             rec.setdefault("digests", []).append(entry["digest"])
             rec.setdefault("errors", []).append(entry["error"])
     return records
+
+
+def tail(text, n):
+    return "\n".join("    " + line for line in text.rstrip().splitlines()[-n:])
 
 
 def grows(counts):
@@ -208,7 +214,7 @@ def snapshot(project_dir):
     root = Path(project_dir)
     files = {}
     for path in sorted(root.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
+        if path.is_file() and not IGNORED_DIRS.intersection(path.relative_to(root).parts):
             files[str(path.relative_to(root))] = path.read_bytes()
     return files
 
@@ -449,7 +455,11 @@ def main():
             if rc is None or rc not in (0, 1):
                 failures.append(f"djopt {note.splitlines()[0]}")
             first = snapshot(copy)
-            after = run_scenarios(copy, tmp)
+            try:
+                after = run_scenarios(copy, tmp)
+            except SuiteError as exc:  # e.g. djopt wrote a syntax error: every scenario is missing
+                failures.append(f"[{mode}] the fixed project no longer runs: {exc}")
+                after = {}
             results, others = evaluate(base, base_dir, after, copy, mode)
             runs[mode] = results
             other_changes += [f"[{mode}] {o}" for o in others]
