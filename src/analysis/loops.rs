@@ -1,0 +1,602 @@
+//! Loops over querysets and the relation paths their bodies read from each row.
+
+use super::FileContext;
+use super::queryset::{Coverage, Queryset, QuerysetResolver, chain_root, scope_of};
+use crate::index::{FieldKind, ModelId};
+use crate::syntax::{call_args, method_call, text, unparen};
+use std::collections::HashMap;
+use tree_sitter::Node;
+
+/// Calls that write to the database (or change what a relation holds).
+const WRITES: &[&str] = &[
+    "save",
+    "delete",
+    "update",
+    "create",
+    "bulk_create",
+    "bulk_update",
+    "get_or_create",
+    "update_or_create",
+    "add",
+    "remove",
+    "set",
+    "clear",
+    "refresh_from_db",
+    "execute",
+];
+
+/// One relation path read from a row.
+#[derive(Clone, Debug)]
+pub struct Access<'t> {
+    /// Lookup segments from the iterated model (`["author", "publisher"]`).
+    pub path: Vec<String>,
+    /// The path crosses a multi-valued relation (needs `prefetch_related`).
+    pub multi: bool,
+    /// Every hop is a forward FK/one-to-one that cannot be null (bare `select_related()` follows it).
+    pub forward_non_null: bool,
+    /// Every hop is a forward FK/one-to-one.
+    pub forward: bool,
+    /// For a related manager: the method called on it (`all`, `count`, `filter`…).
+    pub manager_method: Option<String>,
+    /// The expression that reads it (for the report).
+    pub node: Node<'t>,
+}
+
+impl Access<'_> {
+    pub fn lookup(&self) -> String {
+        self.path.join("__")
+    }
+}
+
+pub struct LoopFacts<'t> {
+    pub loop_node: Node<'t>,
+    pub iterable: Node<'t>,
+    pub var: String,
+    pub queryset: Queryset<'t>,
+    pub accesses: Vec<Access<'t>>,
+    pub is_async: bool,
+    /// The body writes to the database through something other than the row itself.
+    pub writes_in_body: bool,
+    /// The queryset is evaluated before the loop and something writes in between.
+    pub writes_between: bool,
+}
+
+#[derive(Clone, Debug)]
+struct Var {
+    model: ModelId,
+    prefix: Vec<String>,
+    multi: bool,
+    forward_non_null: bool,
+    forward: bool,
+}
+
+/// Analyze a `for` statement or a comprehension whose first iterable is a queryset.
+pub fn analyze_loop<'a: 't, 't>(
+    ctx: &FileContext<'a>,
+    loop_node: Node<'t>,
+) -> Option<LoopFacts<'t>> {
+    let src = ctx.src;
+    let (left, right, clause) = match loop_node.kind() {
+        "for_statement" => (
+            loop_node.child_by_field_name("left")?,
+            loop_node.child_by_field_name("right")?,
+            None,
+        ),
+        "list_comprehension"
+        | "set_comprehension"
+        | "dictionary_comprehension"
+        | "generator_expression" => {
+            let mut cursor = loop_node.walk();
+            let clause = loop_node
+                .named_children(&mut cursor)
+                .find(|c| c.kind() == "for_in_clause")?;
+            (
+                clause.child_by_field_name("left")?,
+                clause.child_by_field_name("right")?,
+                Some(clause),
+            )
+        }
+        _ => return None,
+    };
+    let (var_node, iterable) = loop_target(left, right, src)?;
+    let resolver = QuerysetResolver::new(ctx);
+    let queryset = resolver.resolve(iterable, loop_node.start_byte())?;
+    let var = text(var_node, src).to_string();
+    let model = queryset.model;
+    let mut walker = Walker {
+        ctx,
+        loop_var: var.clone(),
+        vars: HashMap::new(),
+        collections: HashMap::new(),
+        out: Vec::new(),
+        writes: false,
+    };
+    walker.vars.insert(
+        var.clone(),
+        Var {
+            model,
+            prefix: Vec::new(),
+            multi: false,
+            forward_non_null: true,
+            forward: true,
+        },
+    );
+    match clause {
+        None => {
+            if let Some(body) = loop_node.child_by_field_name("body") {
+                walker.walk(body);
+            }
+        }
+        Some(first) => walker.walk_comprehension_rest(loop_node, first),
+    }
+    let is_async = loop_node.kind() == "for_statement"
+        && loop_node.child(0).is_some_and(|c| c.kind() == "async");
+    let writes_between = queryset.evaluated_at.is_some_and(|at| {
+        writes_in_range(
+            scope_of(loop_node),
+            at.end_byte(),
+            loop_node.start_byte(),
+            src,
+        )
+    });
+    Some(LoopFacts {
+        loop_node,
+        iterable,
+        var,
+        queryset,
+        accesses: walker.out,
+        is_async,
+        writes_in_body: walker.writes,
+        writes_between,
+    })
+}
+
+/// `for b in qs` → (b, qs); `for i, b in enumerate(qs)` → (b, qs).
+fn loop_target<'t>(left: Node<'t>, right: Node<'t>, src: &str) -> Option<(Node<'t>, Node<'t>)> {
+    let left = unparen(left);
+    if left.kind() == "identifier" {
+        return Some((left, right));
+    }
+    if matches!(left.kind(), "pattern_list" | "tuple_pattern") {
+        let right = unparen(right);
+        let function = right.child_by_field_name("function")?;
+        if right.kind() == "call" && text(function, src) == "enumerate" {
+            let mut cursor = left.walk();
+            let names: Vec<Node> = left.named_children(&mut cursor).collect();
+            if names.len() == 2 && names[1].kind() == "identifier" {
+                let first = *call_args(right, src).positional.first()?;
+                return Some((names[1], first));
+            }
+        }
+    }
+    None
+}
+
+fn writes_in_range(scope: Node, start: usize, end: usize, src: &str) -> bool {
+    let mut found = false;
+    crate::syntax::walk_named(scope, |n| {
+        if n.end_byte() <= start || n.start_byte() >= end || found {
+            return false;
+        }
+        if let Some((_, method)) = method_call(n, src)
+            && WRITES.contains(&method.as_str())
+            && n.start_byte() >= start
+        {
+            found = true;
+        }
+        true
+    });
+    found
+}
+
+struct Walker<'c, 'a, 't> {
+    ctx: &'c FileContext<'a>,
+    loop_var: String,
+    vars: HashMap<String, Var>,
+    /// Names bound to a related manager's rows (`books = a.books.all()`).
+    collections: HashMap<String, Var>,
+    out: Vec<Access<'t>>,
+    writes: bool,
+}
+
+impl<'t> Walker<'_, '_, 't> {
+    fn walk(&mut self, node: Node<'t>) {
+        match node.kind() {
+            "function_definition" | "class_definition" => return,
+            "attribute" if self.attribute_chain(node) => return,
+            "call" => self.note_write(node),
+            "for_statement" => {
+                self.nested_for(node);
+                return;
+            }
+            "list_comprehension"
+            | "set_comprehension"
+            | "dictionary_comprehension"
+            | "generator_expression" => {
+                self.nested_comprehension(node);
+                return;
+            }
+            "assignment" => {
+                self.assignment(node);
+                return;
+            }
+            _ => {}
+        }
+        let mut cursor = node.walk();
+        let children: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
+        for child in children {
+            self.walk(child);
+        }
+    }
+
+    fn note_write(&mut self, call: Node<'t>) {
+        let src = self.ctx.src;
+        if let Some((object, method)) = method_call(call, src)
+            && WRITES.contains(&method.as_str())
+        {
+            let on_row = object.kind() == "identifier" && text(object, src) == self.loop_var;
+            if !on_row {
+                self.writes = true;
+            }
+        }
+    }
+
+    fn assignment(&mut self, node: Node<'t>) {
+        let (Some(left), Some(right)) = (
+            node.child_by_field_name("left"),
+            node.child_by_field_name("right"),
+        ) else {
+            return;
+        };
+        self.walk(right);
+        if left.kind() != "identifier" {
+            self.walk(left);
+            return;
+        }
+        let name = text(left, self.ctx.src).to_string();
+        self.vars.remove(&name);
+        self.collections.remove(&name);
+        if let Some(var) = self.single_alias(right) {
+            self.vars.insert(name, var);
+        } else if let Some(var) = self.related_rows(right) {
+            self.collections.insert(name, var);
+        }
+    }
+
+    /// `b.author` / `b.author.publisher` → the object at the end of the path.
+    fn single_alias(&self, expr: Node<'t>) -> Option<Var> {
+        let expr = unparen(expr);
+        let (root, names) = attribute_names(expr, self.ctx.src)?;
+        let mut var = self.vars.get(root)?.clone();
+        for name in names {
+            let field = self.ctx.index.field(var.model, &name)?;
+            if !field.kind.is_single() {
+                return None;
+            }
+            var = step(var, &name, field)?;
+        }
+        Some(var)
+    }
+
+    /// `b.tags.all()` (optionally sliced, listed) → the rows of that relation.
+    fn related_rows(&self, expr: Node<'t>) -> Option<Var> {
+        let expr = unparen(expr);
+        let src = self.ctx.src;
+        let (object, method) = method_call(expr, src)?;
+        if method != "all" {
+            return None;
+        }
+        let object = unparen(object);
+        if object.kind() == "identifier" {
+            return None;
+        }
+        let (root, names) = attribute_names(object, src)?;
+        let mut var = self.vars.get(root)?.clone();
+        let last = names.len().checked_sub(1)?;
+        for (i, name) in names.iter().enumerate() {
+            let field = self.ctx.index.field(var.model, name)?;
+            if i == last {
+                if !field.kind.is_multi() {
+                    return None;
+                }
+            } else if !field.kind.is_single() {
+                return None;
+            }
+            var = step(var, name, field)?;
+        }
+        Some(var)
+    }
+
+    fn bind_loop_var(&mut self, left: Node<'t>, right: Node<'t>) -> Option<(String, Option<Var>)> {
+        let src = self.ctx.src;
+        let (var_node, iterable) = loop_target(left, right, src)?;
+        let name = text(var_node, src).to_string();
+        let iterable = unparen(iterable);
+        let var = if iterable.kind() == "identifier" {
+            self.collections.get(text(iterable, src)).cloned()
+        } else {
+            self.related_rows(iterable)
+        };
+        Some((name, var))
+    }
+
+    fn nested_for(&mut self, node: Node<'t>) {
+        let (Some(left), Some(right)) = (
+            node.child_by_field_name("left"),
+            node.child_by_field_name("right"),
+        ) else {
+            return;
+        };
+        self.walk(right);
+        let saved = self.vars.clone();
+        let saved_collections = self.collections.clone();
+        if let Some((name, var)) = self.bind_loop_var(left, right) {
+            self.vars.remove(&name);
+            if let Some(var) = var {
+                self.vars.insert(name, var);
+            }
+        } else {
+            // Unknown targets shadow whatever they name.
+            crate::syntax::walk_named(left, |n| {
+                if n.kind() == "identifier" {
+                    self.vars.remove(text(n, self.ctx.src));
+                }
+                true
+            });
+        }
+        if let Some(body) = node.child_by_field_name("body") {
+            self.walk(body);
+        }
+        if let Some(alt) = node.child_by_field_name("alternative") {
+            self.walk(alt);
+        }
+        self.vars = saved;
+        self.collections = saved_collections;
+    }
+
+    fn nested_comprehension(&mut self, node: Node<'t>) {
+        let saved = self.vars.clone();
+        let mut cursor = node.walk();
+        let clauses: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
+        for clause in &clauses {
+            if clause.kind() == "for_in_clause"
+                && let (Some(left), Some(right)) = (
+                    clause.child_by_field_name("left"),
+                    clause.child_by_field_name("right"),
+                )
+            {
+                self.walk(right);
+                if let Some((name, var)) = self.bind_loop_var(left, right) {
+                    self.vars.remove(&name);
+                    if let Some(var) = var {
+                        self.vars.insert(name, var);
+                    }
+                }
+            }
+        }
+        for clause in &clauses {
+            if clause.kind() != "for_in_clause" {
+                self.walk(*clause);
+            }
+        }
+        self.vars = saved;
+    }
+
+    /// The rest of a comprehension after its first `for … in <queryset>` clause.
+    fn walk_comprehension_rest(&mut self, node: Node<'t>, first: Node<'t>) {
+        let mut cursor = node.walk();
+        let clauses: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
+        for clause in &clauses {
+            if clause.kind() == "for_in_clause"
+                && *clause != first
+                && let (Some(left), Some(right)) = (
+                    clause.child_by_field_name("left"),
+                    clause.child_by_field_name("right"),
+                )
+            {
+                self.walk(right);
+                if let Some((name, var)) = self.bind_loop_var(left, right) {
+                    self.vars.remove(&name);
+                    if let Some(var) = var {
+                        self.vars.insert(name, var);
+                    }
+                }
+            }
+        }
+        for clause in &clauses {
+            if clause.kind() != "for_in_clause" {
+                self.walk(*clause);
+            }
+        }
+    }
+
+    /// An attribute chain rooted at a tracked name: record the relation paths it reads.
+    /// Returns true when the chain was handled (nothing below it needs a visit).
+    fn attribute_chain(&mut self, node: Node<'t>) -> bool {
+        let src = self.ctx.src;
+        // Collect the nested attribute nodes, innermost first.
+        let mut nodes = Vec::new();
+        let mut current = node;
+        while current.kind() == "attribute" {
+            nodes.push(current);
+            match current.child_by_field_name("object") {
+                Some(o) => current = unparen(o),
+                None => return false,
+            }
+        }
+        if current.kind() != "identifier" {
+            return false;
+        }
+        let Some(mut var) = self.vars.get(text(current, src)).cloned() else {
+            return false;
+        };
+        nodes.reverse();
+        for (i, attr_node) in nodes.iter().enumerate() {
+            let Some(name_node) = attr_node.child_by_field_name("attribute") else {
+                break;
+            };
+            let name = text(name_node, src);
+            let Some(field) = self.ctx.index.field(var.model, name) else {
+                break;
+            };
+            if field.kind.is_single() {
+                let Some(next) = step(var.clone(), name, field) else {
+                    break;
+                };
+                var = next;
+                self.out.push(Access {
+                    path: var.prefix.clone(),
+                    multi: var.multi,
+                    forward_non_null: var.forward_non_null,
+                    forward: var.forward,
+                    manager_method: None,
+                    node: *attr_node,
+                });
+                continue;
+            }
+            if field.kind.is_multi() {
+                // `row.books.<method>(…)`
+                let method_node = nodes.get(i + 1);
+                let called = method_node.is_some_and(|m| {
+                    i + 2 == nodes.len()
+                        && m.parent().is_some_and(|p| {
+                            p.kind() == "call" && p.child_by_field_name("function") == Some(*m)
+                        })
+                });
+                if let (Some(m), true) = (method_node, called)
+                    && let Some(mname) = m.child_by_field_name("attribute")
+                    && let Some(next) = step(var.clone(), name, field)
+                {
+                    self.out.push(Access {
+                        path: next.prefix.clone(),
+                        multi: true,
+                        forward_non_null: false,
+                        forward: false,
+                        manager_method: Some(text(mname, src).to_string()),
+                        node: m.parent().unwrap_or(*m),
+                    });
+                    // Visit the call's arguments: they may read other relations of the row.
+                    if let Some(call) = m.parent()
+                        && let Some(args) = call.child_by_field_name("arguments")
+                    {
+                        self.walk(args);
+                    }
+                }
+            }
+            break;
+        }
+        true
+    }
+}
+
+/// Follow one relation from `var`.
+fn step(mut var: Var, name: &str, field: &crate::index::Field) -> Option<Var> {
+    let target = field.target?;
+    var.prefix.push(name.to_string());
+    var.model = target;
+    if field.kind.is_multi() {
+        var.multi = true;
+    }
+    let forward = matches!(field.kind, FieldKind::ForeignKey | FieldKind::OneToOne);
+    var.forward &= forward;
+    var.forward_non_null &= forward && !field.null;
+    Some(var)
+}
+
+/// `a.b.c` → ("a", ["b", "c"]).
+fn attribute_names<'s>(expr: Node, src: &'s str) -> Option<(&'s str, Vec<String>)> {
+    let mut names = Vec::new();
+    let mut current = expr;
+    while current.kind() == "attribute" {
+        names.push(text(current.child_by_field_name("attribute")?, src).to_string());
+        current = unparen(current.child_by_field_name("object")?);
+    }
+    if current.kind() != "identifier" || names.is_empty() {
+        return None;
+    }
+    names.reverse();
+    Some((text(current, src), names))
+}
+
+/// Does what the queryset already loads serve this path?
+pub fn is_covered(access: &Access, cov: &Coverage) -> bool {
+    if cov.unknown || cov.fetch_raise {
+        return true;
+    }
+    let lookup = access.lookup();
+    let serves = |l: &String| {
+        let (l, subtree) = match l.strip_suffix('\u{1}') {
+            Some(stripped) => (stripped, true),
+            None => (l.as_str(), false),
+        };
+        l == lookup
+            || l.starts_with(&format!("{lookup}__"))
+            || (subtree && lookup.starts_with(&format!("{l}__")))
+    };
+    if cov.prefetch.iter().any(serves) {
+        return true;
+    }
+    if access.multi {
+        return false;
+    }
+    if cov.fetch_peers && access.forward {
+        return true;
+    }
+    cov.select.iter().any(serves) || (cov.select_all && access.forward_non_null)
+}
+
+/// The paths a loop needs and does not have yet: (select_related, prefetch_related). Paths
+/// implied by longer ones are dropped; each kept path points at the earliest read it serves.
+pub fn missing_paths<'t>(
+    facts: &LoopFacts<'t>,
+    cov: &Coverage,
+) -> (Vec<Access<'t>>, Vec<Access<'t>>) {
+    let mut select: Vec<&Access> = Vec::new();
+    let mut prefetch: Vec<&Access> = Vec::new();
+    for access in &facts.accesses {
+        let relevant = match &access.manager_method {
+            None => true,
+            Some(m) => m == "all",
+        };
+        if !relevant || is_covered(access, cov) {
+            continue;
+        }
+        let list = if access.multi {
+            &mut prefetch
+        } else {
+            &mut select
+        };
+        list.push(access);
+    }
+    (minimal(&select), minimal(&prefetch))
+}
+
+fn minimal<'t>(list: &[&Access<'t>]) -> Vec<Access<'t>> {
+    let mut kept: Vec<Access<'t>> = Vec::new();
+    for access in list {
+        let lookup = access.lookup();
+        let implied = list
+            .iter()
+            .any(|other| other.lookup().starts_with(&format!("{lookup}__")));
+        if implied || kept.iter().any(|k| k.path == access.path) {
+            continue;
+        }
+        let mut access = (*access).clone();
+        // Report at the earliest read this path serves (`b.author` before `b.author.publisher`).
+        for other in list {
+            let served =
+                lookup == other.lookup() || lookup.starts_with(&format!("{}__", other.lookup()));
+            if served && other.node.start_byte() < access.node.start_byte() {
+                access.node = other.node;
+            }
+        }
+        kept.push(access);
+    }
+    kept
+}
+
+/// Is the loop's iterable rooted at something that is itself a loop variable of an
+/// enclosing loop? (Then the enclosing loop reports it.)
+pub fn iterable_root<'t>(facts: &LoopFacts<'t>, src: &str) -> Option<Node<'t>> {
+    chain_root(facts.iterable, src)
+}

@@ -1,0 +1,75 @@
+//! Phase 2: per-file facts about querysets. Which expressions are querysets of which model,
+//! where they are built, what they already load, and which relation paths a loop reads per row.
+
+pub mod loops;
+pub mod queryset;
+
+use crate::index::{Import, ProjectIndex, Resolution, imports_from};
+use crate::syntax::text;
+use tree_sitter::{Node, Tree};
+
+pub use loops::{Access, LoopFacts};
+pub use queryset::{ChainCall, Queryset};
+
+/// Everything a rule needs to know about the file it looks at.
+pub struct FileContext<'a> {
+    pub index: &'a ProjectIndex,
+    pub src: &'a str,
+    pub tree: &'a Tree,
+    pub module: String,
+    pub imports: Vec<Import>,
+    /// The quote the file uses most for strings (new string literals use it).
+    pub quote: char,
+}
+
+impl<'a> FileContext<'a> {
+    pub fn new(
+        index: &'a ProjectIndex,
+        src: &'a str,
+        tree: &'a Tree,
+        module: String,
+        is_package: bool,
+    ) -> FileContext<'a> {
+        let mut imports = Vec::new();
+        let root = tree.root_node();
+        let mut cursor = root.walk();
+        for node in root.named_children(&mut cursor) {
+            if node.kind() == "import_from_statement" {
+                imports_from(node, src, &module, is_package, &mut imports);
+            }
+        }
+        FileContext {
+            index,
+            src,
+            tree,
+            module,
+            imports,
+            quote: majority_quote(src),
+        }
+    }
+
+    pub fn text(&self, node: Node) -> &'a str {
+        text(node, self.src)
+    }
+
+    /// The model a class name used in this file refers to.
+    pub fn model_named(&self, local: &str) -> Option<Resolution> {
+        let (name, from) = match self.imports.iter().find(|i| i.local == local) {
+            Some(import) => (import.name.as_str(), Some(import.module.as_str())),
+            None => (local, None),
+        };
+        self.index.resolve_name(name, &self.module, from)
+    }
+
+    /// A string literal in the file's quote style.
+    pub fn string_literal(&self, value: &str) -> String {
+        format!("{q}{value}{q}", q = self.quote)
+    }
+}
+
+fn majority_quote(src: &str) -> char {
+    let bytes = src.as_bytes();
+    let double = memchr::memchr_iter(b'"', bytes).count();
+    let single = memchr::memchr_iter(b'\'', bytes).count();
+    if single > double { '\'' } else { '"' }
+}

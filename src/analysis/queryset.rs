@@ -1,0 +1,580 @@
+//! Which expressions are querysets: roots (`Model.objects`), chains, names bound to them.
+
+use super::FileContext;
+use crate::index::{ModelId, Resolution};
+use crate::syntax::{call_args, method_call, string_value, text, unparen};
+use tree_sitter::Node;
+
+/// Queryset methods that return a queryset of the same model.
+const CHAIN_METHODS: &[&str] = &[
+    "all",
+    "filter",
+    "exclude",
+    "order_by",
+    "select_related",
+    "prefetch_related",
+    "distinct",
+    "annotate",
+    "alias",
+    "only",
+    "defer",
+    "using",
+    "reverse",
+    "none",
+    "extra",
+    "select_for_update",
+    "fetch_mode",
+    "complex_filter",
+    "values",
+    "values_list",
+    "dates",
+    "datetimes",
+    "union",
+    "intersection",
+    "difference",
+];
+
+/// After these, rows are not model instances or the queryset cannot take `select_related`.
+const BLOCKERS: &[&str] = &[
+    "values",
+    "values_list",
+    "dates",
+    "datetimes",
+    "union",
+    "intersection",
+    "difference",
+];
+
+/// Builtins that evaluate a queryset into a container of the same objects.
+const EVALUATORS: &[&str] = &["list", "tuple", "sorted", "reversed", "set"];
+
+#[derive(Clone, Debug)]
+pub struct ChainCall<'t> {
+    pub method: String,
+    pub node: Node<'t>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Queryset<'t> {
+    pub model: ModelId,
+    pub ambiguous: bool,
+    /// The manager the chain starts from (`objects`), if it starts from one.
+    pub manager: Option<String>,
+    /// Calls in the order they apply.
+    pub calls: Vec<ChainCall<'t>>,
+    /// Where a new call can be appended (byte offset), if anywhere.
+    pub insert_at: Option<usize>,
+    /// The `.iterator()` call the rows come through, if any.
+    pub iterator: Option<Node<'t>>,
+    /// Evaluated before the loop (`list(qs)`): the node that evaluates it.
+    pub evaluated_at: Option<Node<'t>>,
+    /// Where the queryset is built (the dominating binding or the expression itself).
+    pub built_at: usize,
+    /// A later conditional rebinding adds calls we cannot see on every path.
+    pub conditional: bool,
+}
+
+/// What a queryset already loads.
+#[derive(Clone, Debug, Default)]
+pub struct Coverage {
+    pub select: Vec<String>,
+    pub select_all: bool,
+    pub prefetch: Vec<String>,
+    /// A lookup we cannot read (a variable, `*args`): assume it may cover anything.
+    pub unknown: bool,
+    /// `fetch_mode(FETCH_PEERS)`: forward single-valued loads are batched already.
+    pub fetch_peers: bool,
+    /// `fetch_mode(RAISE)`: lazy loads raise; the author has decided.
+    pub fetch_raise: bool,
+}
+
+impl<'t> Queryset<'t> {
+    pub fn has_call(&self, method: &str) -> bool {
+        self.calls.iter().any(|c| c.method == method)
+    }
+
+    /// The first call that makes rows something other than model instances, if any.
+    pub fn blocker(&self) -> Option<&ChainCall<'t>> {
+        self.calls
+            .iter()
+            .find(|c| BLOCKERS.contains(&c.method.as_str()))
+    }
+
+    /// The last `select_related`/`prefetch_related` call after which ours may be merged.
+    pub fn last_call(&self, method: &str) -> Option<&ChainCall<'t>> {
+        let reset = self.reset_index(method);
+        self.calls
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(i, c)| c.method == method && reset.is_none_or(|r| *i > r))
+            .map(|(_, c)| c)
+    }
+
+    /// Index of the last `method(None)` call, which clears earlier lookups.
+    fn reset_index(&self, method: &str) -> Option<usize> {
+        self.calls
+            .iter()
+            .rposition(|c| c.method == method && is_none_call(c.node))
+    }
+
+    pub fn coverage(&self, ctx: &FileContext) -> Coverage {
+        let mut cov = Coverage::default();
+        let select_reset = self.reset_index("select_related");
+        let prefetch_reset = self.reset_index("prefetch_related");
+        if let Some(manager) = &self.manager
+            && let Some(m) = ctx.index.manager(self.model, manager)
+        {
+            if select_reset.is_none() {
+                cov.select.extend(m.select_related.iter().cloned());
+                cov.select_all |= m.select_related_all;
+            }
+            if prefetch_reset.is_none() {
+                cov.prefetch.extend(m.prefetch_related.iter().cloned());
+            }
+        }
+        for (i, call) in self.calls.iter().enumerate() {
+            let args = call_args(call.node, ctx.src);
+            match call.method.as_str() {
+                "select_related" if select_reset.is_none_or(|r| i > r) => {
+                    if args.splat {
+                        cov.unknown = true;
+                    }
+                    if args.positional.is_empty() && !args.splat {
+                        cov.select_all = true;
+                    }
+                    for a in &args.positional {
+                        match string_value(*a, ctx.src) {
+                            Some(s) => cov.select.push(s),
+                            None if a.kind() == "none" => {}
+                            None => cov.unknown = true,
+                        }
+                    }
+                }
+                "prefetch_related" if prefetch_reset.is_none_or(|r| i > r) => {
+                    if args.splat {
+                        cov.unknown = true;
+                    }
+                    for a in &args.positional {
+                        match prefetch_lookup(*a, ctx.src) {
+                            Some(s) => cov.prefetch.push(s),
+                            None if a.kind() == "none" => {}
+                            None => cov.unknown = true,
+                        }
+                    }
+                }
+                "fetch_mode" => {
+                    let mode = args
+                        .positional
+                        .first()
+                        .map(|a| text(*a, ctx.src))
+                        .unwrap_or("");
+                    if mode.ends_with("FETCH_PEERS") {
+                        cov.fetch_peers = true;
+                    } else if mode.ends_with("RAISE") {
+                        cov.fetch_raise = true;
+                    } else {
+                        cov.unknown = true;
+                    }
+                }
+                _ => {}
+            }
+        }
+        cov
+    }
+
+    /// `only()`/`defer()` in the chain: adding `select_related` may clash with deferred FKs.
+    pub fn defers_fields(&self) -> bool {
+        self.has_call("only") || self.has_call("defer")
+    }
+}
+
+fn is_none_call(call: Node) -> bool {
+    call.child_by_field_name("arguments")
+        .and_then(|a| a.named_child(0))
+        .is_some_and(|n| n.kind() == "none")
+}
+
+/// `"books"` or `Prefetch("books", ..., to_attr=...)` → the lookup it serves.
+fn prefetch_lookup(node: Node, src: &str) -> Option<String> {
+    if let Some(s) = string_value(node, src) {
+        return Some(s);
+    }
+    if node.kind() == "call" {
+        let args = call_args(node, src);
+        if args.keyword("to_attr").is_some() {
+            // Serves a different attribute; does not cover the relation itself.
+            return Some(String::from("\u{0}to_attr"));
+        }
+        let lookup = args
+            .keyword("lookup")
+            .or_else(|| args.positional.first().copied())?;
+        let lookup = string_value(lookup, src)?;
+        // A custom queryset may load anything below the lookup: treat the subtree as served.
+        let has_queryset = args.keyword("queryset").is_some() || args.positional.len() > 1;
+        return Some(if has_queryset {
+            format!("{lookup}\u{1}")
+        } else {
+            lookup
+        });
+    }
+    None
+}
+
+/// One assignment-like binding of a name in a scope.
+#[derive(Clone, Copy, Debug)]
+struct Binding<'t> {
+    /// The statement that binds.
+    statement: Node<'t>,
+    /// The value, for a plain `name = value`; None for other bindings (loop targets, params…).
+    value: Option<Node<'t>>,
+}
+
+pub struct QuerysetResolver<'c, 'a, 't> {
+    pub ctx: &'c FileContext<'a>,
+    _tree: std::marker::PhantomData<&'t ()>,
+}
+
+impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
+    pub fn new(ctx: &'c FileContext<'a>) -> Self {
+        QuerysetResolver {
+            ctx,
+            _tree: std::marker::PhantomData,
+        }
+    }
+
+    /// Resolve `expr`, used at byte offset `at`, to a queryset of a known model.
+    pub fn resolve(&self, expr: Node<'t>, at: usize) -> Option<Queryset<'t>> {
+        self.resolve_depth(expr, at, 0)
+    }
+
+    fn resolve_depth(&self, expr: Node<'t>, at: usize, depth: usize) -> Option<Queryset<'t>> {
+        if depth > 24 {
+            return None;
+        }
+        let expr = unparen(expr);
+        let src = self.ctx.src;
+        match expr.kind() {
+            "call" => {
+                if let Some((object, method)) = method_call(expr, src) {
+                    if method == "iterator" {
+                        let mut qs = self.resolve_depth(object, at, depth + 1)?;
+                        qs.iterator = Some(expr);
+                        return Some(qs);
+                    }
+                    if !CHAIN_METHODS.contains(&method.as_str()) {
+                        return None;
+                    }
+                    let mut qs = self.resolve_depth(object, at, depth + 1)?;
+                    qs.calls.push(ChainCall { method, node: expr });
+                    if qs.iterator.is_none() {
+                        qs.insert_at = Some(expr.end_byte());
+                    } else {
+                        // `.iterator().filter()` is not valid Django; do not guess.
+                        qs.insert_at = None;
+                    }
+                    return Some(qs);
+                }
+                // list(qs), sorted(qs, key=…)
+                let function = expr.child_by_field_name("function")?;
+                if function.kind() == "identifier" && EVALUATORS.contains(&text(function, src)) {
+                    let args = call_args(expr, src);
+                    let first = *args.positional.first()?;
+                    let mut qs = self.resolve_depth(first, at, depth + 1)?;
+                    qs.evaluated_at.get_or_insert(expr);
+                    return Some(qs);
+                }
+                None
+            }
+            "subscript" => {
+                // qs[:10] keeps rows as instances; qs[0] is one instance.
+                let slice = expr.child_by_field_name("subscript")?;
+                if slice.kind() != "slice" {
+                    return None;
+                }
+                let value = expr.child_by_field_name("value")?;
+                self.resolve_depth(value, at, depth + 1)
+            }
+            "attribute" => {
+                let object = expr.child_by_field_name("object")?;
+                let attr = text(expr.child_by_field_name("attribute")?, src);
+                if object.kind() != "identifier" {
+                    return None;
+                }
+                let resolution = self.ctx.model_named(text(object, src))?;
+                let model = resolution.id();
+                if !self.ctx.index.is_manager_name(model, attr)
+                    || self.ctx.index.model(model).is_abstract
+                {
+                    return None;
+                }
+                Some(Queryset {
+                    model,
+                    ambiguous: matches!(resolution, Resolution::Ambiguous(_)),
+                    manager: Some(if attr.starts_with('_') {
+                        "objects".into()
+                    } else {
+                        attr.to_string()
+                    }),
+                    calls: Vec::new(),
+                    insert_at: Some(expr.end_byte()),
+                    iterator: None,
+                    evaluated_at: None,
+                    built_at: expr.start_byte(),
+                    conditional: false,
+                })
+            }
+            "identifier" => self.resolve_name(expr, at, depth),
+            _ => None,
+        }
+    }
+
+    fn resolve_name(&self, ident: Node<'t>, at: usize, depth: usize) -> Option<Queryset<'t>> {
+        let name = text(ident, self.ctx.src);
+        let scope = scope_of(ident);
+        let bindings = bindings_in(scope, name, self.ctx.src);
+        let before: Vec<&Binding> = bindings
+            .iter()
+            .filter(|b| b.statement.start_byte() < at)
+            .collect();
+        // The last binding whose block encloses the use: it runs on every path to the use.
+        let dominating = before
+            .iter()
+            .rposition(|b| b.statement.parent().is_some_and(|p| encloses(p, ident)))?;
+        let dom = before[dominating];
+        let value = dom.value?;
+        let mut qs = self.resolve_depth(value, dom.statement.start_byte(), depth + 1)?;
+        qs.built_at = qs.built_at.min(dom.statement.start_byte());
+        // Later bindings on some paths only: they must refine this queryset (`qs = qs.filter()`).
+        for later in &before[dominating + 1..] {
+            let value = later.value?;
+            let root = chain_root(value, self.ctx.src)?;
+            if root.kind() != "identifier" || text(root, self.ctx.src) != name {
+                return None;
+            }
+            let refined = self.resolve_depth(value, later.statement.start_byte(), depth + 1)?;
+            if refined.model != qs.model || refined.blocker().is_some() {
+                return None;
+            }
+            if refined.calls.iter().any(|c| {
+                matches!(c.method.as_str(), "select_related" | "prefetch_related")
+                    && is_none_call(c.node)
+            }) {
+                return None;
+            }
+            qs.conditional = true;
+        }
+        Some(qs)
+    }
+}
+
+/// The innermost expression a chain of calls, attributes and subscripts starts from.
+pub fn chain_root<'t>(expr: Node<'t>, src: &str) -> Option<Node<'t>> {
+    let mut node = unparen(expr);
+    loop {
+        node = match node.kind() {
+            "call" => {
+                if let Some((object, _)) = method_call(node, src) {
+                    object
+                } else {
+                    let function = node.child_by_field_name("function")?;
+                    if function.kind() == "identifier" && EVALUATORS.contains(&text(function, src))
+                    {
+                        *call_args(node, src).positional.first()?
+                    } else {
+                        return Some(node);
+                    }
+                }
+            }
+            "attribute" => node.child_by_field_name("object")?,
+            "subscript" => node.child_by_field_name("value")?,
+            "parenthesized_expression" => unparen(node),
+            _ => return Some(node),
+        };
+    }
+}
+
+/// The function body (or module) a node's names live in.
+pub fn scope_of(node: Node) -> Node {
+    let mut current = node.parent();
+    while let Some(n) = current {
+        match n.kind() {
+            "function_definition" => return n,
+            "module" => return n,
+            _ => current = n.parent(),
+        }
+    }
+    node
+}
+
+fn encloses(outer: Node, inner: Node) -> bool {
+    outer.start_byte() <= inner.start_byte() && inner.end_byte() <= outer.end_byte()
+}
+
+/// Bindings of `name` in a scope, in source order, not looking into nested functions/classes.
+fn bindings_in<'t>(scope: Node<'t>, name: &str, src: &str) -> Vec<Binding<'t>> {
+    let mut out = Vec::new();
+    let body = if scope.kind() == "function_definition" {
+        if let Some(params) = scope.child_by_field_name("parameters") {
+            let mut found = false;
+            crate::syntax::walk_named(params, |n| {
+                if n.kind() == "identifier" && text(n, src) == name {
+                    found = true;
+                }
+                !found
+            });
+            if found {
+                out.push(Binding {
+                    statement: params,
+                    value: None,
+                });
+            }
+        }
+        match scope.child_by_field_name("body") {
+            Some(b) => b,
+            None => return out,
+        }
+    } else {
+        scope
+    };
+    collect_bindings(body, name, src, &mut out);
+    out
+}
+
+fn collect_bindings<'t>(node: Node<'t>, name: &str, src: &str, out: &mut Vec<Binding<'t>>) {
+    let mut cursor = node.walk();
+    for child in node.named_children(&mut cursor) {
+        match child.kind() {
+            "function_definition" | "class_definition" | "lambda" => {
+                if child
+                    .child_by_field_name("name")
+                    .is_some_and(|n| text(n, src) == name)
+                {
+                    out.push(Binding {
+                        statement: child,
+                        value: None,
+                    });
+                }
+            }
+            "expression_statement" => {
+                if let Some(inner) = child.named_child(0) {
+                    match inner.kind() {
+                        "assignment" => assignment_binding(child, inner, name, src, out),
+                        "augmented_assignment" => {
+                            if inner
+                                .child_by_field_name("left")
+                                .is_some_and(|l| text(l, src) == name)
+                            {
+                                out.push(Binding {
+                                    statement: child,
+                                    value: None,
+                                });
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                collect_walrus(child, name, src, out);
+            }
+            "for_statement" => {
+                if let Some(left) = child.child_by_field_name("left")
+                    && binds_name(left, name, src)
+                {
+                    out.push(Binding {
+                        statement: child,
+                        value: None,
+                    });
+                }
+                collect_bindings(child, name, src, out);
+            }
+            "with_statement"
+            | "try_statement"
+            | "except_clause"
+            | "import_statement"
+            | "import_from_statement" => {
+                let mut binds = false;
+                crate::syntax::walk_named(child, |n| {
+                    if matches!(
+                        n.kind(),
+                        "as_pattern_target" | "aliased_import" | "dotted_name"
+                    ) && text(n, src).split_whitespace().last() == Some(name)
+                    {
+                        binds = true;
+                    }
+                    !matches!(n.kind(), "block")
+                });
+                if binds {
+                    out.push(Binding {
+                        statement: child,
+                        value: None,
+                    });
+                }
+                collect_bindings(child, name, src, out);
+            }
+            _ => collect_bindings(child, name, src, out),
+        }
+    }
+}
+
+fn assignment_binding<'t>(
+    statement: Node<'t>,
+    assign: Node<'t>,
+    name: &str,
+    src: &str,
+    out: &mut Vec<Binding<'t>>,
+) {
+    let Some(left) = assign.child_by_field_name("left") else {
+        return;
+    };
+    let right = assign.child_by_field_name("right");
+    if left.kind() == "identifier" {
+        if text(left, src) == name {
+            // `a = b = value` chains: the value is the innermost right side.
+            let mut value = right;
+            while let Some(v) = value {
+                if v.kind() == "assignment" {
+                    value = v.child_by_field_name("right");
+                } else {
+                    break;
+                }
+            }
+            out.push(Binding { statement, value });
+        }
+    } else if binds_name(left, name, src) {
+        out.push(Binding {
+            statement,
+            value: None,
+        });
+    }
+}
+
+fn collect_walrus<'t>(node: Node<'t>, name: &str, src: &str, out: &mut Vec<Binding<'t>>) {
+    crate::syntax::walk_named(node, |n| {
+        if n.kind() == "named_expression"
+            && n.child_by_field_name("name")
+                .is_some_and(|x| text(x, src) == name)
+        {
+            out.push(Binding {
+                statement: node,
+                value: None,
+            });
+        }
+        !matches!(n.kind(), "lambda" | "function_definition")
+    });
+}
+
+fn binds_name(target: Node, name: &str, src: &str) -> bool {
+    let mut found = false;
+    crate::syntax::walk_named(target, |n| {
+        if n.kind() == "identifier" && text(n, src) == name {
+            let parent_is_attr = n
+                .parent()
+                .is_some_and(|p| matches!(p.kind(), "attribute" | "subscript"));
+            if !parent_is_attr {
+                found = true;
+            }
+        }
+        !found && !matches!(n.kind(), "attribute" | "subscript")
+    });
+    found
+}

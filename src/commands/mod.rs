@@ -1,0 +1,28 @@
+pub mod check;
+pub mod fix;
+pub mod models;
+pub mod rule;
+
+use crate::cli::CommonArgs;
+use crate::project::FileProblem;
+use crate::settings::Overrides;
+
+pub fn overrides(args: &CommonArgs) -> Overrides {
+    Overrides {
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
+        exclude: args.exclude.clone(),
+        unsafe_fixes: args.unsafe_fixes,
+    }
+}
+
+/// Print files that could not be handled; true when one of them is fatal (exit status 2).
+pub fn print_problems(problems: &[FileProblem]) -> bool {
+    let mut fatal = false;
+    for p in problems {
+        let level = if p.fatal { "error" } else { "warning" };
+        eprintln!("djopt: {level}: {}: {}", p.path.display(), p.message);
+        fatal |= p.fatal;
+    }
+    fatal
+}

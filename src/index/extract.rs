@@ -1,0 +1,509 @@
+//! Per-file facts for the index: classes, their bases, field declarations, managers, imports.
+//! Runs in parallel over files; keeps no syntax tree.
+
+use crate::syntax::{call_args, dotted_name, is_true, last_segment, string_value, text, unparen};
+use std::path::Path;
+use tree_sitter::{Node, Tree};
+
+#[derive(Clone, Debug, Default)]
+pub struct FileFacts {
+    pub path: String,
+    pub module: String,
+    /// The app this file belongs to (the folder holding `models.py` or the `models/` package).
+    pub app_label: String,
+    pub imports: Vec<Import>,
+    pub classes: Vec<RawClass>,
+    /// `AUTH_USER_MODEL = "app.Model"` found at module level.
+    pub auth_user_model: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Import {
+    pub local: String,
+    pub module: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct RawClass {
+    pub name: String,
+    pub line: usize,
+    pub bases: Vec<String>,
+    pub fields: Vec<RawField>,
+    pub is_abstract: bool,
+    pub app_label: Option<String>,
+    pub proxy: bool,
+    pub managers: Vec<(String, String)>,
+    pub get_queryset: Option<RawGetQueryset>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct RawGetQueryset {
+    pub select_related: Vec<String>,
+    pub select_related_all: bool,
+    pub prefetch_related: Vec<String>,
+    pub filters: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct RawField {
+    pub name: String,
+    pub callee: String,
+    pub target: Option<RawTarget>,
+    pub related_name: Option<String>,
+    pub null: bool,
+    pub through: Option<String>,
+    pub symmetrical: Option<bool>,
+    pub parent_link: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RawTarget {
+    /// `"Model"`, `"app.Model"`, `"self"`.
+    String(String),
+    /// `Model` or `module.Model` as a name.
+    Name(String),
+    /// `settings.AUTH_USER_MODEL` / `get_user_model()`.
+    AuthUser,
+}
+
+/// `pkg/app/models.py` → `pkg.app.models`; `pkg/app/__init__.py` → `pkg.app`.
+pub fn module_name(relative: &Path) -> String {
+    let mut parts: Vec<String> = relative
+        .components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect();
+    if let Some(last) = parts.last_mut()
+        && let Some(stem) = last.strip_suffix(".py")
+    {
+        *last = stem.to_string();
+    }
+    if parts.last().is_some_and(|p| p == "__init__") {
+        parts.pop();
+    }
+    parts.join(".")
+}
+
+fn app_label_for(relative: &Path) -> String {
+    let comps: Vec<String> = relative
+        .components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect();
+    // The folder that holds `models.py` or the `models/` package; else the file's folder.
+    if let Some(pos) = comps
+        .iter()
+        .rposition(|c| c == "models" || c == "models.py")
+        && pos > 0
+    {
+        return comps[pos - 1].clone();
+    }
+    if comps.len() >= 2 {
+        return comps[comps.len() - 2].clone();
+    }
+    comps
+        .first()
+        .map(|c| c.trim_end_matches(".py").to_string())
+        .unwrap_or_default()
+}
+
+/// Cheap byte test: can this file define anything the index records?
+pub fn may_define_models(bytes: &[u8]) -> bool {
+    memchr::memmem::find(bytes, b"class ").is_some()
+        || memchr::memmem::find(bytes, b"AUTH_USER_MODEL").is_some()
+}
+
+pub fn extract_file(relative: &Path, src: &str, tree: &Tree) -> FileFacts {
+    let module = module_name(relative);
+    let mut facts = FileFacts {
+        path: relative.to_string_lossy().into_owned(),
+        app_label: app_label_for(relative),
+        module: module.clone(),
+        ..FileFacts::default()
+    };
+    let is_package = relative.file_name().is_some_and(|n| n == "__init__.py");
+    let root = tree.root_node();
+    let mut cursor = root.walk();
+    for node in root.named_children(&mut cursor) {
+        top_level(node, src, &module, is_package, &mut facts);
+    }
+    facts
+}
+
+fn top_level(node: Node, src: &str, module: &str, is_package: bool, facts: &mut FileFacts) {
+    match node.kind() {
+        "import_from_statement" => imports_from(node, src, module, is_package, &mut facts.imports),
+        "class_definition" => facts.classes.push(class(node, src)),
+        "decorated_definition" => {
+            if let Some(def) = node.child_by_field_name("definition")
+                && def.kind() == "class_definition"
+            {
+                facts.classes.push(class(def, src));
+            }
+        }
+        "expression_statement" => {
+            if let Some(assign) = node.named_child(0)
+                && assign.kind() == "assignment"
+                && let (Some(left), Some(right)) = (
+                    assign.child_by_field_name("left"),
+                    assign.child_by_field_name("right"),
+                )
+                && text(left, src) == "AUTH_USER_MODEL"
+            {
+                facts.auth_user_model = string_value(right, src);
+            }
+        }
+        "if_statement" | "try_statement" => {
+            // Conditional imports and definitions: look one level in.
+            let mut cursor = node.walk();
+            for child in node.named_children(&mut cursor) {
+                if child.kind() == "block" {
+                    let mut inner = child.walk();
+                    for stmt in child.named_children(&mut inner) {
+                        top_level(stmt, src, module, is_package, facts);
+                    }
+                } else if matches!(
+                    child.kind(),
+                    "else_clause" | "except_clause" | "elif_clause" | "finally_clause"
+                ) {
+                    top_level(child, src, module, is_package, facts);
+                }
+            }
+        }
+        "else_clause" | "except_clause" | "elif_clause" | "finally_clause" => {
+            let mut cursor = node.walk();
+            for child in node.named_children(&mut cursor) {
+                if child.kind() == "block" {
+                    let mut inner = child.walk();
+                    for stmt in child.named_children(&mut inner) {
+                        top_level(stmt, src, module, is_package, facts);
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Resolve `from ..x import y` against the importing module.
+pub fn absolute_module(importing: &str, relative: &str, is_package: bool) -> String {
+    let dots = relative.chars().take_while(|c| *c == '.').count();
+    if dots == 0 {
+        return relative.to_string();
+    }
+    let mut base: Vec<&str> = importing.split('.').filter(|s| !s.is_empty()).collect();
+    // A module's own package is one level up; a package's `__init__` is its own package.
+    let up = if is_package { dots - 1 } else { dots };
+    for _ in 0..up {
+        base.pop();
+    }
+    let rest = &relative[dots..];
+    if rest.is_empty() {
+        base.join(".")
+    } else if base.is_empty() {
+        rest.to_string()
+    } else {
+        format!("{}.{}", base.join("."), rest)
+    }
+}
+
+pub fn imports_from(node: Node, src: &str, module: &str, is_package: bool, out: &mut Vec<Import>) {
+    let Some(module_node) = node.child_by_field_name("module_name") else {
+        return;
+    };
+    let from = absolute_module(module, text(module_node, src), is_package);
+    let mut cursor = node.walk();
+    for name in node.children_by_field_name("name", &mut cursor) {
+        let (original, local) = match name.kind() {
+            "dotted_name" => (text(name, src).to_string(), text(name, src).to_string()),
+            "aliased_import" => {
+                let (Some(n), Some(a)) = (
+                    name.child_by_field_name("name"),
+                    name.child_by_field_name("alias"),
+                ) else {
+                    continue;
+                };
+                (text(n, src).to_string(), text(a, src).to_string())
+            }
+            _ => continue,
+        };
+        out.push(Import {
+            local,
+            module: from.clone(),
+            name: original,
+        });
+    }
+}
+
+fn class(node: Node, src: &str) -> RawClass {
+    let mut raw = RawClass {
+        name: node
+            .child_by_field_name("name")
+            .map(|n| text(n, src).to_string())
+            .unwrap_or_default(),
+        line: node.start_position().row + 1,
+        ..RawClass::default()
+    };
+    if let Some(supers) = node.child_by_field_name("superclasses") {
+        let mut cursor = supers.walk();
+        for base in supers.named_children(&mut cursor) {
+            if let Some(name) = dotted_name(base, src) {
+                raw.bases.push(name);
+            } else if base.kind() == "call" {
+                // `Manager.from_queryset(QS)` as a base.
+                if let Some(f) = base.child_by_field_name("function")
+                    && let Some(name) = dotted_name(f, src)
+                {
+                    raw.bases.push(name);
+                }
+            }
+        }
+    }
+    let Some(body) = node.child_by_field_name("body") else {
+        return raw;
+    };
+    let mut cursor = body.walk();
+    for stmt in body.named_children(&mut cursor) {
+        match stmt.kind() {
+            "expression_statement" => {
+                if let Some(assign) = stmt.named_child(0)
+                    && assign.kind() == "assignment"
+                {
+                    class_assignment(assign, src, &mut raw);
+                }
+            }
+            "class_definition" => {
+                if stmt
+                    .child_by_field_name("name")
+                    .is_some_and(|n| text(n, src) == "Meta")
+                {
+                    meta(stmt, src, &mut raw);
+                }
+            }
+            "function_definition" => method(stmt, src, &mut raw),
+            "decorated_definition" => {
+                if let Some(def) = stmt.child_by_field_name("definition")
+                    && def.kind() == "function_definition"
+                {
+                    method(def, src, &mut raw);
+                }
+            }
+            _ => {}
+        }
+    }
+    raw
+}
+
+fn class_assignment(assign: Node, src: &str, raw: &mut RawClass) {
+    let (Some(left), Some(right)) = (
+        assign.child_by_field_name("left"),
+        assign.child_by_field_name("right"),
+    ) else {
+        return;
+    };
+    if left.kind() != "identifier" {
+        return;
+    }
+    let name = text(left, src).to_string();
+    let right = unparen(right);
+    if right.kind() != "call" {
+        return;
+    }
+    let Some(function) = right.child_by_field_name("function") else {
+        return;
+    };
+    // `Manager.from_queryset(QS)()`
+    if function.kind() == "call" {
+        if let Some(inner) = function.child_by_field_name("function")
+            && let Some(callee) = dotted_name(inner, src)
+            && callee.ends_with("from_queryset")
+        {
+            raw.managers.push((name, callee));
+        }
+        return;
+    }
+    let Some(callee) = dotted_name(function, src) else {
+        return;
+    };
+    let last = last_segment(&callee);
+    if last.ends_with("Manager") || last == "as_manager" {
+        raw.managers.push((name, callee));
+        return;
+    }
+    if !is_field_callee(last) {
+        return;
+    }
+    let args = call_args(right, src);
+    let target_node = args
+        .keyword("to")
+        .or_else(|| args.positional.first().copied());
+    let target = target_node.and_then(|n| raw_target(n, src));
+    let related_name = args
+        .keyword("related_name")
+        .and_then(|n| string_value(n, src));
+    raw.fields.push(RawField {
+        name,
+        callee: callee.clone(),
+        target: if relation_kind_of(last).is_some() {
+            target
+        } else {
+            None
+        },
+        related_name,
+        null: args.keyword("null").is_some_and(is_true),
+        through: args.keyword("through").and_then(|n| {
+            string_value(n, src).or_else(|| dotted_name(n, src).map(|d| last_segment(&d).into()))
+        }),
+        symmetrical: args.keyword("symmetrical").map(is_true),
+        parent_link: args.keyword("parent_link").is_some_and(is_true),
+    });
+}
+
+/// Field classes by their name. Relations first; anything `*Field` is a plain column.
+pub fn relation_kind_of(callee_last: &str) -> Option<super::FieldKind> {
+    use super::FieldKind::*;
+    Some(match callee_last {
+        "ForeignKey" | "ParentalKey" | "TreeForeignKey" | "ForeignObject" => ForeignKey,
+        "OneToOneField" => OneToOne,
+        "ManyToManyField"
+        | "ParentalManyToManyField"
+        | "TreeManyToManyField"
+        | "TaggableManager" => ManyToMany,
+        "GenericForeignKey" => GenericForeignKey,
+        "GenericRelation" => GenericRelation,
+        _ => return None,
+    })
+}
+
+fn is_field_callee(last: &str) -> bool {
+    relation_kind_of(last).is_some() || last.ends_with("Field")
+}
+
+fn raw_target(node: Node, src: &str) -> Option<RawTarget> {
+    let node = unparen(node);
+    if let Some(s) = string_value(node, src) {
+        return Some(RawTarget::String(s));
+    }
+    if node.kind() == "call" {
+        let callee = node
+            .child_by_field_name("function")
+            .and_then(|f| dotted_name(f, src))?;
+        return (last_segment(&callee) == "get_user_model").then_some(RawTarget::AuthUser);
+    }
+    let dotted = dotted_name(node, src)?;
+    if dotted.ends_with("AUTH_USER_MODEL") {
+        return Some(RawTarget::AuthUser);
+    }
+    Some(RawTarget::Name(dotted))
+}
+
+fn meta(node: Node, src: &str, raw: &mut RawClass) {
+    let Some(body) = node.child_by_field_name("body") else {
+        return;
+    };
+    let mut cursor = body.walk();
+    for stmt in body.named_children(&mut cursor) {
+        let Some(assign) = stmt.named_child(0) else {
+            continue;
+        };
+        if assign.kind() != "assignment" {
+            continue;
+        }
+        let (Some(left), Some(right)) = (
+            assign.child_by_field_name("left"),
+            assign.child_by_field_name("right"),
+        ) else {
+            continue;
+        };
+        match text(left, src) {
+            "abstract" => raw.is_abstract = is_true(right),
+            "proxy" => raw.proxy = is_true(right),
+            "app_label" => raw.app_label = string_value(right, src),
+            _ => {}
+        }
+    }
+}
+
+fn method(node: Node, src: &str, raw: &mut RawClass) {
+    let Some(name) = node.child_by_field_name("name") else {
+        return;
+    };
+    if text(name, src) != "get_queryset" {
+        return;
+    }
+    let Some(body) = node.child_by_field_name("body") else {
+        return;
+    };
+    let mut gq = RawGetQueryset::default();
+    crate::syntax::walk_named(body, |n| {
+        if let Some((_, method)) = crate::syntax::method_call(n, src) {
+            let args = call_args(n, src);
+            match method.as_str() {
+                "select_related" => {
+                    if args.positional.is_empty() {
+                        gq.select_related_all = true;
+                    }
+                    gq.select_related
+                        .extend(args.positional.iter().filter_map(|a| string_value(*a, src)));
+                }
+                "prefetch_related" => {
+                    for a in &args.positional {
+                        if let Some(s) = string_value(*a, src) {
+                            gq.prefetch_related.push(s);
+                        } else if a.kind() == "call" {
+                            // Prefetch("lookup", ...)
+                            let inner = call_args(*a, src);
+                            if let Some(s) =
+                                inner.positional.first().and_then(|f| string_value(*f, src))
+                            {
+                                gq.prefetch_related.push(s);
+                            }
+                        }
+                    }
+                }
+                "filter" | "exclude" | "none" | "complex_filter" => gq.filters = true,
+                _ => {}
+            }
+        }
+        true
+    });
+    raw.get_queryset = Some(gq);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_names() {
+        assert_eq!(module_name(Path::new("shop/models.py")), "shop.models");
+        assert_eq!(
+            module_name(Path::new("shop/models/__init__.py")),
+            "shop.models"
+        );
+        assert_eq!(app_label_for(Path::new("src/shop/models/book.py")), "shop");
+        assert_eq!(app_label_for(Path::new("shop/admin.py")), "shop");
+    }
+
+    #[test]
+    fn relative_imports() {
+        assert_eq!(
+            absolute_module("shop.views", ".models", false),
+            "shop.models"
+        );
+        assert_eq!(
+            absolute_module("shop.api.views", "..models", false),
+            "shop.models"
+        );
+        assert_eq!(absolute_module("shop", ".models", true), "shop.models");
+        assert_eq!(
+            absolute_module("shop.views", "django.db", false),
+            "django.db"
+        );
+    }
+}

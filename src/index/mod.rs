@@ -1,0 +1,297 @@
+//! Phase 1: what the project defines. Models, their fields and relations (forward and reverse),
+//! managers and what their `get_queryset` already loads. Built without importing Django.
+
+mod builtin;
+mod extract;
+mod resolve;
+
+use serde::Serialize;
+use std::collections::HashMap;
+
+pub use extract::{FileFacts, Import, extract_file, imports_from, may_define_models, module_name};
+pub use resolve::build_index;
+
+pub type ModelId = usize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    /// A column that is not a relation.
+    Plain,
+    ForeignKey,
+    OneToOne,
+    ManyToMany,
+    GenericForeignKey,
+    GenericRelation,
+    /// `author.book_set` / `related_name` of a ForeignKey.
+    ReverseForeignKey,
+    /// The other side of a OneToOneField (also the child accessor of multi-table inheritance).
+    ReverseOneToOne,
+    ReverseManyToMany,
+}
+
+impl FieldKind {
+    /// One related object per row: can be `select_related`.
+    pub fn is_single(self) -> bool {
+        matches!(
+            self,
+            FieldKind::ForeignKey | FieldKind::OneToOne | FieldKind::ReverseOneToOne
+        )
+    }
+
+    /// A related manager: needs `prefetch_related`.
+    pub fn is_multi(self) -> bool {
+        matches!(
+            self,
+            FieldKind::ManyToMany
+                | FieldKind::ReverseForeignKey
+                | FieldKind::ReverseManyToMany
+                | FieldKind::GenericRelation
+        )
+    }
+
+    pub fn is_relation(self) -> bool {
+        self != FieldKind::Plain
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Field {
+    pub name: String,
+    pub kind: FieldKind,
+    /// Related model, when it is a relation and we could resolve it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<ModelId>,
+    /// Target as written, for messages and `djopt models`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_name: Option<String>,
+    pub null: bool,
+    /// The model that declared the field (differs for inherited fields and reverse accessors).
+    #[serde(skip)]
+    pub declared_on: ModelId,
+    /// `through=` model of a many-to-many field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub through: Option<String>,
+    /// `related_name=` with `%(class)s` / `%(app_label)s` filled in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub related_name: Option<String>,
+    /// `symmetrical=` of a many-to-many field, when written.
+    #[serde(skip)]
+    pub symmetrical: Option<bool>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Manager {
+    pub name: String,
+    /// Manager class name as written (`models.Manager`, `BookManager`, `BookQuerySet.as_manager`).
+    pub class: String,
+    /// Lookups its `get_queryset` already passes to `select_related`.
+    pub select_related: Vec<String>,
+    /// True when its `get_queryset` calls `select_related()` with no argument.
+    pub select_related_all: bool,
+    /// Lookups its `get_queryset` already passes to `prefetch_related`.
+    pub prefetch_related: Vec<String>,
+    /// True when its `get_queryset` filters rows (a count through it can differ).
+    pub filters: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Model {
+    pub name: String,
+    pub app_label: String,
+    /// Dotted module (`library.models`), relative to the project root.
+    pub module: String,
+    pub path: String,
+    pub line: usize,
+    #[serde(rename = "abstract")]
+    pub is_abstract: bool,
+    /// True for Django's contrib models known without reading site-packages.
+    pub builtin: bool,
+    /// Concrete parents (multi-table inheritance).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub parents: Vec<String>,
+    pub fields: Vec<Field>,
+    pub managers: Vec<Manager>,
+    #[serde(skip)]
+    pub parent_ids: Vec<ModelId>,
+    #[serde(skip)]
+    field_index: HashMap<String, usize>,
+}
+
+impl Model {
+    pub fn own_field(&self, name: &str) -> Option<&Field> {
+        self.field_index.get(name).map(|&i| &self.fields[i])
+    }
+
+    pub fn manager(&self, name: &str) -> Option<&Manager> {
+        self.managers.iter().find(|m| m.name == name)
+    }
+
+    pub fn label(&self) -> String {
+        format!("{}.{}", self.app_label, self.name)
+    }
+}
+
+/// What a name in some file refers to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resolution {
+    Unique(ModelId),
+    /// Several models share the name and the imports did not decide: a guess.
+    Ambiguous(ModelId),
+}
+
+impl Resolution {
+    pub fn id(self) -> ModelId {
+        match self {
+            Resolution::Unique(id) | Resolution::Ambiguous(id) => id,
+        }
+    }
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct ProjectIndex {
+    pub models: Vec<Model>,
+    #[serde(skip)]
+    by_name: HashMap<String, Vec<ModelId>>,
+}
+
+impl ProjectIndex {
+    pub fn model(&self, id: ModelId) -> &Model {
+        &self.models[id]
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.models.is_empty()
+    }
+
+    pub fn models_named(&self, name: &str) -> &[ModelId] {
+        self.by_name.get(name).map_or(&[], |v| v.as_slice())
+    }
+
+    /// A field of the model or of its concrete parents (Django reaches both through the instance).
+    pub fn field(&self, model: ModelId, name: &str) -> Option<&Field> {
+        let mut seen = Vec::new();
+        self.field_inner(model, name, &mut seen)
+    }
+
+    fn field_inner(&self, model: ModelId, name: &str, seen: &mut Vec<ModelId>) -> Option<&Field> {
+        if seen.contains(&model) {
+            return None;
+        }
+        seen.push(model);
+        let m = &self.models[model];
+        if let Some(f) = m.own_field(name) {
+            return Some(f);
+        }
+        m.parent_ids
+            .iter()
+            .find_map(|&p| self.field_inner(p, name, seen))
+    }
+
+    /// Is `name` the attname of a forward single-valued field (`author_id`)?
+    pub fn is_fk_attname(&self, model: ModelId, name: &str) -> bool {
+        name.strip_suffix("_id")
+            .and_then(|base| self.field(model, base))
+            .is_some_and(|f| matches!(f.kind, FieldKind::ForeignKey | FieldKind::OneToOne))
+    }
+
+    /// The manager `name` of a model, or Django's default `objects`.
+    pub fn manager(&self, model: ModelId, name: &str) -> Option<&Manager> {
+        let mut current = Some(model);
+        let mut hops = 0;
+        while let Some(id) = current {
+            let m = &self.models[id];
+            if let Some(manager) = m.manager(name) {
+                return Some(manager);
+            }
+            current = m.parent_ids.first().copied();
+            hops += 1;
+            if hops > 16 {
+                break;
+            }
+        }
+        None
+    }
+
+    /// Could `attr` on the class be a manager? (`objects`, `_default_manager`, declared ones.)
+    pub fn is_manager_name(&self, model: ModelId, attr: &str) -> bool {
+        matches!(attr, "objects" | "_default_manager" | "_base_manager")
+            || self.manager(model, attr).is_some()
+    }
+
+    /// Resolve a class name used in `module`, given where that module imports it from.
+    pub fn resolve_name(
+        &self,
+        name: &str,
+        module: &str,
+        imported_from: Option<&str>,
+    ) -> Option<Resolution> {
+        let candidates = self.models_named(name);
+        match candidates {
+            [] => None,
+            [only] => Some(Resolution::Unique(*only)),
+            many => {
+                let same_module = many.iter().find(|&&id| self.models[id].module == module);
+                if let Some(&id) = same_module {
+                    return Some(Resolution::Unique(id));
+                }
+                if let Some(from) = imported_from {
+                    let matching: Vec<ModelId> = many
+                        .iter()
+                        .copied()
+                        .filter(|&id| module_matches(&self.models[id].module, from))
+                        .collect();
+                    if matching.len() == 1 {
+                        return Some(Resolution::Unique(matching[0]));
+                    }
+                }
+                // Prefer project models over Django's built-in ones.
+                let project: Vec<ModelId> = many
+                    .iter()
+                    .copied()
+                    .filter(|&id| !self.models[id].builtin)
+                    .collect();
+                if project.len() == 1 {
+                    return Some(Resolution::Unique(project[0]));
+                }
+                Some(Resolution::Ambiguous(many[0]))
+            }
+        }
+    }
+
+    /// Every model with this app label and name.
+    pub fn model_by_label(&self, app_label: &str, name: &str) -> Option<ModelId> {
+        self.models_named(name)
+            .iter()
+            .copied()
+            .find(|&id| self.models[id].app_label.eq_ignore_ascii_case(app_label))
+    }
+
+    pub(crate) fn push_model(&mut self, model: Model) -> ModelId {
+        let id = self.models.len();
+        self.by_name.entry(model.name.clone()).or_default().push(id);
+        self.models.push(model);
+        id
+    }
+
+    pub(crate) fn reindex_fields(&mut self) {
+        for m in &mut self.models {
+            m.field_index = m
+                .fields
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (f.name.clone(), i))
+                .collect();
+        }
+    }
+}
+
+/// Does a model's module match what an import names? Roots differ between projects
+/// (`src.shop.models` vs `shop.models`), and `app.models` re-exports `app.models.book`.
+pub fn module_matches(model_module: &str, imported: &str) -> bool {
+    let imported = imported.trim_start_matches('.');
+    model_module == imported
+        || model_module.ends_with(&format!(".{imported}"))
+        || model_module.starts_with(&format!("{imported}."))
+        || model_module.contains(&format!(".{imported}."))
+}

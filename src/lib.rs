@@ -1,0 +1,20 @@
+//! djopt: finds and fixes Django N+1 queries statically.
+//!
+//! Data flow: walk → parse → phase 1 (project index) → phase 2 (per-file analysis) → rules →
+//! diagnostics with fixes → a sink (check, diff, fix).
+
+pub mod analysis;
+pub mod cli;
+pub mod commands;
+pub mod diagnostic;
+pub mod fix;
+pub mod index;
+pub mod parse;
+pub mod project;
+pub mod render;
+pub mod rules;
+pub mod settings;
+pub mod source;
+pub mod suppression;
+pub mod syntax;
+pub mod walk;

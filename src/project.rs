@@ -1,0 +1,302 @@
+//! One run over a project: walk, phase 1 (the index), then per-file analysis and fixes.
+
+use crate::analysis::FileContext;
+use crate::diagnostic::Diagnostic;
+use crate::fix::{Applicability, apply_fixes};
+use crate::index::{self, ProjectIndex, extract_file, may_define_models};
+use crate::parse::{error_count, first_error, parse};
+use crate::settings::{Overrides, Settings};
+use crate::source::SourceFile;
+use crate::suppression::Suppressions;
+use anyhow::Result;
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+
+/// How many fix passes a file gets before we give up on it.
+pub const MAX_PASSES: usize = 10;
+
+pub struct Project {
+    pub settings: Settings,
+    pub index: ProjectIndex,
+    /// The Python files to check, sorted.
+    pub targets: Vec<PathBuf>,
+}
+
+/// A file that could not be checked or fixed, and why.
+#[derive(Debug, Clone)]
+pub struct FileProblem {
+    pub path: PathBuf,
+    pub message: String,
+    /// An I/O failure or a djopt bug (exit status 2), not just a file djopt cannot read as Python.
+    pub fatal: bool,
+}
+
+pub struct CheckedFile {
+    pub source: SourceFile,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+pub struct FixedFile {
+    pub source: SourceFile,
+    /// The text after every applicable fix (same as the source's if nothing applied).
+    pub fixed: String,
+    /// Fixes applied, by rule code.
+    pub applied: Vec<&'static str>,
+    /// Findings left after fixing (no fix, or a fix not allowed at this level).
+    pub remaining: Vec<Diagnostic>,
+}
+
+impl Project {
+    pub fn load(paths: &[PathBuf], overrides: &Overrides) -> Result<Project> {
+        let paths: Vec<PathBuf> = if paths.is_empty() {
+            vec![PathBuf::from(".")]
+        } else {
+            paths.to_vec()
+        };
+        let settings = Settings::load(&paths, overrides)?;
+        let targets = crate::walk::python_files(&paths, &settings)?;
+        // Models may live outside the paths being checked: index the whole project.
+        let root = settings.project_root.clone();
+        let index_files = if paths.iter().all(|p| same_dir(p, &root)) {
+            targets.clone()
+        } else {
+            let mut all = crate::walk::python_files(std::slice::from_ref(&root), &settings)?;
+            all.extend(targets.iter().cloned());
+            all.sort();
+            all.dedup();
+            all
+        };
+        let index = build_index(&index_files, &settings);
+        Ok(Project {
+            settings,
+            index,
+            targets,
+        })
+    }
+
+    pub fn relative(&self, path: &Path) -> PathBuf {
+        self.settings.relative(path).into_owned()
+    }
+
+    /// Read a target file, or say why it cannot be checked.
+    pub fn read(&self, path: &Path) -> Result<SourceFile, FileProblem> {
+        SourceFile::read(path).map_err(|e| FileProblem {
+            path: path.to_path_buf(),
+            fatal: matches!(e, crate::source::SourceError::Io(_)),
+            message: e.to_string(),
+        })
+    }
+
+    /// Findings for one file's current text.
+    pub fn analyze_text(&self, path: &Path, text: &str) -> Result<Vec<Diagnostic>, FileProblem> {
+        if !may_have_findings(text) {
+            return Ok(Vec::new());
+        }
+        let tree = parse(text).ok_or_else(|| FileProblem {
+            path: path.to_path_buf(),
+            message: "tree-sitter could not parse the file".into(),
+            fatal: false,
+        })?;
+        if let Some(error) = first_error(&tree) {
+            let pos = error.start_position();
+            return Err(FileProblem {
+                path: path.to_path_buf(),
+                message: format!(
+                    "syntax error at line {}, column {}; fix it first (djopt leaves this file alone)",
+                    pos.row + 1,
+                    pos.column + 1
+                ),
+                fatal: false,
+            });
+        }
+        let relative = self.relative(path);
+        let module = index::module_name(&relative);
+        let is_package = path.file_name().is_some_and(|n| n == "__init__.py");
+        let ctx = FileContext::new(&self.index, text, &tree, module, is_package);
+        let enabled = |code: &str| self.settings.rule_enabled(code, &relative);
+        let mut diagnostics = crate::rules::run_rules(&ctx, &enabled);
+        let suppressions = Suppressions::parse(text);
+        diagnostics.retain(|d| {
+            let line = line_of(text, d.start);
+            !suppressions.is_suppressed(line, d.rule)
+                && !d
+                    .also_suppressed_at
+                    .iter()
+                    .any(|&o| suppressions.is_suppressed(line_of(text, o), d.rule))
+        });
+        Ok(diagnostics)
+    }
+
+    pub fn check_file(&self, path: &Path) -> Result<CheckedFile, FileProblem> {
+        let source = self.read(path)?;
+        let diagnostics = self.analyze_text(path, &source.text)?;
+        Ok(CheckedFile {
+            source,
+            diagnostics,
+        })
+    }
+
+    /// Apply fixes to a fixpoint. Every pass is re-parsed; a pass that breaks the syntax is
+    /// rolled back and reported as a bug in the rules it applied; a file that does not converge
+    /// is left as it was.
+    pub fn fix_file(&self, path: &Path, level: Applicability) -> Result<FixedFile, FileProblem> {
+        let source = self.read(path)?;
+        self.fix_source(source, level)
+    }
+
+    pub fn fix_source(
+        &self,
+        source: SourceFile,
+        level: Applicability,
+    ) -> Result<FixedFile, FileProblem> {
+        let path = source.path.clone();
+        let mut text = source.text.clone();
+        let mut applied_codes = Vec::new();
+        for _ in 0..MAX_PASSES {
+            let diagnostics = self.analyze_text(&path, &text)?;
+            let fixes: Vec<(&'static str, &crate::fix::Fix)> = diagnostics
+                .iter()
+                .filter_map(|d| d.fix.as_ref().map(|f| (d.rule, f)))
+                .filter(|(_, f)| {
+                    f.applicability >= level && f.applicability > Applicability::Suggestion
+                })
+                .collect();
+            let fix_refs: Vec<&crate::fix::Fix> = fixes.iter().map(|(_, f)| *f).collect();
+            let (new_text, applied) = apply_fixes(&text, &fix_refs);
+            if applied.is_empty() || new_text == text {
+                return Ok(FixedFile {
+                    source,
+                    fixed: text,
+                    applied: applied_codes,
+                    remaining: diagnostics,
+                });
+            }
+            let broken = match parse(&new_text) {
+                Some(tree) => error_count(&tree) > 0,
+                None => true,
+            };
+            if broken {
+                let mut codes: Vec<&str> = applied.iter().map(|&i| fixes[i].0).collect();
+                codes.sort();
+                codes.dedup();
+                return Err(FileProblem {
+                    path,
+                    fatal: true,
+                    message: format!(
+                        "a fix by {} would break the syntax; the file is left unchanged. This is a bug in djopt: please report it with this file",
+                        codes.join(", ")
+                    ),
+                });
+            }
+            applied_codes.extend(applied.iter().map(|&i| fixes[i].0));
+            text = new_text;
+        }
+        Err(FileProblem {
+            path,
+            fatal: true,
+            message: format!(
+                "fixes did not settle after {MAX_PASSES} passes; the file is left unchanged (a bug in djopt: please report it)"
+            ),
+        })
+    }
+}
+
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (std::path::absolute(a), std::path::absolute(b)) {
+        (Ok(a), Ok(b)) => normalize(&a) == normalize(&b),
+        _ => false,
+    }
+}
+
+fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Phase 1 over every file in parallel: facts per file, then one resolution.
+fn build_index(files: &[PathBuf], settings: &Settings) -> ProjectIndex {
+    let facts: Vec<index::FileFacts> = files
+        .par_iter()
+        .filter_map(|path| {
+            let bytes = std::fs::read(path).ok()?;
+            if !may_define_models(&bytes) {
+                return None;
+            }
+            let source = SourceFile::from_bytes(path.clone(), bytes).ok()?;
+            let tree = parse(&source.text)?;
+            let relative = settings.relative(path);
+            Some(extract_file(&relative, &source.text, &tree))
+        })
+        .collect();
+    index::build_index(&facts)
+}
+
+/// Cheap byte test before parsing for phase 2: no loop and no prefetch, nothing to find.
+fn may_have_findings(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    memchr::memmem::find(bytes, b"for ").is_some()
+        || memchr::memmem::find(bytes, b"prefetch_related").is_some()
+}
+
+pub fn line_of(text: &str, offset: usize) -> usize {
+    let offset = offset.min(text.len());
+    memchr::memchr_iter(b'\n', &text.as_bytes()[..offset]).count() + 1
+}
+
+/// Write the new bytes of a file atomically: temp file beside it, same permissions, rename.
+/// Refuses when the file changed on disk since it was read, or is read-only.
+pub fn write_atomic(source: &SourceFile, new_text: &str) -> Result<(), FileProblem> {
+    let path = &source.path;
+    let problem = |message: String| FileProblem {
+        path: path.clone(),
+        message,
+        fatal: true,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| problem(format!("cannot stat: {e}")))?;
+    if meta.permissions().readonly() {
+        return Err(problem(
+            "file is read-only; not fixed (make it writable and run again)".into(),
+        ));
+    }
+    let current = std::fs::read(path).map_err(|e| problem(format!("cannot re-read: {e}")))?;
+    if current != source.original {
+        return Err(problem(
+            "file changed on disk while djopt was working; not fixed (run djopt again)".into(),
+        ));
+    }
+    let updated = source.with_text(new_text.to_string());
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut temp = tempfile::Builder::new()
+        .prefix(".djopt-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| problem(format!("cannot create a temporary file beside it: {e}")))?;
+    use std::io::Write;
+    temp.write_all(&updated.to_bytes())
+        .and_then(|_| temp.as_file().sync_all())
+        .map_err(|e| problem(format!("cannot write the temporary file: {e}")))?;
+    std::fs::set_permissions(temp.path(), meta.permissions())
+        .map_err(|e| problem(format!("cannot copy permissions: {e}")))?;
+    // Last look before the rename: still what we read?
+    let current = std::fs::read(path).map_err(|e| problem(format!("cannot re-read: {e}")))?;
+    if current != source.original {
+        return Err(problem(
+            "file changed on disk while djopt was working; not fixed (run djopt again)".into(),
+        ));
+    }
+    temp.persist(path)
+        .map_err(|e| problem(format!("cannot replace the file: {}", e.error)))?;
+    Ok(())
+}

@@ -1,0 +1,233 @@
+//! The rule set: each rule is a folder `rules/<CODE>-<name>/` (tree-sitter query and metadata,
+//! embedded at build time) plus one Rust file here that decides with the project index.
+
+mod orm101_select_related_in_loop;
+mod orm102_prefetch_related_in_loop;
+mod orm103_prefetch_single_valued;
+mod queryset_edits;
+
+use crate::analysis::{FileContext, LoopFacts, loops::analyze_loop};
+use crate::diagnostic::Diagnostic;
+use crate::fix::Applicability;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+use tree_sitter::{Node, Query, QueryCursor, StreamingIterator};
+
+/// What a rule's check receives: the captures of one match of its query.
+pub struct Captures<'r, 't> {
+    items: Vec<(&'r str, Node<'t>)>,
+}
+
+impl<'t> Captures<'_, 't> {
+    pub fn get(&self, name: &str) -> Option<Node<'t>> {
+        self.items
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, node)| *node)
+    }
+}
+
+pub type CheckFn = for<'c, 'a> fn(&mut Checker<'c, 'a>, &Captures<'_, 'a>);
+
+struct RuleSource {
+    folder: &'static str,
+    toml: &'static str,
+    query: &'static str,
+    check: CheckFn,
+}
+
+macro_rules! rule {
+    ($folder:literal, $check:path) => {
+        RuleSource {
+            folder: $folder,
+            toml: include_str!(concat!("../../rules/", $folder, "/rule.toml")),
+            query: include_str!(concat!("../../rules/", $folder, "/query.scm")),
+            check: $check,
+        }
+    };
+}
+
+/// The registry: one line per rule.
+const SOURCES: &[RuleSource] = &[
+    rule!(
+        "ORM101-select-related-in-loop",
+        orm101_select_related_in_loop::check
+    ),
+    rule!(
+        "ORM102-prefetch-related-in-loop",
+        orm102_prefetch_related_in_loop::check
+    ),
+    rule!(
+        "ORM103-prefetch-single-valued",
+        orm103_prefetch_single_valued::check
+    ),
+];
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RuleDocs {
+    pub what: String,
+    pub why: String,
+    pub example: String,
+    pub fixed: String,
+    pub safety: String,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RuleMeta {
+    pub code: String,
+    pub name: String,
+    pub summary: String,
+    pub fix: String,
+    pub fix_safety: String,
+    pub docs: RuleDocs,
+}
+
+pub struct Rule {
+    pub meta: RuleMeta,
+    pub folder: &'static str,
+    pub query_source: &'static str,
+    pub check: CheckFn,
+    /// Highest safety a fix of this rule may have.
+    pub max_applicability: Applicability,
+}
+
+pub struct Registry {
+    pub rules: Vec<Rule>,
+    /// All rule queries as one query: one traversal per tree serves every rule.
+    query: Query,
+    /// For each pattern of the combined query, the rule it belongs to.
+    pattern_rule: Vec<usize>,
+    capture_names: Vec<String>,
+}
+
+pub fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        load_registry().unwrap_or_else(|e| panic!("built-in rules are invalid: {e}"))
+    })
+}
+
+/// Load and validate every rule: metadata parses, code matches the folder, the query compiles.
+pub fn load_registry() -> Result<Registry, String> {
+    let language = crate::parse::language();
+    let mut rules = Vec::new();
+    let mut combined = String::new();
+    let mut pattern_rule = Vec::new();
+    for (i, source) in SOURCES.iter().enumerate() {
+        let meta: RuleMeta =
+            toml::from_str(source.toml).map_err(|e| format!("{}/rule.toml: {e}", source.folder))?;
+        let expected = format!("{}-{}", meta.code, meta.name);
+        if expected != source.folder {
+            return Err(format!(
+                "{}: folder must be named {expected}",
+                source.folder
+            ));
+        }
+        let max_applicability = match meta.fix_safety.as_str() {
+            "safe" => Applicability::Safe,
+            "unsafe" => Applicability::Unsafe,
+            "suggestion" => Applicability::Suggestion,
+            other => return Err(format!("{}: unknown fix_safety {other:?}", source.folder)),
+        };
+        let query = Query::new(&language, source.query)
+            .map_err(|e| format!("{}/query.scm: {e}", source.folder))?;
+        pattern_rule.extend(std::iter::repeat_n(i, query.pattern_count()));
+        combined.push_str(source.query);
+        combined.push('\n');
+        rules.push(Rule {
+            meta,
+            folder: source.folder,
+            query_source: source.query,
+            check: source.check,
+            max_applicability,
+        });
+    }
+    let query = Query::new(&language, &combined).map_err(|e| format!("combined query: {e}"))?;
+    if query.pattern_count() != pattern_rule.len() {
+        return Err("combined query has a different number of patterns".into());
+    }
+    let capture_names = query
+        .capture_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    Ok(Registry {
+        rules,
+        query,
+        pattern_rule,
+        capture_names,
+    })
+}
+
+impl Registry {
+    pub fn by_code(&self, code: &str) -> Option<&Rule> {
+        self.rules
+            .iter()
+            .find(|r| r.meta.code.eq_ignore_ascii_case(code))
+    }
+
+    pub fn codes(&self) -> impl Iterator<Item = &str> {
+        self.rules.iter().map(|r| r.meta.code.as_str())
+    }
+}
+
+/// Per-file state shared by the rules: the context, memoized analyses, and the findings.
+pub struct Checker<'c, 'a> {
+    pub ctx: &'c FileContext<'a>,
+    pub rule: &'static Rule,
+    pub diagnostics: Vec<Diagnostic>,
+    loops: HashMap<usize, Option<std::rc::Rc<LoopFacts<'a>>>>,
+}
+
+impl<'c, 'a> Checker<'c, 'a> {
+    /// The loop facts of a loop node, computed once per file whichever rule asks first.
+    pub fn loop_facts(&mut self, node: Node<'a>) -> Option<std::rc::Rc<LoopFacts<'a>>> {
+        let ctx = self.ctx;
+        self.loops
+            .entry(node.id())
+            .or_insert_with(|| analyze_loop(ctx, node).map(std::rc::Rc::new))
+            .clone()
+    }
+
+    pub fn report(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+}
+
+/// Run the enabled rules over one parsed file.
+pub fn run_rules(ctx: &FileContext<'_>, enabled: &dyn Fn(&str) -> bool) -> Vec<Diagnostic> {
+    let registry = registry();
+    let tree = ctx.tree;
+    let root = tree.root_node();
+    let mut checker = Checker {
+        ctx,
+        rule: &registry.rules[0],
+        diagnostics: Vec::new(),
+        loops: HashMap::new(),
+    };
+    let mut cursor = QueryCursor::new();
+    let mut matches = cursor.matches(&registry.query, root, ctx.src.as_bytes());
+    while let Some(m) = matches.next() {
+        let rule_index = registry.pattern_rule[m.pattern_index];
+        let rule = &registry.rules[rule_index];
+        if !enabled(&rule.meta.code) {
+            continue;
+        }
+        let captures = Captures {
+            items: m
+                .captures()
+                .iter()
+                .map(|c| (registry.capture_names[c.index as usize].as_str(), c.node))
+                .collect(),
+        };
+        checker.rule = rule;
+        (rule.check)(&mut checker, &captures);
+    }
+    let mut diagnostics = checker.diagnostics;
+    diagnostics.sort_by(|a, b| (a.start, &a.rule).cmp(&(b.start, &b.rule)));
+    diagnostics.dedup_by(|a, b| a.start == b.start && a.rule == b.rule && a.message == b.message);
+    diagnostics
+}

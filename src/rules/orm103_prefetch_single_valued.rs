@@ -1,0 +1,150 @@
+//! ORM103: `prefetch_related` of a lookup that is single-valued all the way.
+
+use super::queryset_edits::quoted_list;
+use super::{Captures, Checker};
+use crate::analysis::queryset::QuerysetResolver;
+use crate::diagnostic::Diagnostic;
+use crate::fix::{Applicability, Edit, Fix};
+use crate::index::{FieldKind, ModelId, ProjectIndex};
+use crate::syntax::{call_args, string_quote, string_value};
+
+pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
+    let (Some(call), Some(method)) = (captures.get("call"), captures.get("method")) else {
+        return;
+    };
+    let ctx = checker.ctx;
+    let resolver = QuerysetResolver::new(ctx);
+    let Some(qs) = resolver.resolve(call, call.start_byte()) else {
+        return;
+    };
+    if qs.blocker().is_some() || qs.defers_fields() {
+        return;
+    }
+    let args = call_args(call, ctx.src);
+    if args.splat || !args.keywords.is_empty() || args.positional.is_empty() {
+        return;
+    }
+    if !args.positional.iter().all(|a| a.kind() == "string") {
+        return; // Prefetch objects or variables: the lookups interact; leave them.
+    }
+    let lookups: Vec<Option<String>> = args
+        .positional
+        .iter()
+        .map(|a| string_value(*a, ctx.src))
+        .collect();
+    let single: Vec<usize> = lookups
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| {
+            l.as_deref()
+                .is_some_and(|l| is_single_valued(ctx.index, qs.model, l))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    if single.is_empty() {
+        return;
+    }
+    let names: Vec<String> = single.iter().filter_map(|&i| lookups[i].clone()).collect();
+    let quote = string_quote(args.positional[single[0]], ctx.src).unwrap_or(ctx.quote);
+    let coverage = qs.coverage(ctx);
+    let applicability = if qs.ambiguous {
+        Applicability::Unsafe
+    } else {
+        Applicability::Safe
+    };
+    let fix = if coverage.select_all {
+        None
+    } else if single.len() == args.positional.len() {
+        Some(Fix::new(
+            vec![Edit::replacement(
+                method.start_byte(),
+                method.end_byte(),
+                "select_related",
+            )],
+            applicability,
+            "Use `select_related` for these lookups".into(),
+        ))
+    } else {
+        removal_edits(ctx.src, &args.positional, &single).map(|mut edits| {
+            edits.push(Edit::insertion(
+                call.end_byte(),
+                format!(".select_related({})", quoted_list(&names, quote)),
+            ));
+            Fix::new(
+                edits,
+                applicability,
+                format!(
+                    "Move {} to `select_related(...)`",
+                    quoted_list(&names, quote)
+                ),
+            )
+        })
+    };
+    let first = args.positional[single[0]];
+    let plural = if names.len() == 1 {
+        "is a single-valued relation"
+    } else {
+        "are single-valued relations"
+    };
+    checker.report(Diagnostic {
+        rule: "ORM103",
+        message: format!(
+            "{} {plural}: `prefetch_related` runs an extra query where `select_related` joins it into this one",
+            quoted_list(&names, '"')
+        ),
+        start: first.start_byte(),
+        end: first.end_byte(),
+        also_suppressed_at: vec![call.start_byte()],
+        fix,
+    });
+}
+
+/// Every step of `lookup` is a forward ForeignKey or OneToOneField.
+pub fn is_single_valued(index: &ProjectIndex, model: ModelId, lookup: &str) -> bool {
+    let mut current = model;
+    for part in lookup.split("__") {
+        let Some(field) = index.field(current, part) else {
+            return false;
+        };
+        if !matches!(field.kind, FieldKind::ForeignKey | FieldKind::OneToOne) {
+            return false;
+        }
+        let Some(target) = field.target else {
+            return false;
+        };
+        current = target;
+    }
+    true
+}
+
+/// Remove some arguments (with their separating comma); None if a comment is in the way.
+fn removal_edits(src: &str, args: &[tree_sitter::Node], remove: &[usize]) -> Option<Vec<Edit>> {
+    let mut edits = Vec::new();
+    for &i in remove {
+        let (start, end) = if i + 1 < args.len() {
+            (args[i].start_byte(), args[i + 1].start_byte())
+        } else {
+            // The last argument: take the comma after the nearest argument that stays.
+            let kept = (0..i).rev().find(|j| !remove.contains(j))?;
+            (args[kept].end_byte(), args[i].end_byte())
+        };
+        if src[start..end].contains('#') {
+            return None;
+        }
+        edits.push(Edit::replacement(start, end, ""));
+    }
+    // Adjacent removals (a, b removed in a row) overlap at their boundary only if both take the
+    // same comma; merge them into one range.
+    edits.sort();
+    let mut merged: Vec<Edit> = Vec::new();
+    for e in edits {
+        if let Some(last) = merged.last_mut()
+            && e.start <= last.end
+        {
+            last.end = last.end.max(e.end);
+            continue;
+        }
+        merged.push(e);
+    }
+    Some(merged)
+}

@@ -1,0 +1,96 @@
+//! Edits shared by the rules that add lookups to a queryset.
+
+use crate::analysis::{FileContext, LoopFacts, Queryset};
+use crate::fix::{Applicability, Edit};
+use crate::syntax::{call_args, string_quote};
+
+/// Edits that make `queryset` call `method` with `lookups` as well: merged into the last
+/// existing call with plain string lookups, or a new call appended where the queryset is built.
+pub fn add_lookups(
+    ctx: &FileContext,
+    queryset: &Queryset,
+    method: &str,
+    lookups: &[String],
+) -> Option<(Vec<Edit>, String)> {
+    let mut edits = Vec::new();
+    let description;
+    let existing = queryset.last_call(method).filter(|call| {
+        let args = call_args(call.node, ctx.src);
+        !args.splat
+            && !args.positional.is_empty()
+            && args.keywords.is_empty()
+            && args.positional.iter().all(|a| a.kind() == "string")
+    });
+    if let Some(call) = existing {
+        let args = call_args(call.node, ctx.src);
+        let last = *args.positional.last()?;
+        let quote = string_quote(last, ctx.src).unwrap_or(ctx.quote);
+        let text: String = lookups
+            .iter()
+            .map(|l| format!(", {quote}{l}{quote}"))
+            .collect();
+        edits.push(Edit::insertion(last.end_byte(), text));
+        description = format!(
+            "Add {} to the existing `{method}(...)`",
+            quoted_list(lookups, quote)
+        );
+    } else {
+        let at = queryset.insert_at?;
+        let quote = ctx.quote;
+        let call = format!(".{method}({})", quoted_list(lookups, quote));
+        description = format!("Add `{call}`");
+        edits.push(Edit::insertion(at, call));
+    }
+    if method == "prefetch_related"
+        && let Some(iterator) = queryset.iterator
+    {
+        // Django refuses prefetch_related() with iterator() unless chunk_size is given.
+        let args = call_args(iterator, ctx.src);
+        if args.positional.is_empty() && args.keyword("chunk_size").is_none() {
+            let list = iterator.child_by_field_name("arguments")?;
+            let sep = if args.keywords.is_empty() { "" } else { ", " };
+            edits.push(Edit::insertion(
+                list.start_byte() + 1,
+                format!("chunk_size=2000{sep}"),
+            ));
+        }
+    }
+    Some((edits, description))
+}
+
+pub fn quoted_list(lookups: &[String], quote: char) -> String {
+    lookups
+        .iter()
+        .map(|l| format!("{quote}{l}{quote}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// How safe a fix to a loop's queryset is, from what the loop does.
+pub fn loop_applicability(facts: &LoopFacts) -> (Applicability, Option<&'static str>) {
+    if facts.queryset.ambiguous {
+        return (
+            Applicability::Unsafe,
+            Some("the model name is defined more than once in the project"),
+        );
+    }
+    if facts.is_async {
+        return (
+            Applicability::Unsafe,
+            Some("under `async for` the lazy load raised `SynchronousOnlyOperation`"),
+        );
+    }
+    if facts.writes_in_body {
+        return (
+            Applicability::Unsafe,
+            Some("the loop writes to the database, so related rows would be read before the write"),
+        );
+    }
+    if facts.writes_between {
+        return (
+            Applicability::Unsafe,
+            Some("the queryset is evaluated before the loop and something writes in between"),
+        );
+    }
+    (Applicability::Safe, None)
+}

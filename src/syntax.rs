@@ -1,0 +1,168 @@
+//! Small readers over tree-sitter-python nodes, shared by the index and the analysis.
+
+use tree_sitter::Node;
+
+pub fn text<'s>(node: Node, src: &'s str) -> &'s str {
+    &src[node.byte_range()]
+}
+
+/// `a`, `a.b.c` as a dotted string; None for anything else.
+pub fn dotted_name(node: Node, src: &str) -> Option<String> {
+    match node.kind() {
+        "identifier" => Some(text(node, src).to_string()),
+        "attribute" => {
+            let object = node.child_by_field_name("object")?;
+            let attr = node.child_by_field_name("attribute")?;
+            Some(format!("{}.{}", dotted_name(object, src)?, text(attr, src)))
+        }
+        _ => None,
+    }
+}
+
+/// The last segment of a dotted name (`models.ForeignKey` → `ForeignKey`).
+pub fn last_segment(dotted: &str) -> &str {
+    dotted.rsplit('.').next().unwrap_or(dotted)
+}
+
+/// The value of a plain string literal (no f-string, no concatenation, no escapes we cannot read).
+pub fn string_value(node: Node, src: &str) -> Option<String> {
+    if node.kind() != "string" {
+        return None;
+    }
+    let mut value = String::new();
+    let mut cursor = node.walk();
+    for child in node.children(&mut cursor) {
+        match child.kind() {
+            "string_start" => {
+                let prefix = text(child, src).to_ascii_lowercase();
+                if prefix.contains('f') || prefix.contains('b') {
+                    return None;
+                }
+            }
+            "string_content" => value.push_str(text(child, src)),
+            "string_end" => {}
+            "escape_sequence" | "interpolation" => return None,
+            _ => return None,
+        }
+    }
+    Some(value)
+}
+
+/// The quote character a string literal uses.
+pub fn string_quote(node: Node, src: &str) -> Option<char> {
+    let start = node.child(0)?;
+    text(start, src).chars().find(|c| *c == '"' || *c == '\'')
+}
+
+/// Positional and keyword arguments of a call.
+pub struct CallArgs<'t> {
+    pub positional: Vec<Node<'t>>,
+    pub keywords: Vec<(String, Node<'t>)>,
+    /// `*args` or `**kwargs` present: the argument list is not fully known.
+    pub splat: bool,
+}
+
+impl<'t> CallArgs<'t> {
+    pub fn keyword(&self, name: &str) -> Option<Node<'t>> {
+        self.keywords
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| *v)
+    }
+}
+
+pub fn call_args<'t>(call: Node<'t>, src: &str) -> CallArgs<'t> {
+    let mut args = CallArgs {
+        positional: Vec::new(),
+        keywords: Vec::new(),
+        splat: false,
+    };
+    let Some(list) = call.child_by_field_name("arguments") else {
+        return args;
+    };
+    let mut cursor = list.walk();
+    for child in list.named_children(&mut cursor) {
+        match child.kind() {
+            "keyword_argument" => {
+                if let (Some(name), Some(value)) = (
+                    child.child_by_field_name("name"),
+                    child.child_by_field_name("value"),
+                ) {
+                    args.keywords.push((text(name, src).to_string(), value));
+                }
+            }
+            "list_splat" | "dictionary_splat" => args.splat = true,
+            "comment" => {}
+            _ => args.positional.push(child),
+        }
+    }
+    args
+}
+
+/// For `obj.method(args)`: (obj, method name).
+pub fn method_call<'t>(call: Node<'t>, src: &str) -> Option<(Node<'t>, String)> {
+    if call.kind() != "call" {
+        return None;
+    }
+    let function = call.child_by_field_name("function")?;
+    if function.kind() != "attribute" {
+        return None;
+    }
+    let object = function.child_by_field_name("object")?;
+    let attr = function.child_by_field_name("attribute")?;
+    Some((object, text(attr, src).to_string()))
+}
+
+/// Is `value` a literal `True`?
+pub fn is_true(node: Node) -> bool {
+    node.kind() == "true"
+}
+
+/// The nearest enclosing function definition (or None for module level).
+pub fn enclosing_function(node: Node) -> Option<Node> {
+    let mut current = node.parent();
+    while let Some(n) = current {
+        if n.kind() == "function_definition" {
+            return Some(n);
+        }
+        current = n.parent();
+    }
+    None
+}
+
+/// Strip grouping parentheses.
+pub fn unparen(mut node: Node) -> Node {
+    while node.kind() == "parenthesized_expression" {
+        match node.named_child(0) {
+            Some(inner) if inner.kind() != "comment" => node = inner,
+            _ => break,
+        }
+    }
+    node
+}
+
+/// Visit every named descendant of `node` (preorder), including `node` itself.
+pub fn walk_named<'t>(node: Node<'t>, mut f: impl FnMut(Node<'t>) -> bool) {
+    let mut cursor = node.walk();
+    let mut descend = f(node);
+    loop {
+        if descend && cursor.goto_first_child() {
+            let n = cursor.node();
+            descend = if n.is_named() { f(n) } else { true };
+            continue;
+        }
+        loop {
+            if cursor.node() == node {
+                return;
+            }
+            if cursor.goto_next_sibling() {
+                let n = cursor.node();
+                descend = if n.is_named() { f(n) } else { true };
+                break;
+            }
+            if !cursor.goto_parent() {
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! Which files to read: the `ignore` crate's parallel walker, `.gitignore` respected, the
+//! default excludes skipped; files named on the command line always included.
+
+use crate::settings::{DEFAULT_EXCLUDES, Settings};
+use anyhow::{Result, bail};
+use ignore::{WalkBuilder, WalkState};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+pub fn python_files(paths: &[PathBuf], settings: &Settings) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for path in paths {
+        if !path.exists() && path.symlink_metadata().is_err() {
+            bail!("{}: no such file or directory", path.display());
+        }
+        if !path.is_dir() {
+            out.push(path.clone());
+            continue;
+        }
+        out.extend(walk_dir(path, settings));
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+fn walk_dir(root: &Path, settings: &Settings) -> Vec<PathBuf> {
+    let found = Mutex::new(Vec::new());
+    let walker = WalkBuilder::new(root)
+        .hidden(false)
+        .git_global(false)
+        .require_git(false)
+        .filter_entry(|entry| {
+            let name = entry.file_name().to_string_lossy();
+            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+            !(is_dir && entry.depth() > 0 && DEFAULT_EXCLUDES.contains(&name.as_ref()))
+        })
+        .threads(rayon::current_num_threads().min(8))
+        .build_parallel();
+    walker.run(|| {
+        let found = &found;
+        Box::new(move |entry| {
+            let Ok(entry) = entry else {
+                return WalkState::Continue;
+            };
+            let path = entry.path();
+            let is_file = entry.file_type().is_some_and(|t| t.is_file());
+            if is_file && path.extension().is_some_and(|e| e == "py") {
+                let relative = settings.relative(path);
+                if !settings.is_excluded(&relative) {
+                    found.lock().expect("walker lock").push(path.to_path_buf());
+                }
+            } else if entry.file_type().is_some_and(|t| t.is_dir()) && entry.depth() > 0 {
+                let relative = settings.relative(path);
+                if settings.is_excluded(&relative) {
+                    return WalkState::Skip;
+                }
+            }
+            WalkState::Continue
+        })
+    });
+    found.into_inner().expect("walker lock")
+}
