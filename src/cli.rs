@@ -89,6 +89,9 @@ pub struct RuleArgs {
     /// Every rule
     #[arg(long)]
     pub all: bool,
+    /// Print the rule table in Markdown (as in the README)
+    #[arg(long, conflicts_with_all = ["code", "all"])]
+    pub table: bool,
 }
 
 pub fn main() -> ExitCode {

@@ -168,7 +168,7 @@ mod tests {
     fn line_col_counts_characters() {
         let file = SourceFile::new("a.py".into(), "é = 1\nab".into(), false, vec![]);
         assert_eq!(file.line_col(0), (1, 1));
-        assert_eq!(file.line_col(3), (1, 2));
+        assert_eq!(file.line_col(3), (1, 3));
         assert_eq!(file.line_col(8), (2, 2));
     }
 

@@ -48,7 +48,9 @@ fn walk_dir(root: &Path, settings: &Settings) -> Vec<PathBuf> {
             if is_file && path.extension().is_some_and(|e| e == "py") {
                 let relative = settings.relative(path);
                 if !settings.is_excluded(&relative) {
-                    found.lock().expect("walker lock").push(path.to_path_buf());
+                    // `./shop/views.py` → `shop/views.py` in every message.
+                    let shown = path.strip_prefix(".").unwrap_or(path).to_path_buf();
+                    found.lock().expect("walker lock").push(shown);
                 }
             } else if entry.file_type().is_some_and(|t| t.is_dir()) && entry.depth() > 0 {
                 let relative = settings.relative(path);

@@ -59,6 +59,8 @@ pub struct LoopFacts<'t> {
     pub writes_in_body: bool,
     /// The queryset is evaluated before the loop and something writes in between.
     pub writes_between: bool,
+    /// The queryset's name is also used where a change could clash (passed on, returned…).
+    pub escapes: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -139,7 +141,13 @@ pub fn analyze_loop<'a: 't, 't>(
             src,
         )
     });
+    let scope = scope_of(loop_node);
+    let escapes = queryset
+        .names
+        .iter()
+        .any(|name| super::queryset::name_escapes(scope, name, iterable, src));
     Some(LoopFacts {
+        escapes,
         loop_node,
         iterable,
         var,

@@ -72,6 +72,10 @@ pub struct Queryset<'t> {
     pub built_at: usize,
     /// A later conditional rebinding adds calls we cannot see on every path.
     pub conditional: bool,
+    /// Sliced to at most one row (`[:1]`): a loop over it is not N+1.
+    pub single_row: bool,
+    /// Names the queryset was reached through (`books` in `for b in books`).
+    pub names: Vec<String>,
 }
 
 /// What a queryset already loads.
@@ -293,7 +297,12 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
                     return None;
                 }
                 let value = expr.child_by_field_name("value")?;
-                self.resolve_depth(value, at, depth + 1)
+                let mut qs = self.resolve_depth(value, at, depth + 1)?;
+                let bounds = text(slice, src).replace(' ', "");
+                if matches!(bounds.as_str(), ":1" | "0:1" | ":0" | "0:0") {
+                    qs.single_row = true;
+                }
+                Some(qs)
             }
             "attribute" => {
                 let object = expr.child_by_field_name("object")?;
@@ -322,6 +331,8 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
                     evaluated_at: None,
                     built_at: expr.start_byte(),
                     conditional: false,
+                    single_row: false,
+                    names: Vec::new(),
                 })
             }
             "identifier" => self.resolve_name(expr, at, depth),
@@ -364,7 +375,142 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
             }
             qs.conditional = true;
         }
+        qs.names.push(name.to_string());
         Some(qs)
+    }
+}
+
+/// Calls that conflict with lookups added elsewhere (`only()` with a new `select_related`…).
+const CONFLICTS: &[&str] = &["only", "defer", "union", "intersection", "difference"];
+
+/// Builtins that consume a queryset locally.
+const LOCAL_CONSUMERS: &[&str] = &[
+    "len",
+    "list",
+    "bool",
+    "enumerate",
+    "iter",
+    "sorted",
+    "tuple",
+    "set",
+    "print",
+    "str",
+    "repr",
+    "reversed",
+    "any",
+    "all",
+    "sum",
+    "max",
+    "min",
+    "frozenset",
+    "dict",
+];
+
+/// Is the queryset bound to `name` used, besides in `except_in`, where a change to it could
+/// clash with something: passed to another function, returned, stored, or refined with
+/// `only()`/`defer()`/`union()`?
+pub fn name_escapes(scope: Node, name: &str, except_in: Node, src: &str) -> bool {
+    let mut escapes = false;
+    crate::syntax::walk_named(scope, |n| {
+        if escapes {
+            return false;
+        }
+        if n != scope
+            && matches!(
+                n.kind(),
+                "function_definition" | "lambda" | "class_definition"
+            )
+        {
+            // A closure that sees the name: we cannot follow it.
+            let mut uses = false;
+            crate::syntax::walk_named(n, |m| {
+                uses |= m.kind() == "identifier" && text(m, src) == name;
+                !uses
+            });
+            escapes |= uses;
+            return false;
+        }
+        if n.kind() != "identifier" || text(n, src) != name {
+            return true;
+        }
+        if except_in.start_byte() <= n.start_byte() && n.end_byte() <= except_in.end_byte() {
+            return false;
+        }
+        escapes |= use_escapes(n, src);
+        false
+    });
+    escapes
+}
+
+fn use_escapes(ident: Node, src: &str) -> bool {
+    let Some(parent) = ident.parent() else {
+        return false;
+    };
+    // The binding itself: `name = …`, `for name in …`.
+    if matches!(parent.kind(), "assignment" | "augmented_assignment")
+        && parent.child_by_field_name("left") == Some(ident)
+    {
+        return false;
+    }
+    let mut node = ident;
+    loop {
+        let Some(parent) = node.parent() else {
+            return false;
+        };
+        match parent.kind() {
+            "attribute" if parent.child_by_field_name("object") == Some(node) => {
+                let method = parent
+                    .child_by_field_name("attribute")
+                    .map(|a| text(a, src))
+                    .unwrap_or("");
+                let called = parent.parent().filter(|c| {
+                    c.kind() == "call" && c.child_by_field_name("function") == Some(parent)
+                });
+                match called {
+                    Some(call) => {
+                        if CONFLICTS.contains(&method) {
+                            return true;
+                        }
+                        if !CHAIN_METHODS.contains(&method) && method != "iterator" {
+                            return false; // count(), exists(), first()…: not a queryset any more
+                        }
+                        node = call;
+                    }
+                    None => return false, // `qs.model`, `qs.query`: reads, not uses
+                }
+            }
+            "subscript" if parent.child_by_field_name("value") == Some(node) => node = parent,
+            "parenthesized_expression" => node = parent,
+            "for_statement" | "for_in_clause" => {
+                return parent.child_by_field_name("right") != Some(node);
+            }
+            "expression_statement"
+            | "if_statement"
+            | "while_statement"
+            | "not_operator"
+            | "boolean_operator"
+            | "comparison_operator"
+            | "conditional_expression" => {
+                return false;
+            }
+            "argument_list" => {
+                let call = parent.parent();
+                let local = call
+                    .and_then(|c| c.child_by_field_name("function"))
+                    .is_some_and(|f| {
+                        f.kind() == "identifier" && LOCAL_CONSUMERS.contains(&text(f, src))
+                    });
+                return !local;
+            }
+            "assignment" => {
+                // Rebinding the same name (`qs = qs.filter()`) keeps it in view; another name does not.
+                let left = parent.child_by_field_name("left");
+                let same = left
+                    .is_some_and(|l| l.kind() == "identifier" && text(l, src) == text(ident, src));
+                return !same;
+            }
+            _ => return true,
+        }
     }
 }
 
@@ -460,16 +606,15 @@ fn collect_bindings<'t>(node: Node<'t>, name: &str, src: &str, out: &mut Vec<Bin
                 if let Some(inner) = child.named_child(0) {
                     match inner.kind() {
                         "assignment" => assignment_binding(child, inner, name, src, out),
-                        "augmented_assignment" => {
+                        "augmented_assignment"
                             if inner
                                 .child_by_field_name("left")
-                                .is_some_and(|l| text(l, src) == name)
-                            {
-                                out.push(Binding {
-                                    statement: child,
-                                    value: None,
-                                });
-                            }
+                                .is_some_and(|l| text(l, src) == name) =>
+                        {
+                            out.push(Binding {
+                                statement: child,
+                                value: None,
+                            });
                         }
                         _ => {}
                     }

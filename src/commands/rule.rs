@@ -7,6 +7,10 @@ use std::process::ExitCode;
 
 pub fn run(args: RuleArgs) -> Result<ExitCode> {
     let registry = registry();
+    if args.table {
+        print!("{}", markdown_table());
+        return Ok(ExitCode::SUCCESS);
+    }
     let rules: Vec<&Rule> = match (&args.code, args.all) {
         (_, true) => registry.rules.iter().collect(),
         (Some(code), false) => match registry.by_code(code) {
@@ -39,4 +43,19 @@ pub fn documentation(rule: &Rule) -> String {
         fixed = d.fixed.trim_start(),
         safety = d.safety.trim_start(),
     )
+}
+
+/// The README's rule table, generated from the rules' metadata.
+pub fn markdown_table() -> String {
+    let mut out = String::from(
+        "| code | name | finds | fix | fix safety |\n| --- | --- | --- | --- | --- |\n",
+    );
+    for rule in &registry().rules {
+        let m = &rule.meta;
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} |\n",
+            m.code, m.name, m.summary, m.fix, m.fix_safety
+        ));
+    }
+    out
 }

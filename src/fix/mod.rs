@@ -166,7 +166,7 @@ mod tests {
         let b = fix(vec![Edit::replacement(0, 2, "Y")]);
         let c = fix(vec![Edit::insertion(3, "!")]);
         let (text, applied) = apply_fixes("abcd", &[&b, &c, &a]);
-        assert_eq!(text, "Ybc!d");
+        assert_eq!(text, "Yc!d");
         assert_eq!(applied, vec![0, 1]);
     }
 

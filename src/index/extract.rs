@@ -43,6 +43,7 @@ pub struct RawGetQueryset {
     pub select_related_all: bool,
     pub prefetch_related: Vec<String>,
     pub filters: bool,
+    pub blocks: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -277,13 +278,12 @@ fn class(node: Node, src: &str) -> RawClass {
                     class_assignment(assign, src, &mut raw);
                 }
             }
-            "class_definition" => {
+            "class_definition"
                 if stmt
                     .child_by_field_name("name")
-                    .is_some_and(|n| text(n, src) == "Meta")
-                {
-                    meta(stmt, src, &mut raw);
-                }
+                    .is_some_and(|n| text(n, src) == "Meta") =>
+            {
+                meta(stmt, src, &mut raw);
             }
             "function_definition" => method(stmt, src, &mut raw),
             "decorated_definition" => {
@@ -467,6 +467,8 @@ fn method(node: Node, src: &str, raw: &mut RawClass) {
                     }
                 }
                 "filter" | "exclude" | "none" | "complex_filter" => gq.filters = true,
+                "only" | "defer" | "values" | "values_list" | "union" | "intersection"
+                | "difference" | "raw" | "dates" | "datetimes" => gq.blocks = true,
                 _ => {}
             }
         }

@@ -93,6 +93,10 @@ pub struct Manager {
     pub prefetch_related: Vec<String>,
     /// True when its `get_queryset` filters rows (a count through it can differ).
     pub filters: bool,
+    /// Its `get_queryset` uses `only()`/`defer()`/`values()`/`union()`…: adding lookups may fail.
+    pub blocks: bool,
+    /// We read the manager's class (or it is Django's own); false for a class from elsewhere.
+    pub resolved: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]

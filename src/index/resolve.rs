@@ -330,6 +330,7 @@ impl<'f> Resolver<'f> {
         }
         if kind == FieldKind::GenericForeignKey {
             field.target = None;
+            field.target_name = None;
         }
         field.related_name = raw.related_name.as_ref().map(|rn| {
             rn.replace("%(class)s", &owner_name.to_lowercase())
@@ -381,6 +382,8 @@ impl<'f> Resolver<'f> {
             select_related_all: false,
             prefetch_related: Vec::new(),
             filters: false,
+            blocks: false,
+            resolved: is_django_manager(callee),
         };
         // Walk the manager class and its bases for a get_queryset.
         let mut current = self.resolve_class(fi, callee.trim_end_matches(".as_manager"));
@@ -392,7 +395,13 @@ impl<'f> Resolver<'f> {
                 manager.select_related_all = gq.select_related_all;
                 manager.prefetch_related = gq.prefetch_related.clone();
                 manager.filters = gq.filters;
+                manager.blocks = gq.blocks;
+                manager.resolved = true;
                 break;
+            }
+            // A project class that reaches Django's Manager/QuerySet without overriding get_queryset.
+            if class.bases.iter().any(|b| is_django_manager(b)) {
+                manager.resolved = true;
             }
             hops += 1;
             current = class
@@ -505,5 +514,13 @@ fn default_manager() -> Manager {
         select_related_all: false,
         prefetch_related: Vec::new(),
         filters: false,
+        blocks: false,
+        resolved: true,
     }
+}
+
+/// Django's own manager and queryset classes (their `get_queryset` adds nothing).
+fn is_django_manager(dotted: &str) -> bool {
+    matches!(last_segment(dotted), "Manager" | "BaseManager" | "QuerySet")
+        || dotted.ends_with("Manager.from_queryset")
 }

@@ -1,6 +1,6 @@
 //! ORM101: a loop reads a single-valued relation of each row.
 
-use super::queryset_edits::{add_lookups, loop_applicability};
+use super::queryset_edits::{add_lookups, loop_applicability, manager_blocks};
 use super::{Captures, Checker};
 use crate::analysis::loops::{LoopFacts, missing_paths};
 use crate::analysis::{Access, FileContext};
@@ -14,6 +14,9 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     let Some(facts) = checker.loop_facts(loop_node) else {
         return;
     };
+    if facts.queryset.single_row {
+        return; // at most one row: nothing repeats
+    }
     if facts
         .queryset
         .blocker()
@@ -47,14 +50,28 @@ fn fix_for(
     facts: &LoopFacts,
     lookups: &[String],
     select_all: bool,
-) -> Option<Fix> {
+) -> Result<Fix, String> {
     let qs = &facts.queryset;
-    if qs.blocker().is_some() || qs.defers_fields() || select_all {
-        return None;
+    if let Some(b) = qs.blocker() {
+        return Err(format!("rows come from `.{}()`", b.method));
     }
-    let (edits, message) = add_lookups(ctx, qs, "select_related", lookups)?;
-    let (applicability, _) = loop_applicability(facts);
-    Some(Fix::new(edits, applicability, message))
+    if qs.defers_fields() {
+        return Err(
+            "the queryset uses `only()`/`defer()`; a deferred ForeignKey cannot be joined".into(),
+        );
+    }
+    if select_all {
+        return Err(
+            "naming a path would turn off the bare `select_related()`'s other joins".into(),
+        );
+    }
+    if manager_blocks(ctx, qs) {
+        return Err("the manager's get_queryset uses only()/values()/union()".into());
+    }
+    let (edits, message) = add_lookups(ctx, qs, "select_related", lookups)
+        .ok_or_else(|| "there is no place to add the call".to_string())?;
+    let (applicability, _) = loop_applicability(ctx, facts);
+    Ok(Fix::new(edits, applicability, message))
 }
 
 /// The finding for a loop: placed on the first read, naming every path it needs.
@@ -64,7 +81,7 @@ pub fn loop_diagnostic(
     accesses: &[&Access],
     method: &str,
     code: &'static str,
-    fix: Option<Fix>,
+    fix: Result<Fix, String>,
 ) -> Diagnostic {
     let first = accesses
         .iter()
@@ -72,10 +89,13 @@ pub fn loop_diagnostic(
         .expect("called with at least one access");
     let (loop_line, _) = line_col(ctx, facts.loop_node.start_byte());
     let model = &ctx.index.model(facts.queryset.model).name;
-    let reads: Vec<String> = accesses
-        .iter()
-        .map(|a| format!("`{}`", compact(ctx.text(a.node))))
-        .collect();
+    let mut reads: Vec<String> = Vec::new();
+    for a in accesses {
+        let read = format!("`{}`", compact(ctx.text(a.node)));
+        if !reads.contains(&read) {
+            reads.push(read);
+        }
+    }
     let verb = if reads.len() == 1 { "runs" } else { "run" };
     let lookups: Vec<String> = accesses
         .iter()
@@ -87,19 +107,14 @@ pub fn loop_diagnostic(
         if lookups.len() == 1 { "it" } else { "them" },
         lookups.join(", ")
     );
-    let qs = &facts.queryset;
-    if fix.is_none() {
-        if let Some(b) = qs.blocker() {
-            message.push_str(&format!(" (no automatic fix after `.{}()`)", b.method));
-        } else if qs.defers_fields() && method == "select_related" {
-            message.push_str(" (no automatic fix: the queryset uses `only()`/`defer()`)");
-        } else if method == "select_related" && qs.coverage(ctx).select_all {
-            message.push_str(
-                " (no automatic fix: a bare `select_related()` would stop joining other paths)",
-            );
+    match &fix {
+        Err(reason) => message.push_str(&format!(" (no automatic fix: {reason})")),
+        Ok(f) if f.applicability < crate::fix::Applicability::Safe => {
+            if let (_, Some(reason)) = loop_applicability(ctx, facts) {
+                message.push_str(&format!(" (unsafe fix: {reason})"));
+            }
         }
-    } else if let (_, Some(reason)) = loop_applicability(facts) {
-        message.push_str(&format!(" (unsafe fix: {reason})"));
+        Ok(_) => {}
     }
     Diagnostic {
         rule: code,
@@ -107,7 +122,7 @@ pub fn loop_diagnostic(
         start: first.node.start_byte(),
         end: first.node.end_byte(),
         also_suppressed_at: vec![facts.loop_node.start_byte()],
-        fix,
+        fix: fix.ok(),
     }
 }
 

@@ -1,7 +1,7 @@
 //! ORM102: a loop iterates a multi-valued relation of each row.
 
 use super::orm101_select_related_in_loop::loop_diagnostic;
-use super::queryset_edits::{add_lookups, loop_applicability};
+use super::queryset_edits::{add_lookups, loop_applicability, manager_blocks};
 use super::{Captures, Checker};
 use crate::analysis::loops::missing_paths;
 use crate::fix::Fix;
@@ -13,6 +13,9 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     let Some(facts) = checker.loop_facts(loop_node) else {
         return;
     };
+    if facts.queryset.single_row {
+        return; // at most one row: nothing repeats
+    }
     let qs = &facts.queryset;
     if qs.blocker().is_some_and(|b| b.method.starts_with("values"))
         || qs.has_call("dates")
@@ -33,13 +36,21 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
             .field(qs.model, &a.path[0])
             .is_some_and(|f| f.kind.is_single())
     });
-    let fix = if qs.blocker().is_some() || (qs.defers_fields() && starts_single) {
-        None
+    let fix = if let Some(b) = qs.blocker() {
+        Err(format!("rows come from `.{}()`", b.method))
+    } else if qs.defers_fields() && starts_single {
+        Err("the queryset uses `only()`/`defer()`; a deferred ForeignKey cannot be followed".into())
+    } else if facts.writes_in_body {
+        Err("the loop writes to the database, and a prefetch taken before it would not see the new rows".into())
+    } else if manager_blocks(ctx, qs) {
+        Err("the manager's get_queryset uses only()/values()/union()".into())
     } else {
-        add_lookups(ctx, qs, "prefetch_related", &lookups).map(|(edits, message)| {
-            let (applicability, _) = loop_applicability(&facts);
-            Fix::new(edits, applicability, message)
-        })
+        add_lookups(ctx, qs, "prefetch_related", &lookups)
+            .map(|(edits, message)| {
+                let (applicability, _) = loop_applicability(ctx, &facts);
+                Fix::new(edits, applicability, message)
+            })
+            .ok_or_else(|| "there is no place to add the call".to_string())
     };
     let diagnostic = loop_diagnostic(
         ctx,

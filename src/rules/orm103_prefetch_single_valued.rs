@@ -17,7 +17,7 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     let Some(qs) = resolver.resolve(call, call.start_byte()) else {
         return;
     };
-    if qs.blocker().is_some() || qs.defers_fields() {
+    if qs.blocker().is_some() || qs.defers_fields() || later_calls_block(call, ctx.src) {
         return;
     }
     let args = call_args(call, ctx.src);
@@ -147,4 +147,37 @@ fn removal_edits(src: &str, args: &[tree_sitter::Node], remove: &[usize]) -> Opt
         merged.push(e);
     }
     Some(merged)
+}
+
+/// Calls chained after this one that rule out `select_related` (`.values()`, `.union()`, `.only()`…).
+fn later_calls_block(call: tree_sitter::Node, src: &str) -> bool {
+    let mut current = call;
+    while let Some(attr) = current.parent() {
+        if attr.kind() != "attribute" || attr.child_by_field_name("object") != Some(current) {
+            break;
+        }
+        let Some(outer) = attr.parent().filter(|p| p.kind() == "call") else {
+            break;
+        };
+        let method = attr
+            .child_by_field_name("attribute")
+            .map(|a| crate::syntax::text(a, src))
+            .unwrap_or("");
+        if matches!(
+            method,
+            "values"
+                | "values_list"
+                | "union"
+                | "intersection"
+                | "difference"
+                | "only"
+                | "defer"
+                | "dates"
+                | "datetimes"
+        ) {
+            return true;
+        }
+        current = outer;
+    }
+    false
 }

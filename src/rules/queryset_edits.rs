@@ -66,8 +66,38 @@ pub fn quoted_list(lookups: &[String], quote: char) -> String {
         .join(", ")
 }
 
+/// The manager's `get_queryset` uses `only()`/`values()`/`union()`…: adding lookups may fail.
+pub fn manager_blocks(ctx: &FileContext, queryset: &Queryset) -> bool {
+    queryset
+        .manager
+        .as_deref()
+        .and_then(|m| ctx.index.manager(queryset.model, m))
+        .is_some_and(|m| m.blocks)
+}
+
 /// How safe a fix to a loop's queryset is, from what the loop does.
-pub fn loop_applicability(facts: &LoopFacts) -> (Applicability, Option<&'static str>) {
+pub fn loop_applicability(
+    ctx: &FileContext,
+    facts: &LoopFacts,
+) -> (Applicability, Option<&'static str>) {
+    let manager_unknown = facts
+        .queryset
+        .manager
+        .as_deref()
+        .and_then(|m| ctx.index.manager(facts.queryset.model, m))
+        .is_some_and(|m| !m.resolved);
+    if manager_unknown {
+        return (
+            Applicability::Unsafe,
+            Some("the manager's class is not in the project, so its get_queryset is unknown"),
+        );
+    }
+    if facts.escapes {
+        return (
+            Applicability::Unsafe,
+            Some("the queryset is also passed on or returned, where a caller may change it"),
+        );
+    }
     if facts.queryset.ambiguous {
         return (
             Applicability::Unsafe,
