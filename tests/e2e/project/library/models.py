@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from shelfkit.managers import ArchiveManager  # a third-party app's manager
 
 
 class Country(models.Model):
@@ -115,6 +116,7 @@ class Book(models.Model):
     objects = models.Manager()
     published_books = PublishedManager()
     with_author = BookWithAuthorManager()
+    archive = ArchiveManager()
 
     class Meta:
         ordering = ["title"]

@@ -206,3 +206,24 @@ def partial_select_related_needs_merge():
     for b in Book.objects.select_related("author"):
         out.append([b.author.name, b.editor.name if b.editor else None])
     return out
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def custom_manager_in_project():
+    # PublishedManager.get_queryset only filters: adding a join is safe
+    out = []
+    for b in Book.published_books.all():
+        out.append(b.author.name)
+    return out
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def loop_saves_its_own_row():
+    # saving the loop's own row does not change the joined author: still safe
+    out = []
+    for b in Book.objects.filter(published=True):
+        if b.pages < 100:  # never on this data (pages >= 100)
+            b.pages = 100
+            b.save(update_fields=["pages"])
+        out.append([b.title, b.author.name])
+    return out

@@ -136,3 +136,13 @@ def partial_prefetch_needs_merge():
     for b in Book.objects.prefetch_related("tags"):
         out.append([[t.name for t in b.tags.all()], [r.rating for r in b.reviews.all()]])
     return out
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def iterator_loop_prefetch_related():
+    # prefetch_related(...).iterator() raises ValueError without chunk_size:
+    # the fix has to pass one
+    out = []
+    for a in Author.objects.all().iterator():
+        out.append(len([b.title for b in a.books.all()]))
+    return out

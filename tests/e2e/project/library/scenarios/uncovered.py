@@ -95,15 +95,6 @@ def drf_nested_many_serializer():
 
 
 @scenario(nplusone=True, fixed_by=None)
-def trap_prefetch_with_iterator():
-    # prefetch_related(...).iterator() without chunk_size raises ValueError
-    out = []
-    for a in Author.objects.all().iterator():
-        out.append(len([b.title for b in a.books.all()]))
-    return out
-
-
-@scenario(nplusone=True, fixed_by=None)
 def trap_union_loop():
     # select_related after union() raises NotSupportedError
     short = Book.objects.filter(pages__lt=150).order_by()
