@@ -442,7 +442,9 @@ pub fn name_escapes(scope: Node, name: &str, except_in: Node, src: &str) -> bool
     escapes
 }
 
-fn use_escapes(ident: Node, src: &str) -> bool {
+/// Does the value of `ident` (a name, or an expression starting a chain) leave the function or
+/// meet a conflicting call? See [`name_escapes`].
+pub fn use_escapes(ident: Node, src: &str) -> bool {
     let Some(parent) = ident.parent() else {
         return false;
     };
@@ -492,6 +494,13 @@ fn use_escapes(ident: Node, src: &str) -> bool {
             | "comparison_operator"
             | "conditional_expression" => {
                 return false;
+            }
+            "keyword_argument" => {
+                // `Prefetch("books", queryset=<this>)`: Django uses it as it is.
+                let call = parent.parent().and_then(|list| list.parent());
+                return !call
+                    .and_then(|c| c.child_by_field_name("function"))
+                    .is_some_and(|f| crate::syntax::last_segment(text(f, src)) == "Prefetch");
             }
             "argument_list" => {
                 let call = parent.parent();

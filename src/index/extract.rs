@@ -35,6 +35,9 @@ pub struct RawClass {
     pub proxy: bool,
     pub managers: Vec<(String, String)>,
     pub get_queryset: Option<RawGetQueryset>,
+    /// Methods, properties and other class attributes that are not fields: they shadow any
+    /// inherited field or reverse accessor of the same name.
+    pub members: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -275,7 +278,14 @@ fn class(node: Node, src: &str) -> RawClass {
                 if let Some(assign) = stmt.named_child(0)
                     && assign.kind() == "assignment"
                 {
+                    let before = raw.fields.len() + raw.managers.len();
                     class_assignment(assign, src, &mut raw);
+                    if raw.fields.len() + raw.managers.len() == before
+                        && let Some(left) = assign.child_by_field_name("left")
+                        && left.kind() == "identifier"
+                    {
+                        raw.members.push(text(left, src).to_string());
+                    }
                 }
             }
             "class_definition"
@@ -285,11 +295,19 @@ fn class(node: Node, src: &str) -> RawClass {
             {
                 meta(stmt, src, &mut raw);
             }
-            "function_definition" => method(stmt, src, &mut raw),
+            "function_definition" => {
+                if let Some(n) = stmt.child_by_field_name("name") {
+                    raw.members.push(text(n, src).to_string());
+                }
+                method(stmt, src, &mut raw);
+            }
             "decorated_definition" => {
                 if let Some(def) = stmt.child_by_field_name("definition")
                     && def.kind() == "function_definition"
                 {
+                    if let Some(n) = def.child_by_field_name("name") {
+                        raw.members.push(text(n, src).to_string());
+                    }
                     method(def, src, &mut raw);
                 }
             }

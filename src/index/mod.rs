@@ -116,6 +116,9 @@ pub struct Model {
     pub parents: Vec<String>,
     pub fields: Vec<Field>,
     pub managers: Vec<Manager>,
+    /// Methods, properties and attributes that are not fields (they shadow inherited names).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<String>,
     #[serde(skip)]
     pub parent_ids: Vec<ModelId>,
     #[serde(skip)]
@@ -187,6 +190,9 @@ impl ProjectIndex {
         if let Some(f) = m.own_field(name) {
             return Some(f);
         }
+        if m.members.iter().any(|member| member == name) {
+            return None; // a property or method of that name hides the relation
+        }
         m.parent_ids
             .iter()
             .find_map(|&p| self.field_inner(p, name, seen))
@@ -231,6 +237,13 @@ impl ProjectIndex {
         imported_from: Option<&str>,
     ) -> Option<Resolution> {
         let candidates = self.models_named(name);
+        if let Some(from) = imported_from
+            && !candidates
+                .iter()
+                .any(|&id| module_matches(&self.models[id].module, from))
+        {
+            return None; // imported from outside the project
+        }
         match candidates {
             [] => None,
             [only] => Some(Resolution::Unique(*only)),
@@ -245,8 +258,10 @@ impl ProjectIndex {
                         .copied()
                         .filter(|&id| module_matches(&self.models[id].module, from))
                         .collect();
-                    if matching.len() == 1 {
-                        return Some(Resolution::Unique(matching[0]));
+                    match matching.len() {
+                        1 => return Some(Resolution::Unique(matching[0])),
+                        0 => return None, // imported from outside the project
+                        _ => {}
                     }
                 }
                 // Prefer project models over Django's built-in ones.

@@ -88,6 +88,8 @@ impl<'f> Resolver<'f> {
             if let Some(c) = matching.first() {
                 return Some(**c);
             }
+            // Imported from a module outside the project: not one of ours, whatever its name.
+            return None;
         }
         if candidates.len() == 1 {
             return Some(candidates[0]);
@@ -113,7 +115,12 @@ impl<'f> Resolver<'f> {
         }
         self.is_model.insert(c, false); // cycle guard
         let class = self.class(c);
-        let mut result = false;
+        // Columns declared as `models.XField(...)`: a model, even if its base is from a package
+        // we do not read (`django_otp.models.Device`).
+        let mut result = class
+            .fields
+            .iter()
+            .any(|f| f.callee.starts_with("models.") && !class.bases.is_empty());
         for base in &class.bases {
             let head = base.split('.').next().unwrap_or(base);
             if is_django_model_base(base, self.import_module(c.0, head)) {
@@ -149,6 +156,7 @@ impl<'f> Resolver<'f> {
                 parents: Vec::new(),
                 fields: Vec::new(),
                 managers: vec![default_manager()],
+                members: Vec::new(),
                 parent_ids: Vec::new(),
                 field_index: HashMap::new(),
             });
@@ -184,6 +192,7 @@ impl<'f> Resolver<'f> {
                     parents: Vec::new(),
                     fields: Vec::new(),
                     managers: Vec::new(),
+                    members: Vec::new(),
                     parent_ids: Vec::new(),
                     field_index: HashMap::new(),
                 });
@@ -227,6 +236,11 @@ impl<'f> Resolver<'f> {
             let mut parents = Vec::new();
             let mut seen = Vec::new();
             self.collect_inherited(c, id, &mut fields, &mut managers, &mut parents, &mut seen);
+            // Members of this class and of its abstract bases.
+            let members: Vec<String> = seen
+                .iter()
+                .flat_map(|&s| self.class(s).members.iter().cloned())
+                .collect();
             if managers.is_empty() {
                 managers.push(default_manager());
             }
@@ -240,6 +254,7 @@ impl<'f> Resolver<'f> {
             let model = &mut self.index.models[id];
             model.fields = fields;
             model.managers = managers;
+            model.members = members;
             model.parents = parent_names;
             self.index.models[id].parent_ids = parents;
         }

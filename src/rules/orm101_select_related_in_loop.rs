@@ -68,6 +68,9 @@ fn fix_for(
     if manager_blocks(ctx, qs) {
         return Err("the manager's get_queryset uses only()/values()/union()".into());
     }
+    if qs.has_call("select_for_update") {
+        return Err("with `select_for_update()` a join would lock the related rows too".into());
+    }
     let (edits, message) = add_lookups(ctx, qs, "select_related", lookups)
         .ok_or_else(|| "there is no place to add the call".to_string())?;
     let (applicability, _) = loop_applicability(ctx, facts);

@@ -2,7 +2,7 @@
 
 use super::queryset_edits::quoted_list;
 use super::{Captures, Checker};
-use crate::analysis::queryset::QuerysetResolver;
+use crate::analysis::queryset::{QuerysetResolver, name_escapes, scope_of, use_escapes};
 use crate::diagnostic::Diagnostic;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::index::{FieldKind, ModelId, ProjectIndex};
@@ -47,12 +47,14 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     let names: Vec<String> = single.iter().filter_map(|&i| lookups[i].clone()).collect();
     let quote = string_quote(args.positional[single[0]], ctx.src).unwrap_or(ctx.quote);
     let coverage = qs.coverage(ctx);
-    let applicability = if qs.ambiguous {
+    let escapes = escapes(call, ctx.src);
+    let applicability = if qs.ambiguous || escapes {
         Applicability::Unsafe
     } else {
         Applicability::Safe
     };
-    let fix = if coverage.select_all {
+    let locks = qs.has_call("select_for_update") || later_calls_lock(call, ctx.src);
+    let fix = if coverage.select_all || locks {
         None
     } else if single.len() == args.positional.len() {
         Some(Fix::new(
@@ -86,10 +88,21 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     } else {
         "are single-valued relations"
     };
+    let note = if locks {
+        " (no automatic fix: with `select_for_update()` a join would lock the related rows too)"
+    } else if coverage.select_all {
+        " (no automatic fix: naming a path would turn off the bare `select_related()`'s other joins)"
+    } else if escapes {
+        " (unsafe fix: the queryset is passed on or returned, where a caller's `only()` would clash with a join)"
+    } else if qs.ambiguous {
+        " (unsafe fix: the model name is defined more than once in the project)"
+    } else {
+        ""
+    };
     checker.report(Diagnostic {
         rule: "ORM103",
         message: format!(
-            "{} {plural}: `prefetch_related` runs an extra query where `select_related` joins it into this one",
+            "{} {plural}: `prefetch_related` runs an extra query where `select_related` joins it into this one{note}",
             quoted_list(&names, '"')
         ),
         start: first.start_byte(),
@@ -149,6 +162,27 @@ fn removal_edits(src: &str, args: &[tree_sitter::Node], remove: &[usize]) -> Opt
     Some(merged)
 }
 
+/// `select_for_update()` later in the chain: a join would lock the related rows too.
+fn later_calls_lock(call: tree_sitter::Node, src: &str) -> bool {
+    let mut current = call;
+    while let Some(attr) = current.parent() {
+        if attr.kind() != "attribute" || attr.child_by_field_name("object") != Some(current) {
+            return false;
+        }
+        let Some(outer) = attr.parent().filter(|p| p.kind() == "call") else {
+            return false;
+        };
+        if attr
+            .child_by_field_name("attribute")
+            .is_some_and(|a| crate::syntax::text(a, src) == "select_for_update")
+        {
+            return true;
+        }
+        current = outer;
+    }
+    false
+}
+
 /// Calls chained after this one that rule out `select_related` (`.values()`, `.union()`, `.only()`…).
 fn later_calls_block(call: tree_sitter::Node, src: &str) -> bool {
     let mut current = call;
@@ -180,4 +214,29 @@ fn later_calls_block(call: tree_sitter::Node, src: &str) -> bool {
         current = outer;
     }
     false
+}
+
+/// Is the queryset this call builds passed on, returned or refined with `only()` elsewhere?
+/// (A caller's `only("title")` works with a prefetch of `author` but not with a join.)
+fn escapes(call: tree_sitter::Node, src: &str) -> bool {
+    let mut top = call;
+    while let Some(parent) = top.parent() {
+        let chained = (parent.kind() == "attribute"
+            && parent.child_by_field_name("object") == Some(top))
+            || (parent.kind() == "call" && parent.child_by_field_name("function") == Some(top))
+            || (parent.kind() == "subscript" && parent.child_by_field_name("value") == Some(top));
+        if !chained {
+            break;
+        }
+        top = parent;
+    }
+    if let Some(assignment) = top.parent().filter(|p| p.kind() == "assignment")
+        && assignment.child_by_field_name("right") == Some(top)
+        && let Some(left) = assignment.child_by_field_name("left")
+        && left.kind() == "identifier"
+    {
+        let name = crate::syntax::text(left, src);
+        return name_escapes(scope_of(call), name, assignment, src);
+    }
+    use_escapes(call, src)
 }
