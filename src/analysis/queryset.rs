@@ -498,9 +498,9 @@ pub fn use_escapes(ident: Node, src: &str) -> bool {
             "keyword_argument" => {
                 // `Prefetch("books", queryset=<this>)`: Django uses it as it is.
                 let call = parent.parent().and_then(|list| list.parent());
-                return !call
+                return call
                     .and_then(|c| c.child_by_field_name("function"))
-                    .is_some_and(|f| crate::syntax::last_segment(text(f, src)) == "Prefetch");
+                    .is_none_or(|f| crate::syntax::last_segment(text(f, src)) != "Prefetch");
             }
             "argument_list" => {
                 let call = parent.parent();
