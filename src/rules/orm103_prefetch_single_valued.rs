@@ -112,14 +112,17 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     });
 }
 
-/// Every step of `lookup` is a forward ForeignKey or OneToOneField.
+/// Every step of `lookup` is a ForeignKey, a OneToOneField or a reverse one-to-one.
 pub fn is_single_valued(index: &ProjectIndex, model: ModelId, lookup: &str) -> bool {
     let mut current = model;
     for part in lookup.split("__") {
         let Some(field) = index.field(current, part) else {
             return false;
         };
-        if !matches!(field.kind, FieldKind::ForeignKey | FieldKind::OneToOne) {
+        if !matches!(
+            field.kind,
+            FieldKind::ForeignKey | FieldKind::OneToOne | FieldKind::ReverseOneToOne
+        ) {
             return false;
         }
         let Some(target) = field.target else {
