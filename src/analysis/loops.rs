@@ -8,22 +8,7 @@ use std::collections::HashMap;
 use tree_sitter::Node;
 
 /// Calls that write to the database (or change what a relation holds).
-const WRITES: &[&str] = &[
-    "save",
-    "delete",
-    "update",
-    "create",
-    "bulk_create",
-    "bulk_update",
-    "get_or_create",
-    "update_or_create",
-    "add",
-    "remove",
-    "set",
-    "clear",
-    "refresh_from_db",
-    "execute",
-];
+use crate::index::WRITE_METHODS as WRITES;
 
 /// One relation path read from a row.
 #[derive(Clone, Debug)]
@@ -40,6 +25,28 @@ pub struct Access<'t> {
     pub manager_method: Option<String>,
     /// The expression that reads it (for the report).
     pub node: Node<'t>,
+    /// A GenericForeignKey (`content_object`): only `prefetch_related` can load it.
+    pub generic: bool,
+    /// A column of the iterated model itself (for deferred-field checks), not a relation.
+    pub column: bool,
+    /// For a related manager: the call (`row.books.count()`), for rewriting it.
+    pub call: Option<Node<'t>>,
+}
+
+impl<'t> Access<'t> {
+    fn related(var: &Var, node: Node<'t>) -> Access<'t> {
+        Access {
+            path: var.prefix.clone(),
+            multi: var.multi,
+            forward_non_null: var.forward_non_null,
+            forward: var.forward,
+            manager_method: None,
+            node,
+            generic: false,
+            column: false,
+            call: None,
+        }
+    }
 }
 
 impl Access<'_> {
@@ -212,7 +219,11 @@ impl<'t> Walker<'_, '_, 't> {
         match node.kind() {
             "function_definition" | "class_definition" => return,
             "attribute" if self.attribute_chain(node) => return,
-            "call" => self.note_write(node),
+            "call" => {
+                self.note_write(node);
+                self.string_conversion(node);
+            }
+            "interpolation" | "binary_operator" => self.string_conversion(node),
             "for_statement" => {
                 self.nested_for(node);
                 return;
@@ -435,65 +446,223 @@ impl<'t> Walker<'_, '_, 't> {
         if current.kind() != "identifier" {
             return false;
         }
-        let Some(mut var) = self.vars.get(text(current, src)).cloned() else {
+        let Some(var) = self.vars.get(text(current, src)).cloned() else {
             return false;
         };
         nodes.reverse();
-        for (i, attr_node) in nodes.iter().enumerate() {
-            let Some(name_node) = attr_node.child_by_field_name("attribute") else {
-                break;
-            };
-            let name = text(name_node, src);
+        let names: Vec<String> = nodes
+            .iter()
+            .map(|n| {
+                n.child_by_field_name("attribute")
+                    .map(|a| text(a, src).to_string())
+                    .unwrap_or_default()
+            })
+            .collect();
+        let outer = *nodes.last().expect("at least one attribute");
+        let call = outer
+            .parent()
+            .filter(|p| p.kind() == "call" && p.child_by_field_name("function") == Some(outer));
+        let steps: Vec<Step<'_, 't>> = nodes
+            .iter()
+            .zip(&names)
+            .map(|(node, name)| Step {
+                name: name.as_str(),
+                node: *node,
+            })
+            .collect();
+        self.follow(var, &steps, call, None, 0);
+        true
+    }
+
+    /// Interpret attribute names read from `var`, recording the relation paths they load.
+    /// `call` is the call node when the last name is called; `via` names the member (property,
+    /// method, `__str__`) the reads come from, whose node stands for all of them.
+    fn follow(
+        &mut self,
+        mut var: Var,
+        steps: &[Step<'_, 't>],
+        call: Option<Node<'t>>,
+        via: Option<Node<'t>>,
+        depth: usize,
+    ) {
+        let src = self.ctx.src;
+        for (i, step_) in steps.iter().enumerate() {
+            let report_node = via.unwrap_or(step_.node);
+            let name = step_.name;
             let Some(field) = self.ctx.index.field(var.model, name) else {
-                break;
+                // A property or method of the model: what it reads from `self`, per row.
+                self.member(&var, name, report_node, depth);
+                return;
             };
-            if field.kind.is_single() {
-                let Some(next) = step(var.clone(), name, field) else {
-                    break;
-                };
-                var = next;
-                self.out.push(Access {
-                    path: var.prefix.clone(),
-                    multi: var.multi,
-                    forward_non_null: var.forward_non_null,
-                    forward: var.forward,
-                    manager_method: None,
-                    node: *attr_node,
-                });
-                continue;
+            match field.kind {
+                kind if kind.is_single() => {
+                    let Some(next) = step(var.clone(), name, field) else {
+                        return;
+                    };
+                    var = next;
+                    self.out.push(Access::related(&var, report_node));
+                }
+                kind if kind.is_multi() => {
+                    // `row.books.<method>(…)`: the manager method decides what it costs.
+                    let Some(method) = steps.get(i + 1) else {
+                        return;
+                    };
+                    let is_call = i + 2 == steps.len() && call.is_some();
+                    if !is_call {
+                        return;
+                    }
+                    let Some(next) = step(var.clone(), name, field) else {
+                        return;
+                    };
+                    let call = call.expect("checked");
+                    let mut method_name = method.name.to_string();
+                    if method_name == "all" {
+                        method_name = all_context(call, src).to_string();
+                    }
+                    let mut access = Access::related(&next, via.unwrap_or(call));
+                    access.multi = true;
+                    access.forward = false;
+                    access.forward_non_null = false;
+                    access.manager_method = Some(method_name);
+                    access.call = Some(call);
+                    self.out.push(access);
+                    return;
+                }
+                FieldKind::GenericForeignKey => {
+                    let mut path = var.prefix.clone();
+                    path.push(name.to_string());
+                    let mut access = Access::related(&var, report_node);
+                    access.path = path;
+                    access.generic = true;
+                    access.forward = false;
+                    access.forward_non_null = false;
+                    self.out.push(access);
+                    return;
+                }
+                _ => {
+                    // A column: loaded with the row unless deferred.
+                    if i == 0 {
+                        let mut access = Access::related(&var, report_node);
+                        access.path.push(name.to_string());
+                        access.column = true;
+                        self.out.push(access);
+                    }
+                    return;
+                }
             }
-            if field.kind.is_multi() {
-                // `row.books.<method>(…)`
-                let method_node = nodes.get(i + 1);
-                let called = method_node.is_some_and(|m| {
-                    i + 2 == nodes.len()
-                        && m.parent().is_some_and(|p| {
-                            p.kind() == "call" && p.child_by_field_name("function") == Some(*m)
-                        })
-                });
-                if let (Some(m), true) = (method_node, called)
-                    && let Some(mname) = m.child_by_field_name("attribute")
-                    && let Some(next) = step(var.clone(), name, field)
+        }
+    }
+
+    /// Reads hidden in a property, a method or `__str__` of the row's model.
+    fn member(&mut self, var: &Var, name: &str, node: Node<'t>, depth: usize) {
+        if self.ctx.index.member_writes(var.model, name) {
+            self.writes = true;
+        }
+        if depth > 2 {
+            return;
+        }
+        let Some(reads) = self.ctx.index.member_reads(var.model, name) else {
+            return;
+        };
+        for read in reads.to_vec() {
+            let steps: Vec<Step<'_, 't>> = read
+                .names
+                .iter()
+                .map(|n| Step {
+                    name: n.as_str(),
+                    node,
+                })
+                .collect();
+            // A called last name (`self.books.all()`) counts as a call on the member's node.
+            let call = read.called.then_some(node);
+            self.follow(var.clone(), &steps, call, Some(node), depth + 1);
+        }
+    }
+
+    /// `str(row)`, `f"{row}"`, `"%s" % row`, `print(row)`, `format(row)`: `__str__` per row.
+    fn string_conversion(&mut self, node: Node<'t>) {
+        let src = self.ctx.src;
+        let mut targets: Vec<Node<'t>> = Vec::new();
+        match node.kind() {
+            "call" => {
+                let Some(function) = node.child_by_field_name("function") else {
+                    return;
+                };
+                if function.kind() == "identifier"
+                    && matches!(text(function, src), "str" | "print" | "format")
                 {
-                    self.out.push(Access {
-                        path: next.prefix.clone(),
-                        multi: true,
-                        forward_non_null: false,
-                        forward: false,
-                        manager_method: Some(text(mname, src).to_string()),
-                        node: m.parent().unwrap_or(*m),
-                    });
-                    // Visit the call's arguments: they may read other relations of the row.
-                    if let Some(call) = m.parent()
-                        && let Some(args) = call.child_by_field_name("arguments")
-                    {
-                        self.walk(args);
+                    targets.extend(call_args(node, src).positional);
+                }
+            }
+            "interpolation" => {
+                if let Some(expr) = node.child_by_field_name("expression") {
+                    targets.push(expr);
+                }
+            }
+            "binary_operator" => {
+                let is_percent = node
+                    .child_by_field_name("operator")
+                    .is_some_and(|o| text(o, src) == "%");
+                let left_is_string = node
+                    .child_by_field_name("left")
+                    .is_some_and(|l| l.kind() == "string");
+                if is_percent
+                    && left_is_string
+                    && let Some(right) = node.child_by_field_name("right")
+                {
+                    if right.kind() == "tuple" {
+                        let mut cursor = right.walk();
+                        targets.extend(right.named_children(&mut cursor));
+                    } else {
+                        targets.push(right);
                     }
                 }
             }
-            break;
+            _ => {}
         }
-        true
+        for target in targets {
+            let target = unparen(target);
+            if target.kind() == "identifier"
+                && let Some(var) = self.vars.get(text(target, src)).cloned()
+            {
+                self.member(&var, "__str__", target, 0);
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Step<'s, 't> {
+    name: &'s str,
+    node: Node<'t>,
+}
+
+/// What `.all()` on a related manager is used for: `len`, `bool` (truth test) or `all`.
+fn all_context(call: Node, src: &str) -> &'static str {
+    let Some(parent) = call.parent() else {
+        return "all";
+    };
+    match parent.kind() {
+        "argument_list" => {
+            let function = parent
+                .parent()
+                .and_then(|c| c.child_by_field_name("function"))
+                .map(|f| text(f, src));
+            let single = parent.named_child_count() == 1;
+            match function {
+                Some("len") if single => "len",
+                Some("bool") if single => "bool",
+                _ => "all",
+            }
+        }
+        "if_statement" | "while_statement" | "elif_clause"
+            if parent.child_by_field_name("condition") == Some(call) =>
+        {
+            "bool"
+        }
+        "not_operator" => "bool",
+        "conditional_expression" if parent.named_child(1) == Some(call) => "bool",
+        _ => "all",
     }
 }
 
@@ -562,6 +731,9 @@ pub fn missing_paths<'t>(
     let mut select: Vec<&Access> = Vec::new();
     let mut prefetch: Vec<&Access> = Vec::new();
     for access in &facts.accesses {
+        if access.generic || access.column {
+            continue;
+        }
         let relevant = match &access.manager_method {
             None => true,
             Some(m) => m == "all",

@@ -52,6 +52,8 @@ const EVALUATORS: &[&str] = &["list", "tuple", "sorted", "reversed", "set"];
 pub struct ChainCall<'t> {
     pub method: String,
     pub node: Node<'t>,
+    /// A custom QuerySet/Manager method of the project (what it does is in the index).
+    pub custom: Option<crate::index::QuerysetMethod>,
 }
 
 #[derive(Clone, Debug)]
@@ -99,9 +101,9 @@ impl<'t> Queryset<'t> {
 
     /// The first call that makes rows something other than model instances, if any.
     pub fn blocker(&self) -> Option<&ChainCall<'t>> {
-        self.calls
-            .iter()
-            .find(|c| BLOCKERS.contains(&c.method.as_str()))
+        self.calls.iter().find(|c| {
+            BLOCKERS.contains(&c.method.as_str()) || c.custom.as_ref().is_some_and(|m| m.blocks)
+        })
     }
 
     /// The last `select_related`/`prefetch_related` call after which ours may be merged.
@@ -138,6 +140,15 @@ impl<'t> Queryset<'t> {
             }
         }
         for (i, call) in self.calls.iter().enumerate() {
+            if let Some(custom) = &call.custom {
+                if select_reset.is_none_or(|r| i > r) {
+                    cov.select.extend(custom.select_related.iter().cloned());
+                }
+                if prefetch_reset.is_none_or(|r| i > r) {
+                    cov.prefetch.extend(custom.prefetch_related.iter().cloned());
+                }
+                continue;
+            }
             let args = call_args(call.node, ctx.src);
             match call.method.as_str() {
                 "select_related" if select_reset.is_none_or(|r| i > r) => {
@@ -266,11 +277,20 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
                         qs.iterator = Some(expr);
                         return Some(qs);
                     }
-                    if !CHAIN_METHODS.contains(&method.as_str()) {
-                        return None;
-                    }
                     let mut qs = self.resolve_depth(object, at, depth + 1)?;
-                    qs.calls.push(ChainCall { method, node: expr });
+                    let custom = if CHAIN_METHODS.contains(&method.as_str()) {
+                        None
+                    } else {
+                        // `Book.objects.published()`: a custom method returning a queryset.
+                        let manager = qs.manager.as_deref()?;
+                        let m = self.ctx.index.manager(qs.model, manager)?;
+                        Some(m.methods.iter().find(|c| c.name == method)?.clone())
+                    };
+                    qs.calls.push(ChainCall {
+                        method,
+                        node: expr,
+                        custom,
+                    });
                     if qs.iterator.is_none() {
                         qs.insert_at = Some(expr.end_byte());
                     } else {

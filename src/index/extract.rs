@@ -38,6 +38,29 @@ pub struct RawClass {
     /// Methods, properties and other class attributes that are not fields: they shadow any
     /// inherited field or reverse accessor of the same name.
     pub members: Vec<String>,
+    /// What each method or property reads from `self`: attribute chains (`self.author.name` →
+    /// `["author", "name"]`), with whether the last name is called.
+    pub member_reads: Vec<(String, Vec<SelfRead>)>,
+    /// Methods that return a queryset built from `self` (custom QuerySet/Manager methods).
+    pub queryset_methods: Vec<QuerysetMethod>,
+    /// Methods whose body writes to the database (`save()`, `delete()`, `update()`…).
+    pub writing_members: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SelfRead {
+    pub names: Vec<String>,
+    pub called: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct QuerysetMethod {
+    pub name: String,
+    /// Lookups it already passes to `select_related` / `prefetch_related`.
+    pub select_related: Vec<String>,
+    pub prefetch_related: Vec<String>,
+    /// Uses `only()`/`values()`/`union()`…, after which lookups cannot be added safely.
+    pub blocks: bool,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -259,11 +282,18 @@ fn class(node: Node, src: &str) -> RawClass {
             if let Some(name) = dotted_name(base, src) {
                 raw.bases.push(name);
             } else if base.kind() == "call" {
-                // `Manager.from_queryset(QS)` as a base.
+                // `Manager.from_queryset(QS)` as a base: the manager gets QS's methods too.
                 if let Some(f) = base.child_by_field_name("function")
                     && let Some(name) = dotted_name(f, src)
                 {
                     raw.bases.push(name);
+                    if let Some(qs) = call_args(base, src)
+                        .positional
+                        .first()
+                        .and_then(|a| dotted_name(*a, src))
+                    {
+                        raw.bases.push(qs);
+                    }
                 }
             }
         }
@@ -335,13 +365,20 @@ fn class_assignment(assign: Node, src: &str, raw: &mut RawClass) {
     let Some(function) = right.child_by_field_name("function") else {
         return;
     };
-    // `Manager.from_queryset(QS)()`
+    // `Manager.from_queryset(QS)()`: behaves like `QS.as_manager()`.
     if function.kind() == "call" {
         if let Some(inner) = function.child_by_field_name("function")
             && let Some(callee) = dotted_name(inner, src)
             && callee.ends_with("from_queryset")
         {
-            raw.managers.push((name, callee));
+            let qs = call_args(function, src)
+                .positional
+                .first()
+                .and_then(|a| dotted_name(*a, src));
+            match qs {
+                Some(qs) => raw.managers.push((name, format!("{qs}.as_manager"))),
+                None => raw.managers.push((name, callee)),
+            }
         }
         return;
     }
@@ -451,7 +488,23 @@ fn method(node: Node, src: &str, raw: &mut RawClass) {
     let Some(name) = node.child_by_field_name("name") else {
         return;
     };
-    if text(name, src) != "get_queryset" {
+    let name = text(name, src);
+    if let Some(body) = node.child_by_field_name("body") {
+        let reads = self_reads(body, src);
+        if !reads.is_empty() {
+            raw.member_reads.push((name.to_string(), reads));
+        }
+        if writes(body, src) {
+            raw.writing_members.push(name.to_string());
+        }
+        if name != "get_queryset"
+            && !name.starts_with("__")
+            && let Some(qm) = queryset_method(name, body, src)
+        {
+            raw.queryset_methods.push(qm);
+        }
+    }
+    if name != "get_queryset" {
         return;
     }
     let Some(body) = node.child_by_field_name("body") else {
@@ -526,4 +579,156 @@ mod tests {
             "django.db"
         );
     }
+}
+
+/// Attribute chains read from `self` in a method body (not looking into nested functions).
+fn self_reads(body: Node, src: &str) -> Vec<SelfRead> {
+    let mut reads = Vec::new();
+    crate::syntax::walk_named(body, |n| {
+        if matches!(n.kind(), "function_definition" | "class_definition" | "lambda") {
+            return false;
+        }
+        if n.kind() != "attribute" {
+            return true;
+        }
+        // Only the outermost attribute of a chain.
+        if n.parent()
+            .is_some_and(|p| p.kind() == "attribute" && p.child_by_field_name("object") == Some(n))
+        {
+            return true;
+        }
+        let mut names = Vec::new();
+        let mut current = n;
+        while current.kind() == "attribute" {
+            match current.child_by_field_name("attribute") {
+                Some(a) => names.push(text(a, src).to_string()),
+                None => return true,
+            }
+            match current.child_by_field_name("object") {
+                Some(o) => current = unparen(o),
+                None => return true,
+            }
+        }
+        if current.kind() != "identifier" || text(current, src) != "self" {
+            return true; // look inside: arguments may read self
+        }
+        names.reverse();
+        let called = n
+            .parent()
+            .is_some_and(|p| p.kind() == "call" && p.child_by_field_name("function") == Some(n));
+        let read = SelfRead { names, called };
+        if !reads.contains(&read) {
+            reads.push(read);
+        }
+        false
+    });
+    reads
+}
+
+/// A method whose every `return` is a queryset built from `self` (`return self.filter(...)`,
+/// `return self.get_queryset().filter(...)`, `return super().get_queryset()...`).
+fn queryset_method(name: &str, body: Node, src: &str) -> Option<QuerysetMethod> {
+    let mut returns = Vec::new();
+    let mut other = false;
+    crate::syntax::walk_named(body, |n| {
+        if matches!(n.kind(), "function_definition" | "class_definition" | "lambda") {
+            return false;
+        }
+        if n.kind() == "return_statement" {
+            match n.named_child(0) {
+                Some(value) => returns.push(value),
+                None => other = true,
+            }
+            return false;
+        }
+        if n.kind() == "yield" {
+            other = true;
+        }
+        true
+    });
+    if other || returns.is_empty() {
+        return None;
+    }
+    let mut qm = QuerysetMethod {
+        name: name.to_string(),
+        ..QuerysetMethod::default()
+    };
+    for value in returns {
+        let mut node = unparen(value);
+        let mut calls = Vec::new();
+        loop {
+            match node.kind() {
+                "call" => {
+                    let function = node.child_by_field_name("function")?;
+                    if function.kind() == "attribute" {
+                        let method = text(function.child_by_field_name("attribute")?, src);
+                        calls.push((method.to_string(), node));
+                        node = unparen(function.child_by_field_name("object")?);
+                    } else if text(function, src) == "super" {
+                        break;
+                    } else {
+                        return None;
+                    }
+                }
+                "identifier" if text(node, src) == "self" => break,
+                _ => return None,
+            }
+        }
+        // Every call must keep a queryset (`get_queryset`, `all`, `filter`…, or `_chain`).
+        for (method, call) in &calls {
+            let args = call_args(*call, src);
+            match method.as_str() {
+                "select_related" => qm
+                    .select_related
+                    .extend(args.positional.iter().filter_map(|a| string_value(*a, src))),
+                "prefetch_related" => qm
+                    .prefetch_related
+                    .extend(args.positional.iter().filter_map(|a| string_value(*a, src))),
+                "only" | "defer" | "values" | "values_list" | "union" | "intersection"
+                | "difference" | "raw" | "dates" | "datetimes" => qm.blocks = true,
+                "get_queryset" | "all" | "filter" | "exclude" | "order_by" | "distinct"
+                | "annotate" | "alias" | "using" | "reverse" | "none" | "extra" | "_chain"
+                | "complex_filter" | "select_for_update" => {}
+                "first" | "last" | "get" | "count" | "exists" | "aggregate" | "in_bulk"
+                | "create" | "update" | "delete" | "earliest" | "latest" | "iterator"
+                | "get_or_create" | "update_or_create" | "bulk_create" | "contains"
+                | "explain" => return None,
+                // Another custom method of the class: it keeps a queryset if it is one of these
+                // (checked when the index is built).
+                _ => {}
+            }
+        }
+    }
+    Some(qm)
+}
+
+/// Calls that write to the database.
+pub const WRITE_METHODS: &[&str] = &[
+    "save",
+    "delete",
+    "update",
+    "create",
+    "bulk_create",
+    "bulk_update",
+    "get_or_create",
+    "update_or_create",
+    "add",
+    "remove",
+    "set",
+    "clear",
+    "refresh_from_db",
+    "execute",
+];
+
+fn writes(body: Node, src: &str) -> bool {
+    let mut found = false;
+    crate::syntax::walk_named(body, |n| {
+        if let Some((_, method)) = crate::syntax::method_call(n, src)
+            && WRITE_METHODS.contains(&method.as_str())
+        {
+            found = true;
+        }
+        !found
+    });
+    found
 }

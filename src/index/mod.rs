@@ -8,7 +8,7 @@ mod resolve;
 use serde::Serialize;
 use std::collections::HashMap;
 
-pub use extract::{FileFacts, Import, extract_file, imports_from, may_define_models, module_name};
+pub use extract::{QuerysetMethod, SelfRead, WRITE_METHODS, FileFacts, Import, extract_file, imports_from, may_define_models, module_name};
 pub use resolve::build_index;
 
 pub type ModelId = usize;
@@ -97,6 +97,18 @@ pub struct Manager {
     pub blocks: bool,
     /// We read the manager's class (or it is Django's own); false for a class from elsewhere.
     pub resolved: bool,
+    /// Custom methods that return a queryset (its own and its QuerySet class's).
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "method_names")]
+    pub methods: Vec<QuerysetMethod>,
+}
+
+fn method_names<S: serde::Serializer>(methods: &[QuerysetMethod], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let mut seq = s.serialize_seq(Some(methods.len()))?;
+    for m in methods {
+        seq.serialize_element(&m.name)?;
+    }
+    seq.end()
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -119,6 +131,12 @@ pub struct Model {
     /// Methods, properties and attributes that are not fields (they shadow inherited names).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub members: Vec<String>,
+    /// What methods, properties and `__str__` read from `self`.
+    #[serde(skip)]
+    pub member_reads: HashMap<String, Vec<SelfRead>>,
+    /// Methods that write to the database.
+    #[serde(skip)]
+    pub writing_members: Vec<String>,
     #[serde(skip)]
     pub parent_ids: Vec<ModelId>,
     #[serde(skip)]
@@ -196,6 +214,51 @@ impl ProjectIndex {
         m.parent_ids
             .iter()
             .find_map(|&p| self.field_inner(p, name, seen))
+    }
+
+    /// What a method or property of the model (or of a concrete parent) reads from `self`.
+    pub fn member_reads(&self, model: ModelId, name: &str) -> Option<&[SelfRead]> {
+        let mut current = Some(model);
+        let mut hops = 0;
+        while let Some(id) = current {
+            let m = &self.models[id];
+            if m.own_field(name).is_some() {
+                return None;
+            }
+            if let Some(reads) = m.member_reads.get(name) {
+                return Some(reads);
+            }
+            if m.members.iter().any(|member| member == name) {
+                return Some(&[]);
+            }
+            current = m.parent_ids.first().copied();
+            hops += 1;
+            if hops > 16 {
+                break;
+            }
+        }
+        None
+    }
+
+    /// Does a method of the model (or of a concrete parent) write to the database?
+    pub fn member_writes(&self, model: ModelId, name: &str) -> bool {
+        let mut current = Some(model);
+        let mut hops = 0;
+        while let Some(id) = current {
+            let m = &self.models[id];
+            if m.writing_members.iter().any(|w| w == name) {
+                return true;
+            }
+            if m.members.iter().any(|member| member == name) {
+                return false;
+            }
+            current = m.parent_ids.first().copied();
+            hops += 1;
+            if hops > 16 {
+                break;
+            }
+        }
+        false
     }
 
     /// Is `name` the attname of a forward single-valued field (`author_id`)?

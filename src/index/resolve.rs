@@ -157,6 +157,8 @@ impl<'f> Resolver<'f> {
                 fields: Vec::new(),
                 managers: vec![default_manager()],
                 members: Vec::new(),
+                member_reads: HashMap::new(),
+                writing_members: Vec::new(),
                 parent_ids: Vec::new(),
                 field_index: HashMap::new(),
             });
@@ -193,6 +195,8 @@ impl<'f> Resolver<'f> {
                     fields: Vec::new(),
                     managers: Vec::new(),
                     members: Vec::new(),
+                    member_reads: HashMap::new(),
+                    writing_members: Vec::new(),
                     parent_ids: Vec::new(),
                     field_index: HashMap::new(),
                 });
@@ -241,6 +245,17 @@ impl<'f> Resolver<'f> {
                 .iter()
                 .flat_map(|&s| self.class(s).members.iter().cloned())
                 .collect();
+            let writing_members: Vec<String> = seen
+                .iter()
+                .flat_map(|&s| self.class(s).writing_members.iter().cloned())
+                .collect();
+            // The class's own definitions win over its abstract bases' (seen lists it first).
+            let mut member_reads: HashMap<String, Vec<crate::index::SelfRead>> = HashMap::new();
+            for &s in &seen {
+                for (name, reads) in &self.class(s).member_reads {
+                    member_reads.entry(name.clone()).or_insert_with(|| reads.clone());
+                }
+            }
             if managers.is_empty() {
                 managers.push(default_manager());
             }
@@ -255,6 +270,8 @@ impl<'f> Resolver<'f> {
             model.fields = fields;
             model.managers = managers;
             model.members = members;
+            model.member_reads = member_reads;
+            model.writing_members = writing_members;
             model.parents = parent_names;
             self.index.models[id].parent_ids = parents;
         }
@@ -399,7 +416,9 @@ impl<'f> Resolver<'f> {
             filters: false,
             blocks: false,
             resolved: is_django_manager(callee),
+            methods: Vec::new(),
         };
+        manager.methods = self.queryset_methods(fi, callee.trim_end_matches(".as_manager"));
         // Walk the manager class and its bases for a get_queryset.
         let mut current = self.resolve_class(fi, callee.trim_end_matches(".as_manager"));
         let mut hops = 0;
@@ -426,6 +445,32 @@ impl<'f> Resolver<'f> {
                 .filter(|next| *next != c && hops < 16);
         }
         manager
+    }
+
+    /// Queryset-returning methods of a manager or QuerySet class and its project bases.
+    fn queryset_methods(&self, fi: usize, class_name: &str) -> Vec<crate::index::QuerysetMethod> {
+        let mut out: Vec<crate::index::QuerysetMethod> = Vec::new();
+        let mut stack = vec![(fi, class_name.to_string())];
+        let mut seen = Vec::new();
+        while let Some((file, name)) = stack.pop() {
+            let Some(c) = self.resolve_class(file, &name) else {
+                continue;
+            };
+            if seen.contains(&c) || seen.len() > 32 {
+                continue;
+            }
+            seen.push(c);
+            let class = self.class(c);
+            for m in &class.queryset_methods {
+                if !out.iter().any(|o| o.name == m.name) {
+                    out.push(m.clone());
+                }
+            }
+            for base in &class.bases {
+                stack.push((c.0, base.clone()));
+            }
+        }
+        out
     }
 
     /// Multi-table inheritance: `<parent>_ptr` on the child, the child accessor on the parent.
@@ -531,6 +576,7 @@ fn default_manager() -> Manager {
         filters: false,
         blocks: false,
         resolved: true,
+        methods: Vec::new(),
     }
 }
 
