@@ -31,6 +31,8 @@ pub struct Access<'t> {
     pub column: bool,
     /// For a related manager: the call (`row.books.count()`), for rewriting it.
     pub call: Option<Node<'t>>,
+    /// The model member the read hides in (`Book.__str__`), if any.
+    pub via: Option<String>,
 }
 
 impl<'t> Access<'t> {
@@ -45,6 +47,7 @@ impl<'t> Access<'t> {
             generic: false,
             column: false,
             call: None,
+            via: None,
         }
     }
 }
@@ -482,16 +485,38 @@ impl<'t> Walker<'_, '_, 't> {
         mut var: Var,
         steps: &[Step<'_, 't>],
         call: Option<Node<'t>>,
-        via: Option<Node<'t>>,
+        via: Option<(Node<'t>, &str)>,
         depth: usize,
     ) {
         let src = self.ctx.src;
+        let via_name =
+            via.map(|(_, name)| format!("{}.{name}", self.ctx.index.model(var.model).name));
+        let via = via.map(|(node, _)| node);
+        let start = self.out.len();
+        self.follow_steps(&mut var, steps, call, via, depth, src);
+        for access in &mut self.out[start..] {
+            if access.via.is_none() {
+                access.via.clone_from(&via_name);
+            }
+        }
+    }
+
+    fn follow_steps(
+        &mut self,
+        var: &mut Var,
+        steps: &[Step<'_, 't>],
+        call: Option<Node<'t>>,
+        via: Option<Node<'t>>,
+        depth: usize,
+        src: &str,
+    ) {
         for (i, step_) in steps.iter().enumerate() {
             let report_node = via.unwrap_or(step_.node);
             let name = step_.name;
             let Some(field) = self.ctx.index.field(var.model, name) else {
                 // A property or method of the model: what it reads from `self`, per row.
-                self.member(&var, name, report_node, depth);
+                let current = var.clone();
+                self.member(&current, name, report_node, depth);
                 return;
             };
             match field.kind {
@@ -499,8 +524,8 @@ impl<'t> Walker<'_, '_, 't> {
                     let Some(next) = step(var.clone(), name, field) else {
                         return;
                     };
-                    var = next;
-                    self.out.push(Access::related(&var, report_node));
+                    *var = next;
+                    self.out.push(Access::related(var, report_node));
                 }
                 kind if kind.is_multi() => {
                     // `row.books.<method>(…)`: the manager method decides what it costs.
@@ -531,9 +556,10 @@ impl<'t> Walker<'_, '_, 't> {
                 FieldKind::GenericForeignKey => {
                     let mut path = var.prefix.clone();
                     path.push(name.to_string());
-                    let mut access = Access::related(&var, report_node);
+                    let mut access = Access::related(var, report_node);
                     access.path = path;
                     access.generic = true;
+                    access.multi = true; // served by a prefetch only
                     access.forward = false;
                     access.forward_non_null = false;
                     self.out.push(access);
@@ -542,7 +568,7 @@ impl<'t> Walker<'_, '_, 't> {
                 _ => {
                     // A column: loaded with the row unless deferred.
                     if i == 0 {
-                        let mut access = Access::related(&var, report_node);
+                        let mut access = Access::related(var, report_node);
                         access.path.push(name.to_string());
                         access.column = true;
                         self.out.push(access);
@@ -561,10 +587,11 @@ impl<'t> Walker<'_, '_, 't> {
         if depth > 2 {
             return;
         }
-        let Some(reads) = self.ctx.index.member_reads(var.model, name) else {
+        let ctx = self.ctx;
+        let Some(reads) = ctx.index.member_reads(var.model, name) else {
             return;
         };
-        for read in reads.to_vec() {
+        for read in reads {
             let steps: Vec<Step<'_, 't>> = read
                 .names
                 .iter()
@@ -575,7 +602,7 @@ impl<'t> Walker<'_, '_, 't> {
                 .collect();
             // A called last name (`self.books.all()`) counts as a call on the member's node.
             let call = read.called.then_some(node);
-            self.follow(var.clone(), &steps, call, Some(node), depth + 1);
+            self.follow(var.clone(), &steps, call, Some((node, name)), depth + 1);
         }
     }
 
@@ -660,7 +687,7 @@ fn all_context(call: Node, src: &str) -> &'static str {
         {
             "bool"
         }
-        "not_operator" => "bool",
+        "not_operator" | "boolean_operator" | "if_clause" => "bool",
         "conditional_expression" if parent.named_child(1) == Some(call) => "bool",
         _ => "all",
     }
@@ -773,6 +800,16 @@ fn minimal<'t>(list: &[&Access<'t>]) -> Vec<Access<'t>> {
         kept.push(access);
     }
     kept
+}
+
+/// GenericForeignKeys read per row and not prefetched yet.
+pub fn missing_generic<'t>(facts: &LoopFacts<'t>, cov: &Coverage) -> Vec<Access<'t>> {
+    let list: Vec<&Access> = facts
+        .accesses
+        .iter()
+        .filter(|a| a.generic && !is_covered(a, cov))
+        .collect();
+    minimal(&list)
 }
 
 /// Is the loop's iterable rooted at something that is itself a loop variable of an

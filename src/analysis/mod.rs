@@ -81,6 +81,20 @@ impl<'a> FileContext<'a> {
         self.index.resolve_name(name, &self.module, from)
     }
 
+    /// The name this file can use for a model: imported (under its alias) or defined here.
+    pub fn local_name_for(&self, model: crate::index::ModelId) -> Option<String> {
+        let m = self.index.model(model);
+        if m.module == self.module {
+            return Some(m.name.clone());
+        }
+        self.imports
+            .iter()
+            .find(|i| {
+                i.name == m.name && self.model_named(&i.local).is_some_and(|r| r.id() == model)
+            })
+            .map(|i| i.local.clone())
+    }
+
     /// A string literal in the file's quote style.
     pub fn string_literal(&self, value: &str) -> String {
         format!("{q}{value}{q}", q = self.quote)

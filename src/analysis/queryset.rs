@@ -54,6 +54,9 @@ pub struct ChainCall<'t> {
     pub node: Node<'t>,
     /// A custom QuerySet/Manager method of the project (what it does is in the index).
     pub custom: Option<crate::index::QuerysetMethod>,
+    /// A bare statement `qs.prefetch_related(...)` whose result is thrown away (ORM105 reports
+    /// it; its fix makes it count, so the loop rules treat it as loaded and never merge into it).
+    pub discarded: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -95,6 +98,35 @@ pub struct Coverage {
 }
 
 impl<'t> Queryset<'t> {
+    /// A queryset of `model` whose chain starts at `root`, an expression only a caller can read
+    /// (`super().get_queryset(request)` in a view or a ModelAdmin); extend it with `push_call`.
+    pub fn rooted(model: ModelId, root: Node<'t>) -> Queryset<'t> {
+        Queryset {
+            model,
+            ambiguous: false,
+            manager: None,
+            calls: Vec::new(),
+            insert_at: Some(root.end_byte()),
+            iterator: None,
+            evaluated_at: None,
+            built_at: root.start_byte(),
+            conditional: false,
+            single_row: false,
+            names: Vec::new(),
+        }
+    }
+
+    /// The next call of a chain started with `rooted` (`.filter(...)` on top of it).
+    pub fn push_call(&mut self, method: &str, node: Node<'t>) {
+        self.calls.push(ChainCall {
+            method: method.to_string(),
+            node,
+            custom: None,
+            discarded: false,
+        });
+        self.insert_at = Some(node.end_byte());
+    }
+
     pub fn has_call(&self, method: &str) -> bool {
         self.calls.iter().any(|c| c.method == method)
     }
@@ -113,7 +145,7 @@ impl<'t> Queryset<'t> {
             .iter()
             .enumerate()
             .rev()
-            .find(|(i, c)| c.method == method && reset.is_none_or(|r| *i > r))
+            .find(|(i, c)| c.method == method && !c.discarded && reset.is_none_or(|r| *i > r))
             .map(|(_, c)| c)
     }
 
@@ -290,6 +322,7 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
                         method,
                         node: expr,
                         custom,
+                        discarded: false,
                     });
                     if qs.iterator.is_none() {
                         qs.insert_at = Some(expr.end_byte());
@@ -395,6 +428,29 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
             }
             qs.conditional = true;
         }
+        // `qs.prefetch_related(...)` as a bare statement between the binding and the use.
+        let from = dom.statement.end_byte();
+        crate::syntax::walk_named(scope, |n| {
+            if n.end_byte() <= from || n.start_byte() >= at {
+                return n.start_byte() < at && n.end_byte() > from;
+            }
+            if n.kind() == "expression_statement"
+                && let Some(call) = n.named_child(0)
+                && let Some((object, method)) = method_call(call, self.ctx.src)
+                && matches!(method.as_str(), "select_related" | "prefetch_related")
+                && object.kind() == "identifier"
+                && text(object, self.ctx.src) == name
+            {
+                qs.calls.push(ChainCall {
+                    method,
+                    node: call,
+                    custom: None,
+                    discarded: true,
+                });
+                return false;
+            }
+            n == scope || !matches!(n.kind(), "function_definition" | "class_definition")
+        });
         qs.names.push(name.to_string());
         Some(qs)
     }

@@ -78,6 +78,7 @@ pub struct RawField {
     pub callee: String,
     pub target: Option<RawTarget>,
     pub related_name: Option<String>,
+    pub related_query_name: Option<String>,
     pub null: bool,
     pub through: Option<String>,
     pub symmetrical: Option<bool>,
@@ -410,6 +411,9 @@ fn class_assignment(assign: Node, src: &str, raw: &mut RawClass) {
             None
         },
         related_name,
+        related_query_name: args
+            .keyword("related_query_name")
+            .and_then(|n| string_value(n, src)),
         null: args.keyword("null").is_some_and(is_true),
         through: args.keyword("through").and_then(|n| {
             string_value(n, src).or_else(|| dotted_name(n, src).map(|d| last_segment(&d).into()))
@@ -548,44 +552,14 @@ fn method(node: Node, src: &str, raw: &mut RawClass) {
     raw.get_queryset = Some(gq);
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn module_names() {
-        assert_eq!(module_name(Path::new("shop/models.py")), "shop.models");
-        assert_eq!(
-            module_name(Path::new("shop/models/__init__.py")),
-            "shop.models"
-        );
-        assert_eq!(app_label_for(Path::new("src/shop/models/book.py")), "shop");
-        assert_eq!(app_label_for(Path::new("shop/admin.py")), "shop");
-    }
-
-    #[test]
-    fn relative_imports() {
-        assert_eq!(
-            absolute_module("shop.views", ".models", false),
-            "shop.models"
-        );
-        assert_eq!(
-            absolute_module("shop.api.views", "..models", false),
-            "shop.models"
-        );
-        assert_eq!(absolute_module("shop", ".models", true), "shop.models");
-        assert_eq!(
-            absolute_module("shop.views", "django.db", false),
-            "django.db"
-        );
-    }
-}
-
 /// Attribute chains read from `self` in a method body (not looking into nested functions).
 fn self_reads(body: Node, src: &str) -> Vec<SelfRead> {
     let mut reads = Vec::new();
     crate::syntax::walk_named(body, |n| {
-        if matches!(n.kind(), "function_definition" | "class_definition" | "lambda") {
+        if matches!(
+            n.kind(),
+            "function_definition" | "class_definition" | "lambda"
+        ) {
             return false;
         }
         if n.kind() != "attribute" {
@@ -631,7 +605,10 @@ fn queryset_method(name: &str, body: Node, src: &str) -> Option<QuerysetMethod> 
     let mut returns = Vec::new();
     let mut other = false;
     crate::syntax::walk_named(body, |n| {
-        if matches!(n.kind(), "function_definition" | "class_definition" | "lambda") {
+        if matches!(
+            n.kind(),
+            "function_definition" | "class_definition" | "lambda"
+        ) {
             return false;
         }
         if n.kind() == "return_statement" {
@@ -691,8 +668,9 @@ fn queryset_method(name: &str, body: Node, src: &str) -> Option<QuerysetMethod> 
                 | "complex_filter" | "select_for_update" => {}
                 "first" | "last" | "get" | "count" | "exists" | "aggregate" | "in_bulk"
                 | "create" | "update" | "delete" | "earliest" | "latest" | "iterator"
-                | "get_or_create" | "update_or_create" | "bulk_create" | "contains"
-                | "explain" => return None,
+                | "get_or_create" | "update_or_create" | "bulk_create" | "contains" | "explain" => {
+                    return None;
+                }
                 // Another custom method of the class: it keeps a queryset if it is one of these
                 // (checked when the index is built).
                 _ => {}
@@ -731,4 +709,37 @@ fn writes(body: Node, src: &str) -> bool {
         !found
     });
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_names() {
+        assert_eq!(module_name(Path::new("shop/models.py")), "shop.models");
+        assert_eq!(
+            module_name(Path::new("shop/models/__init__.py")),
+            "shop.models"
+        );
+        assert_eq!(app_label_for(Path::new("src/shop/models/book.py")), "shop");
+        assert_eq!(app_label_for(Path::new("shop/admin.py")), "shop");
+    }
+
+    #[test]
+    fn relative_imports() {
+        assert_eq!(
+            absolute_module("shop.views", ".models", false),
+            "shop.models"
+        );
+        assert_eq!(
+            absolute_module("shop.api.views", "..models", false),
+            "shop.models"
+        );
+        assert_eq!(absolute_module("shop", ".models", true), "shop.models");
+        assert_eq!(
+            absolute_module("shop.views", "django.db", false),
+            "django.db"
+        );
+    }
 }

@@ -8,7 +8,10 @@ mod resolve;
 use serde::Serialize;
 use std::collections::HashMap;
 
-pub use extract::{QuerysetMethod, SelfRead, WRITE_METHODS, FileFacts, Import, extract_file, imports_from, may_define_models, module_name};
+pub use extract::{
+    FileFacts, Import, QuerysetMethod, SelfRead, WRITE_METHODS, extract_file, imports_from,
+    may_define_models, module_name,
+};
 pub use resolve::build_index;
 
 pub type ModelId = usize;
@@ -78,6 +81,11 @@ pub struct Field {
     /// `symmetrical=` of a many-to-many field, when written.
     #[serde(skip)]
     pub symmetrical: Option<bool>,
+    /// The lookup on the target model that leads back here (`Book.objects.filter(author=…)` for
+    /// `author.books`): the forward field's name for a reverse accessor, the related query name
+    /// for a forward relation.
+    #[serde(skip)]
+    pub remote_query: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]

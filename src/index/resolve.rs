@@ -253,7 +253,9 @@ impl<'f> Resolver<'f> {
             let mut member_reads: HashMap<String, Vec<crate::index::SelfRead>> = HashMap::new();
             for &s in &seen {
                 for (name, reads) in &self.class(s).member_reads {
-                    member_reads.entry(name.clone()).or_insert_with(|| reads.clone());
+                    member_reads
+                        .entry(name.clone())
+                        .or_insert_with(|| reads.clone());
                 }
             }
             if managers.is_empty() {
@@ -369,6 +371,14 @@ impl<'f> Resolver<'f> {
                 .replace("%(app_label)s", &owner_app.to_lowercase())
         });
         field.symmetrical = raw.symmetrical;
+        let query_name = raw
+            .related_query_name
+            .clone()
+            .or_else(|| field.related_name.clone().filter(|r| !r.ends_with('+')))
+            .unwrap_or_else(|| owner_name.to_lowercase())
+            .replace("%(class)s", &owner_name.to_lowercase())
+            .replace("%(app_label)s", &owner_app.to_lowercase());
+        field.remote_query = Some(query_name);
         field
     }
 
@@ -535,6 +545,8 @@ impl<'f> Resolver<'f> {
                 back.kind = kind;
                 back.target = Some(id);
                 back.target_name = Some(model.name.clone());
+                back.remote_query = Some(f.name.clone());
+                back.through = f.through.clone();
                 reverse.push((target, back));
             }
         }
@@ -555,6 +567,7 @@ fn plain_field(name: &str, owner: ModelId) -> Field {
         through: None,
         related_name: None,
         symmetrical: None,
+        remote_query: None,
     }
 }
 

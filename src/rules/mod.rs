@@ -1,9 +1,13 @@
 //! The rule set: each rule is a folder `rules/<CODE>-<name>/` (tree-sitter query and metadata,
 //! embedded at build time) plus one Rust file here that decides with the project index.
 
+mod imports;
 mod orm101_select_related_in_loop;
 mod orm102_prefetch_related_in_loop;
 mod orm103_prefetch_single_valued;
+mod orm104_generic_relation_in_loop;
+mod orm105_discarded_queryset_method;
+mod orm201_count_in_loop;
 mod queryset_edits;
 
 use crate::analysis::{FileContext, LoopFacts, loops::analyze_loop};
@@ -49,19 +53,14 @@ macro_rules! rule {
 }
 
 /// The registry: one line per rule.
+#[rustfmt::skip]
 const SOURCES: &[RuleSource] = &[
-    rule!(
-        "ORM101-select-related-in-loop",
-        orm101_select_related_in_loop::check
-    ),
-    rule!(
-        "ORM102-prefetch-related-in-loop",
-        orm102_prefetch_related_in_loop::check
-    ),
-    rule!(
-        "ORM103-prefetch-single-valued",
-        orm103_prefetch_single_valued::check
-    ),
+    rule!("ORM101-select-related-in-loop", orm101_select_related_in_loop::check),
+    rule!("ORM102-prefetch-related-in-loop", orm102_prefetch_related_in_loop::check),
+    rule!("ORM103-prefetch-single-valued", orm103_prefetch_single_valued::check),
+    rule!("ORM104-generic-relation-in-loop", orm104_generic_relation_in_loop::check),
+    rule!("ORM105-discarded-queryset-method", orm105_discarded_queryset_method::check),
+    rule!("ORM201-count-in-loop", orm201_count_in_loop::check),
 ];
 
 #[derive(Debug, Deserialize, Clone)]

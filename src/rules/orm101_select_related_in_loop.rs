@@ -94,21 +94,35 @@ pub fn loop_diagnostic(
     let model = &ctx.index.model(facts.queryset.model).name;
     let mut reads: Vec<String> = Vec::new();
     for a in accesses {
-        let read = format!("`{}`", compact(ctx.text(a.node)));
+        let read = match &a.via {
+            Some(member) => format!("`{}` (through `{member}`)", compact(ctx.text(a.node))),
+            None => format!("`{}`", compact(ctx.text(a.node))),
+        };
         if !reads.contains(&read) {
             reads.push(read);
         }
     }
     let verb = if reads.len() == 1 { "runs" } else { "run" };
-    let lookups: Vec<String> = accesses
-        .iter()
-        .map(|a| format!("\"{}\"", a.lookup()))
-        .collect();
+    let mut lookups: Vec<String> = Vec::new();
+    for a in accesses {
+        let lookup = format!("\"{}\"", a.lookup());
+        if !lookups.contains(&lookup) {
+            lookups.push(lookup);
+        }
+    }
+    let remedy = if method.starts_with("annotate") {
+        // Counting rules: what to compute instead of what to load.
+        format!("annotate the count of {} instead", lookups.join(", "))
+    } else {
+        format!(
+            "load {} with `{method}({})`",
+            if lookups.len() == 1 { "it" } else { "them" },
+            lookups.join(", ")
+        )
+    };
     let mut message = format!(
-        "{} {verb} a query for each `{model}` row of the loop on line {loop_line}; load {} with `{method}({})`",
+        "{} {verb} a query for each `{model}` row of the loop on line {loop_line}; {remedy}",
         reads.join(", "),
-        if lookups.len() == 1 { "it" } else { "them" },
-        lookups.join(", ")
     );
     match &fix {
         Err(reason) => message.push_str(&format!(" (no automatic fix: {reason})")),

@@ -3,10 +3,19 @@
 use super::orm101_select_related_in_loop::loop_diagnostic;
 use super::queryset_edits::{add_lookups, loop_applicability, manager_blocks};
 use super::{Captures, Checker};
-use crate::analysis::loops::missing_paths;
+use crate::analysis::loops::{missing_generic, missing_paths};
 use crate::fix::Fix;
 
 pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
+    prefetch_in_loop(checker, captures, false);
+}
+
+/// ORM102 (related managers) and ORM104 (GenericForeignKeys): lookups only a prefetch loads.
+pub fn prefetch_in_loop<'a>(
+    checker: &mut Checker<'_, 'a>,
+    captures: &Captures<'_, 'a>,
+    generic: bool,
+) {
     let Some(loop_node) = captures.get("loop") else {
         return;
     };
@@ -25,7 +34,11 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     }
     let ctx = checker.ctx;
     let coverage = qs.coverage(ctx);
-    let (_, prefetch) = missing_paths(&facts, &coverage);
+    let prefetch = if generic {
+        missing_generic(&facts, &coverage)
+    } else {
+        missing_paths(&facts, &coverage).1
+    };
     if prefetch.is_empty() {
         return;
     }

@@ -1,0 +1,159 @@
+//! ORM105: `qs.prefetch_related(...)` as a bare statement does nothing.
+
+use super::{Captures, Checker};
+use crate::analysis::queryset::{QuerysetResolver, scope_of};
+use crate::diagnostic::Diagnostic;
+use crate::fix::{Applicability, Edit, Fix};
+use crate::index::{FieldKind, ModelId, ProjectIndex};
+use crate::syntax::{call_args, string_value, text};
+
+/// Methods that return a new queryset (the ones whose result can be thrown away by mistake).
+const RETURNS_QUERYSET: &[&str] = &[
+    "select_related",
+    "prefetch_related",
+    "filter",
+    "exclude",
+    "order_by",
+    "annotate",
+    "alias",
+    "only",
+    "defer",
+    "distinct",
+    "reverse",
+    "using",
+    "none",
+    "all",
+    "extra",
+    "select_for_update",
+];
+
+pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
+    let (Some(name), Some(method), Some(call), Some(statement)) = (
+        captures.get("name"),
+        captures.get("method"),
+        captures.get("call"),
+        captures.get("statement"),
+    ) else {
+        return;
+    };
+    let ctx = checker.ctx;
+    let method = text(method, ctx.src);
+    if !RETURNS_QUERYSET.contains(&method) {
+        return;
+    }
+    let resolver = QuerysetResolver::new(ctx);
+    let Some(qs) = resolver.resolve(name, statement.start_byte()) else {
+        return;
+    };
+    let var = text(name, ctx.src);
+    let scope = scope_of(statement);
+    if !used_after(scope, var, statement, ctx.src) {
+        return;
+    }
+    let loads_only = matches!(method, "select_related" | "prefetch_related");
+    let args = call_args(call, ctx.src);
+    let valid = !args.splat
+        && args.keywords.is_empty()
+        && args.positional.iter().all(|a| {
+            string_value(*a, ctx.src).is_some_and(|lookup| {
+                valid_lookup(ctx.index, qs.model, &lookup, method == "select_related")
+            })
+        });
+    let applicability = if !loads_only || !valid || qs.blocker().is_some() {
+        Applicability::Suggestion
+    } else if used_between(scope, var, qs.built_at, statement, ctx.src) || qs.ambiguous {
+        Applicability::Unsafe
+    } else {
+        Applicability::Safe
+    };
+    let fix = Fix::new(
+        vec![Edit::insertion(statement.start_byte(), format!("{var} = "))],
+        applicability,
+        format!("Assign the result: `{var} = {var}.{method}(...)`"),
+    );
+    let consequence = if loads_only {
+        "it loads nothing"
+    } else {
+        "it changes nothing (assigning it would change which rows come back: review)"
+    };
+    checker.report(Diagnostic {
+        rule: checker.rule.meta.code.as_str(),
+        message: format!(
+            "`{var}.{method}(...)` returns a new queryset and the result is thrown away, so {consequence}"
+        ),
+        start: call.start_byte(),
+        end: call.end_byte(),
+        also_suppressed_at: Vec::new(),
+        fix: Some(fix),
+    });
+}
+
+/// Is `name` read after `statement` in the scope?
+fn used_after(
+    scope: tree_sitter::Node,
+    name: &str,
+    statement: tree_sitter::Node,
+    src: &str,
+) -> bool {
+    let mut used = false;
+    crate::syntax::walk_named(scope, |n| {
+        if used || n.end_byte() <= statement.end_byte() && n.kind() == "identifier" {
+            return !used;
+        }
+        if n.kind() == "identifier"
+            && n.start_byte() >= statement.end_byte()
+            && text(n, src) == name
+        {
+            used = true;
+        }
+        !used
+    });
+    used
+}
+
+/// Is `name` used between where the queryset is built and `statement` (evaluated already)?
+fn used_between(
+    scope: tree_sitter::Node,
+    name: &str,
+    built_at: usize,
+    statement: tree_sitter::Node,
+    src: &str,
+) -> bool {
+    let mut used = false;
+    crate::syntax::walk_named(scope, |n| {
+        if n.kind() == "identifier"
+            && text(n, src) == name
+            && n.start_byte() > built_at
+            && n.end_byte() < statement.start_byte()
+        {
+            // The binding's own target does not count.
+            let is_target = n.parent().is_some_and(|p| {
+                p.kind() == "assignment" && p.child_by_field_name("left") == Some(n)
+            });
+            used |= !is_target;
+        }
+        !used
+    });
+    used
+}
+
+/// Does `lookup` name a path through the models (single-valued only, for `select_related`)?
+fn valid_lookup(index: &ProjectIndex, model: ModelId, lookup: &str, single_only: bool) -> bool {
+    let mut current = model;
+    for part in lookup.split("__") {
+        let Some(field) = index.field(current, part) else {
+            return false;
+        };
+        if !field.kind.is_relation() || field.kind == FieldKind::GenericRelation && single_only {
+            return false;
+        }
+        if single_only && !field.kind.is_single() {
+            return false;
+        }
+        match field.target {
+            Some(t) => current = t,
+            None => return field.kind == FieldKind::GenericForeignKey && !single_only,
+        }
+    }
+    true
+}
