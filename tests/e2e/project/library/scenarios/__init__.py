@@ -9,6 +9,7 @@ MODULES = [
     "multi_loops",
     "unsafe_fixes",
     "orm103",
+    "orm_rules",
     "uncovered",
     "untouched",
 ]

@@ -1,0 +1,80 @@
+"""N+1 patterns in counts, generic relations and model code (ORM104, ORM105, ORM201, and
+ORM101/ORM102 reads hidden in properties, methods and __str__)."""
+
+from library.models import Author, Book, Comment, Tag
+
+from ._registry import scenario
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def related_count_per_row():
+    return {a.name: a.books.count() for a in Author.objects.all()}
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def related_exists_per_row():
+    return [a.name for a in Author.objects.all() if a.edited_books.exists()]
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def generic_fk_content_object():
+    out = []
+    for c in Comment.objects.all():
+        obj = c.content_object
+        out.append(obj.title if isinstance(obj, Book) else obj.name)
+    return out
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def dunder_str_reads_relation():
+    return [str(b) for b in Book.objects.all()]
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def property_reads_relation():
+    return [b.author_name for b in Book.objects.filter(published=True)]
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def len_of_related_rows():
+    return [(a.name, len(a.books.all())) for a in Author.objects.all()]
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def truth_test_of_related_rows():
+    out = []
+    for t in Tag.objects.all():
+        if t.books.all():
+            out.append(t.name)
+    return out
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def count_and_exists_together():
+    return [(a.name, a.books.count(), a.edited_books.exists()) for a in Author.objects.order_by("-name")]
+
+
+@scenario(nplusone=True, fixed_by="unsafe")
+def count_through_an_explicit_through_model():
+    # Counting join rows of a `through` model: Count(distinct=True) may differ if pairs repeat.
+    return {b.title: b.contributors.count() for b in Book.objects.all()}
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def discarded_prefetch():
+    authors = Author.objects.all()
+    authors.prefetch_related("books")
+    return [[b.title for b in a.books.all()] for a in authors]
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def discarded_select_related():
+    books = Book.objects.order_by("title")
+    books.select_related("author")
+    return [b.author.name for b in books]
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def generic_fk_through_a_name():
+    comments = Comment.objects.filter(object_id__gt=0)
+    return [type(c.content_object).__name__ + str(c.content_object.pk) for c in comments]
