@@ -149,6 +149,18 @@ impl Project {
         source: SourceFile,
         level: Applicability,
     ) -> Result<FixedFile, FileProblem> {
+        self.fix_source_where(source, level, &|_, _| true)
+    }
+
+    /// `fix_source` restricted to the findings `wanted` accepts, given the text of the pass
+    /// (one rule for `djopt pr`, one finding for `djopt fix -i`); the others are left and come
+    /// back in `remaining`.
+    pub fn fix_source_where(
+        &self,
+        source: SourceFile,
+        level: Applicability,
+        wanted: &dyn Fn(&str, &Diagnostic) -> bool,
+    ) -> Result<FixedFile, FileProblem> {
         let path = source.path.clone();
         let mut text = source.text.clone();
         let mut applied_codes = Vec::new();
@@ -156,6 +168,7 @@ impl Project {
             let diagnostics = self.analyze_text(&path, &text)?;
             let fixes: Vec<(&'static str, &crate::fix::Fix)> = diagnostics
                 .iter()
+                .filter(|d| wanted(&text, d))
                 .filter_map(|d| d.fix.as_ref().map(|f| (d.rule, f)))
                 .filter(|(_, f)| {
                     f.applicability >= level && f.applicability > Applicability::Suggestion
