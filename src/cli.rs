@@ -15,6 +15,22 @@ use std::process::ExitCode;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Colors: auto follows the terminal and NO_COLOR
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    pub color: ColorWhen,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Subcommand, Debug)]
@@ -23,12 +39,14 @@ pub enum Command {
     Check(CheckArgs),
     /// Print the unified diff `djopt fix` would apply; writes nothing (exit 1 when there is one)
     Diff(FixArgs),
-    /// Apply the fixes
-    Fix(FixArgs),
+    /// Apply the fixes (or choose them one by one with -i)
+    Fix(FixCommandArgs),
     /// Print the models djopt learned from the project
     Models(ModelsArgs),
     /// Print a rule's documentation
     Rule(RuleArgs),
+    /// In a git repository: a branch with the fixes, one commit per rule, and a PR description
+    Pr(PrArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -56,6 +74,10 @@ pub struct CommonArgs {
 pub enum Format {
     Text,
     Json,
+    /// SARIF 2.1.0, for code scanning
+    Sarif,
+    /// GitHub Actions annotations
+    Github,
 }
 
 #[derive(Args, Debug)]
@@ -65,12 +87,51 @@ pub struct CheckArgs {
     /// Output format
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+    /// Print the number of findings per rule instead of the findings (text or json)
+    #[arg(long)]
+    pub statistics: bool,
+    /// Exit 0 even when there are findings (errors still exit 2)
+    #[arg(long)]
+    pub exit_zero: bool,
+    /// Report only findings that are not in this baseline file
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Write every current finding to this baseline file and exit 0
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["baseline", "statistics"])]
+    pub write_baseline: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
 pub struct FixArgs {
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct FixCommandArgs {
+    #[command(flatten)]
+    pub fix: FixArgs,
+    /// Show each fix and ask: y yes, n no, a all in this file, d skip this file, s suppress, q quit
+    #[arg(long, short)]
+    pub interactive: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct PrArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Branch to create (default: djopt/fixes-<short hash of HEAD>)
+    #[arg(long)]
+    pub branch: Option<String>,
+    /// Write the pull request description here (default: stdout)
+    #[arg(long, value_name = "FILE")]
+    pub body_file: Option<PathBuf>,
+    /// Push the branch to this remote
+    #[arg(long, value_name = "REMOTE")]
+    pub push: Option<String>,
+    /// Open the pull request with the GitHub CLI `gh` (needs --push)
+    #[arg(long, requires = "push")]
+    pub open: bool,
 }
 
 #[derive(Args, Debug)]
@@ -96,10 +157,13 @@ pub struct RuleArgs {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    set_colors(cli.color);
     let result = match cli.command {
         Command::Check(args) => commands::check::run(args),
         Command::Diff(args) => commands::fix::run(args, commands::fix::Mode::Diff),
-        Command::Fix(args) => commands::fix::run(args, commands::fix::Mode::Write),
+        Command::Fix(args) if args.interactive => commands::interactive::run(args.fix),
+        Command::Fix(args) => commands::fix::run(args.fix, commands::fix::Mode::Write),
+        Command::Pr(args) => commands::pr::run(args),
         Command::Models(args) => commands::models::run(args),
         Command::Rule(args) => commands::rule::run(args),
     };
@@ -109,5 +173,20 @@ pub fn main() -> ExitCode {
             eprintln!("djopt: error: {error:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// `--color`: every stream djopt prints through (anstream, and console for the prompts)
+/// follows it; `auto` leaves the choice to the terminal, `NO_COLOR` and `CLICOLOR_FORCE`.
+fn set_colors(when: ColorWhen) {
+    let choice = match when {
+        ColorWhen::Auto => anstream::ColorChoice::Auto,
+        ColorWhen::Always => anstream::ColorChoice::Always,
+        ColorWhen::Never => anstream::ColorChoice::Never,
+    };
+    choice.write_global();
+    if when != ColorWhen::Auto {
+        dialoguer::console::set_colors_enabled(when == ColorWhen::Always);
+        dialoguer::console::set_colors_enabled_stderr(when == ColorWhen::Always);
     }
 }

@@ -4,10 +4,12 @@
 //! diagnostics with fixes → a sink (check, diff, fix).
 
 pub mod analysis;
+pub mod baseline;
 pub mod cli;
 pub mod commands;
 pub mod diagnostic;
 pub mod fix;
+pub mod git;
 pub mod index;
 pub mod parse;
 pub mod project;

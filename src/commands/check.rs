@@ -1,67 +1,171 @@
-//! `djopt check`: findings, exit 1 when there are any.
+//! `djopt check`: findings, exit 1 when there are any (unless `--exit-zero`).
 
+use crate::baseline::{Baseline, Entry};
 use crate::cli::{CheckArgs, Format};
-use crate::project::{CheckedFile, Project};
+use crate::project::{CheckedFile, FileProblem, Project};
+use crate::render::progress::Progress;
 use crate::render::{self, Report};
-use anyhow::Result;
+use anyhow::{Result, bail};
 use rayon::prelude::*;
+use std::fmt::Write as _;
 use std::io::Write;
 use std::process::ExitCode;
+use std::time::Instant;
 
 pub fn run(args: CheckArgs) -> Result<ExitCode> {
-    let project = Project::load(&args.common.paths, &super::overrides(&args.common))?;
-    let results: Vec<_> = project
-        .targets
-        .par_iter()
-        .map(|path| project.check_file(path))
-        .collect();
-    let mut checked: Vec<(std::path::PathBuf, CheckedFile)> = Vec::new();
-    let mut problems = Vec::new();
-    for result in results {
-        match result {
-            Ok(file) => checked.push((file.source.path.clone(), file)),
-            Err(p) => problems.push(p),
-        }
+    let started = Instant::now();
+    if args.statistics && !matches!(args.format, Format::Text | Format::Json) {
+        bail!("--statistics prints text or json; drop it or use --format text/json");
     }
-    let reports: Vec<Report> = checked
+    let baseline = args.baseline.as_deref().map(Baseline::read).transpose()?;
+    let project = Project::load(&args.common.paths, &super::overrides(&args.common))?;
+    let (checked, problems) = check_all(&project, args.common.quiet);
+    let all: Vec<Report> = checked
         .iter()
-        .flat_map(|(path, file)| {
+        .flat_map(|file| {
             file.diagnostics.iter().map(move |d| Report {
-                path: path.clone(),
+                path: file.source.path.clone(),
                 source: &file.source,
                 diagnostic: d,
             })
         })
         .collect();
-    let mut stdout = std::io::stdout().lock();
-    match args.format {
-        Format::Json => write!(stdout, "{}", render::json::render(&reports))?,
-        Format::Text => {
-            write!(
-                stdout,
-                "{}",
-                render::text::render(&reports, !args.common.quiet)
-            )?;
+
+    if let Some(path) = &args.write_baseline {
+        let entries = all.iter().map(|r| baseline_entry(&project, r)).collect();
+        Baseline::new(entries).write(path)?;
+        if !args.common.quiet {
+            eprintln!(
+                "Wrote {} finding{} to the baseline {}; check against it with `djopt check --baseline {}`.",
+                all.len(),
+                if all.len() == 1 { "" } else { "s" },
+                path.display(),
+                path.display()
+            );
+        }
+        let fatal = super::print_problems(&problems);
+        return Ok(if fatal {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
+
+    let mut note = String::new();
+    let reports: Vec<Report> = match &baseline {
+        None => all,
+        Some(baseline) => {
+            let mut matcher = baseline.matcher();
+            let before = all.len();
+            let new: Vec<Report> = all
+                .into_iter()
+                .filter(|r| !matcher.take(&baseline_entry(&project, r)))
+                .collect();
+            let hidden = before - new.len();
+            let _ = writeln!(
+                note,
+                "{hidden} finding{} in the baseline not shown.",
+                if hidden == 1 { "" } else { "s" }
+            );
+            let gone = matcher.unmatched();
+            if gone > 0 {
+                let path = args.baseline.as_deref().unwrap_or(std::path::Path::new(""));
+                let _ = writeln!(
+                    note,
+                    "{gone} baseline entr{} no longer found (fixed?): refresh it with `djopt check --write-baseline {}`.",
+                    if gone == 1 { "y" } else { "ies" },
+                    path.display()
+                );
+            }
+            new
+        }
+    };
+
+    let unsafe_fixes = project.settings.unsafe_fixes;
+    let mut out = String::new();
+    match (args.format, args.statistics) {
+        (Format::Json, true) => out = statistics_json(&reports),
+        (Format::Json, false) => out = render::json::render(&reports),
+        (Format::Sarif, _) => {
+            out = render::sarif::render(&reports, &problems, &std::env::current_dir()?)
+        }
+        (Format::Github, _) => out = render::github::render(&reports, &problems),
+        (Format::Text, statistics) => {
+            if statistics {
+                out.push_str(&render::text::statistics(&reports, unsafe_fixes));
+            } else {
+                out.push_str(&render::text::render_styled(&reports, !args.common.quiet));
+            }
             if !args.common.quiet {
-                write!(
-                    stdout,
-                    "{}",
-                    render::text::summary(
-                        &reports,
-                        project.targets.len(),
-                        project.settings.unsafe_fixes
-                    )
-                )?;
+                out.push_str(&render::text::summary_timed(
+                    &reports,
+                    project.targets.len(),
+                    unsafe_fixes,
+                    started.elapsed(),
+                ));
+                out.push_str(&note);
             }
         }
     }
+    if args.format != Format::Text && !args.common.quiet {
+        eprint!("{note}");
+    }
+    let mut stdout = anstream::stdout().lock();
+    stdout.write_all(out.as_bytes())?;
     stdout.flush()?;
     let fatal = super::print_problems(&problems);
     Ok(if fatal {
         ExitCode::from(2)
-    } else if reports.is_empty() {
+    } else if reports.is_empty() || args.exit_zero {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Every target checked in parallel, with a progress bar for long runs.
+fn check_all(project: &Project, quiet: bool) -> (Vec<CheckedFile>, Vec<FileProblem>) {
+    let progress = Progress::new(project.targets.len(), quiet);
+    progress.message("Checking");
+    let results: Vec<_> = project
+        .targets
+        .par_iter()
+        .map(|path| {
+            let result = project.check_file(path);
+            progress.inc();
+            result
+        })
+        .collect();
+    progress.finish();
+    let mut checked = Vec::new();
+    let mut problems = Vec::new();
+    for result in results {
+        match result {
+            Ok(file) => checked.push(file),
+            Err(p) => problems.push(p),
+        }
+    }
+    (checked, problems)
+}
+
+fn baseline_entry(project: &Project, r: &Report) -> Entry {
+    Entry::new(&project.relative(&r.source.path), r.source, r.diagnostic)
+}
+
+fn statistics_json(reports: &[Report]) -> String {
+    let counts: Vec<serde_json::Value> = render::text::rule_counts(reports)
+        .into_iter()
+        .map(|c| {
+            serde_json::json!({
+                "code": c.code,
+                "name": c.name,
+                "count": c.count,
+                "safe_fixes": c.safe_fixes,
+                "unsafe_fixes": c.unsafe_fixes,
+            })
+        })
+        .collect();
+    let mut out = serde_json::to_string_pretty(&counts).expect("statistics serialize");
+    out.push('\n');
+    out
 }

@@ -4,10 +4,12 @@ use crate::cli::FixArgs;
 use crate::fix::Applicability;
 use crate::project::{FixedFile, Project, write_atomic};
 use crate::render;
+use crate::render::progress::Progress;
 use anyhow::Result;
 use rayon::prelude::*;
 use std::io::Write;
 use std::process::ExitCode;
+use std::time::Instant;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -16,23 +18,30 @@ pub enum Mode {
 }
 
 pub fn run(args: FixArgs, mode: Mode) -> Result<ExitCode> {
+    let started = Instant::now();
     let project = Project::load(&args.common.paths, &super::overrides(&args.common))?;
     let level = if project.settings.unsafe_fixes {
         Applicability::Unsafe
     } else {
         Applicability::Safe
     };
+    let progress = Progress::new(project.targets.len(), args.common.quiet);
+    progress.message("Fixing");
     let results: Vec<_> = project
         .targets
         .par_iter()
         .map(|path| {
-            let fixed = project.fix_file(path, level)?;
-            if mode == Mode::Write && fixed.fixed != fixed.source.text {
-                write_atomic(&fixed.source, &fixed.fixed)?;
-            }
-            Ok(fixed)
+            let result = project.fix_file(path, level).and_then(|fixed| {
+                if mode == Mode::Write && fixed.fixed != fixed.source.text {
+                    write_atomic(&fixed.source, &fixed.fixed)?;
+                }
+                Ok(fixed)
+            });
+            progress.inc();
+            result
         })
         .collect();
+    progress.finish();
     let mut files: Vec<FixedFile> = Vec::new();
     let mut problems = Vec::new();
     for result in results {
@@ -44,15 +53,12 @@ pub fn run(args: FixArgs, mode: Mode) -> Result<ExitCode> {
     let changed: Vec<&FixedFile> = files.iter().filter(|f| f.fixed != f.source.text).collect();
     let applied: usize = changed.iter().map(|f| f.applied.len()).sum();
     let remaining: usize = files.iter().map(|f| f.remaining.len()).sum();
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = anstream::stdout().lock();
     if mode == Mode::Diff {
         for f in &changed {
             let path = f.source.path.strip_prefix(".").unwrap_or(&f.source.path);
-            write!(
-                stdout,
-                "{}",
-                render::diff::unified(path, &f.source.text, &f.fixed)
-            )?;
+            let diff = render::diff::unified(path, &f.source.text, &f.fixed);
+            write!(stdout, "{}", render::diff::colorize(&diff))?;
         }
     }
     stdout.flush()?;
@@ -63,7 +69,7 @@ pub fn run(args: FixArgs, mode: Mode) -> Result<ExitCode> {
             "Fixed"
         };
         eprintln!(
-            "{verb} {applied} finding{} in {} file{}; {remaining} left without an automatic fix{}.",
+            "{verb} {applied} finding{} in {} file{}; {remaining} left without an automatic fix{} ({}).",
             if applied == 1 { "" } else { "s" },
             changed.len(),
             if changed.len() == 1 { "" } else { "s" },
@@ -71,7 +77,8 @@ pub fn run(args: FixArgs, mode: Mode) -> Result<ExitCode> {
                 ""
             } else {
                 " (some may need --unsafe-fixes)"
-            }
+            },
+            render::style::duration(started.elapsed())
         );
     }
     let fatal = super::print_problems(&problems);

@@ -1,6 +1,8 @@
 pub mod check;
 pub mod fix;
+pub mod interactive;
 pub mod models;
+pub mod pr;
 pub mod rule;
 
 use crate::cli::CommonArgs;

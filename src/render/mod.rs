@@ -1,7 +1,11 @@
 //! Everything djopt prints goes through here.
 
 pub mod diff;
+pub mod github;
 pub mod json;
+pub mod progress;
+pub mod sarif;
+pub mod style;
 pub mod text;
 
 use crate::diagnostic::Diagnostic;

@@ -1,41 +1,54 @@
 //! Text output in the style of modern linters: `path:line:col: CODE message` and a code frame.
 
 use super::Report;
+use super::style::{self, paint};
 use crate::fix::Applicability;
 use std::fmt::Write;
 
+/// Findings as plain text (what tests and pipes see).
 pub fn render(reports: &[Report], show_frames: bool) -> String {
+    render_with(reports, show_frames, false)
+}
+
+/// Findings with colors, for a stream that drops them when colors are off.
+pub fn render_styled(reports: &[Report], show_frames: bool) -> String {
+    render_with(reports, show_frames, true)
+}
+
+fn render_with(reports: &[Report], show_frames: bool, color: bool) -> String {
     let mut out = String::new();
     for r in reports {
         let d = r.diagnostic;
         let (line, col) = r.source.line_col(d.start);
         let marker = match d.fix.as_ref().map(|f| f.applicability) {
-            Some(Applicability::Safe) => " [*]",
-            Some(Applicability::Unsafe) => " [-]",
-            _ => "",
+            Some(Applicability::Safe) => format!(" {}", paint(color, style::SAFE, "[*]")),
+            Some(Applicability::Unsafe) => format!(" {}", paint(color, style::UNSAFE, "[-]")),
+            _ => String::new(),
         };
         let _ = writeln!(
             out,
             "{}:{line}:{col}: {}{marker} {}",
-            r.path.display(),
-            d.rule,
+            paint(color, style::PATH, r.path.display()),
+            paint(color, style::CODE, d.rule),
             d.message
         );
         if show_frames {
-            frame(&mut out, r, line, col);
+            frame(&mut out, r, line, col, color);
         }
     }
     out
 }
 
-fn frame(out: &mut String, r: &Report, line: usize, col: usize) {
+fn frame(out: &mut String, r: &Report, line: usize, col: usize, color: bool) {
     let d = r.diagnostic;
     let (end_line, end_col) = r.source.line_col(d.end);
     let first = line.saturating_sub(1).max(1);
     let width = (line + 1).to_string().len();
-    let _ = writeln!(out, "{:width$} |", "");
+    let bar = paint(color, style::GUTTER, "|");
+    let _ = writeln!(out, "{:width$} {bar}", "");
     for l in first..=line.min(r.source.line_count()) {
-        let _ = writeln!(out, "{l:>width$} | {}", r.source.line_text(l));
+        let number = paint(color, style::GUTTER, format!("{l:>width$}"));
+        let _ = writeln!(out, "{number} {bar} {}", r.source.line_text(l));
     }
     let text = r.source.line_text(line);
     let line_chars = text.chars().count();
@@ -47,18 +60,27 @@ fn frame(out: &mut String, r: &Report, line: usize, col: usize) {
     let carets = span_end.saturating_sub(col).max(1);
     let _ = writeln!(
         out,
-        "{:width$} | {}{} {}",
+        "{:width$} {bar} {}{}",
         "",
         " ".repeat(col - 1),
-        "^".repeat(carets),
-        d.rule
+        paint(
+            color,
+            style::CARET,
+            format!("{} {}", "^".repeat(carets), d.rule)
+        ),
     );
     if let Some(fix) = &d.fix {
+        let level = match fix.applicability {
+            Applicability::Safe => style::SAFE,
+            Applicability::Unsafe => style::UNSAFE,
+            Applicability::Suggestion => style::DIM,
+        };
         let _ = writeln!(
             out,
-            "{:width$} = fix ({}): {}",
+            "{:width$} {} fix ({}): {}",
             "",
-            fix.applicability.as_str(),
+            paint(color, style::GUTTER, "="),
+            paint(color, level, fix.applicability.as_str()),
             fix.message
         );
     }
@@ -71,24 +93,7 @@ pub fn summary(reports: &[Report], files_checked: usize, unsafe_fixes: bool) -> 
     if total == 0 {
         return format!("All checks passed ({files_checked} files).\n");
     }
-    let safe = reports
-        .iter()
-        .filter(|r| {
-            r.diagnostic
-                .fix
-                .as_ref()
-                .is_some_and(|f| f.applicability == Applicability::Safe)
-        })
-        .count();
-    let unsafe_count = reports
-        .iter()
-        .filter(|r| {
-            r.diagnostic
-                .fix
-                .as_ref()
-                .is_some_and(|f| f.applicability == Applicability::Unsafe)
-        })
-        .count();
+    let (safe, unsafe_count) = fixable_counts(reports);
     let files = {
         let mut paths: Vec<_> = reports.iter().map(|r| &r.path).collect();
         paths.sort();
@@ -115,6 +120,88 @@ pub fn summary(reports: &[Report], files_checked: usize, unsafe_fixes: bool) -> 
         );
     }
     out
+}
+
+/// `summary` with how long the run took on its first line ("… (6 checked) in 0.04s.").
+pub fn summary_timed(
+    reports: &[Report],
+    files_checked: usize,
+    unsafe_fixes: bool,
+    elapsed: std::time::Duration,
+) -> String {
+    let text = summary(reports, files_checked, unsafe_fixes);
+    let (first, rest) = text.split_once('\n').unwrap_or((&text, ""));
+    let first = first.strip_suffix('.').unwrap_or(first);
+    format!("{first} in {}.\n{rest}", style::duration(elapsed))
+}
+
+/// Findings per rule, most frequent first (`check --statistics`).
+pub struct RuleCount {
+    pub code: &'static str,
+    pub name: String,
+    pub count: usize,
+    pub safe_fixes: usize,
+    pub unsafe_fixes: usize,
+}
+
+pub fn rule_counts(reports: &[Report]) -> Vec<RuleCount> {
+    let mut counts: Vec<RuleCount> = Vec::new();
+    for r in reports {
+        let d = r.diagnostic;
+        let i = match counts.iter().position(|c| c.code == d.rule) {
+            Some(i) => i,
+            None => {
+                let name = crate::rules::registry()
+                    .by_code(d.rule)
+                    .map(|rule| rule.meta.name.clone())
+                    .unwrap_or_default();
+                counts.push(RuleCount {
+                    code: d.rule,
+                    name,
+                    count: 0,
+                    safe_fixes: 0,
+                    unsafe_fixes: 0,
+                });
+                counts.len() - 1
+            }
+        };
+        let c = &mut counts[i];
+        c.count += 1;
+        match d.fix.as_ref().map(|f| f.applicability) {
+            Some(Applicability::Safe) => c.safe_fixes += 1,
+            Some(Applicability::Unsafe) => c.unsafe_fixes += 1,
+            _ => {}
+        }
+    }
+    counts.sort_by(|a, b| b.count.cmp(&a.count).then(a.code.cmp(b.code)));
+    counts
+}
+
+/// The statistics table: count, code, `[*]` when `djopt fix` fixes some of them, name.
+pub fn statistics(reports: &[Report], unsafe_fixes: bool) -> String {
+    let mut out = String::new();
+    for c in rule_counts(reports) {
+        let fixable = c.safe_fixes > 0 || (unsafe_fixes && c.unsafe_fixes > 0);
+        let marker = if fixable { "[*]" } else { "   " };
+        let _ = writeln!(out, "{:>5}  {:<7} {marker} {}", c.count, c.code, c.name);
+    }
+    out
+}
+
+/// (safe, unsafe) fixes among the findings.
+fn fixable_counts(reports: &[Report]) -> (usize, usize) {
+    let count = |level: Applicability| {
+        reports
+            .iter()
+            .filter(|r| {
+                r.diagnostic
+                    .fix
+                    .as_ref()
+                    .is_some_and(|f| f.applicability == level)
+            })
+            .count()
+    };
+    (count(Applicability::Safe), count(Applicability::Unsafe))
 }
 
 fn plural(n: usize) -> &'static str {

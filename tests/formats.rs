@@ -1,0 +1,299 @@
+//! Output for CI and for people: SARIF (validated against the SARIF 2.1.0 schema), GitHub
+//! annotations, statistics, --exit-zero, baselines, colors and the timed summary.
+
+mod common;
+
+use common::{djopt, project};
+use predicates::prelude::*;
+use serde_json::Value;
+use std::fs;
+use std::path::Path;
+
+fn stdout_of(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let out = djopt(dir).args(args).output().unwrap();
+    (out.status.code(), String::from_utf8(out.stdout).unwrap())
+}
+
+fn sarif_schema() -> jsonschema::Validator {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemas/sarif-2.1.0.json");
+    let schema: Value = serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap();
+    jsonschema::validator_for(&schema).unwrap()
+}
+
+#[test]
+fn sarif_is_valid_and_carries_rules_fingerprints_and_fixes() {
+    let dir = project();
+    fs::write(
+        dir.path().join("shop/broken.py"),
+        "def f(:\n    for x in y:\n        pass\n",
+    )
+    .unwrap();
+    let (code, out) = stdout_of(dir.path(), &["check", "--format", "sarif"]);
+    assert_eq!(code, Some(1));
+    let log: Value = serde_json::from_str(&out).unwrap();
+    let errors: Vec<String> = sarif_schema()
+        .iter_errors(&log)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "invalid SARIF: {errors:#?}");
+
+    let run = &log["runs"][0];
+    assert_eq!(log["version"], "2.1.0");
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    let orm101 = rules.iter().find(|r| r["id"] == "ORM101").unwrap();
+    assert_eq!(orm101["name"], "select-related-in-loop");
+    assert!(
+        orm101["help"]["markdown"]
+            .as_str()
+            .unwrap()
+            .contains("## Why it costs queries")
+    );
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 5);
+    let first = results
+        .iter()
+        .find(|r| {
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "shop/views.py"
+        })
+        .unwrap();
+    assert_eq!(first["ruleId"], "ORM101");
+    assert_eq!(
+        rules[first["ruleIndex"].as_u64().unwrap() as usize]["id"],
+        "ORM101"
+    );
+    let region = &first["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(
+        (region["startLine"].as_u64(), region["startColumn"].as_u64()),
+        (Some(5), Some(23))
+    );
+    assert_eq!(
+        first["partialFingerprints"]["djopt/v1"]
+            .as_str()
+            .unwrap()
+            .len(),
+        16
+    );
+    let replacement = &first["fixes"][0]["artifactChanges"][0]["replacements"][0];
+    assert_eq!(
+        replacement["insertedContent"]["text"],
+        ".select_related(\"author\")"
+    );
+    assert_eq!(
+        replacement["deletedRegion"]["startColumn"],
+        replacement["deletedRegion"]["endColumn"]
+    );
+    // The finding without a fix has none; the unsafe one says so.
+    let unfixable = results.iter().filter(|r| r.get("fixes").is_none()).count();
+    assert_eq!(unfixable, 1);
+    assert!(
+        results
+            .iter()
+            .any(|r| r["properties"]["fixApplicability"] == "unsafe")
+    );
+    // The file djopt could not parse is a notification, not a silent gap.
+    let notes = run["invocations"][0]["toolExecutionNotifications"]
+        .as_array()
+        .unwrap();
+    assert_eq!(notes.len(), 1);
+    assert!(
+        notes[0]["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("syntax error")
+    );
+}
+
+#[test]
+fn sarif_of_a_clean_project_is_valid_and_empty() {
+    let dir = project();
+    fs::remove_file(dir.path().join("shop/views.py")).unwrap();
+    fs::remove_file(dir.path().join("shop/reports.py")).unwrap();
+    let (code, out) = stdout_of(dir.path(), &["check", "--format", "sarif"]);
+    assert_eq!(code, Some(0));
+    let log: Value = serde_json::from_str(&out).unwrap();
+    assert!(sarif_schema().is_valid(&log));
+    assert_eq!(log["runs"][0]["results"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn github_annotations() {
+    let dir = project();
+    let (code, out) = stdout_of(dir.path(), &["check", "--format", "github"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(out.lines().count(), 5, "{out}");
+    assert!(
+        out.lines().all(|l| l.starts_with("::warning file=shop/")),
+        "{out}"
+    );
+    assert!(out.contains(
+        "::warning file=shop/views.py,line=5,col=23,endLine=5,endColumn=31,title=ORM101 (select-related-in-loop)::`b.author` runs a query"
+    ), "{out}");
+}
+
+#[test]
+fn statistics_count_per_rule() {
+    let dir = project();
+    let (code, out) = stdout_of(dir.path(), &["check", "--statistics"]);
+    assert_eq!(code, Some(1));
+    let mut lines = out.lines();
+    assert_eq!(
+        lines.next(),
+        Some("    4  ORM101  [*] select-related-in-loop")
+    );
+    assert_eq!(
+        lines.next(),
+        Some("    1  ORM102  [*] prefetch-related-in-loop")
+    );
+    assert!(
+        !out.contains("runs a query"),
+        "statistics replace the findings: {out}"
+    );
+    let (_, json) = stdout_of(dir.path(), &["check", "--statistics", "--format", "json"]);
+    let v: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v[0]["code"], "ORM101");
+    assert_eq!(v[0]["count"], 4);
+    assert_eq!(v[0]["safe_fixes"], 2);
+    assert_eq!(v[0]["unsafe_fixes"], 1);
+    djopt(dir.path())
+        .args(["check", "--statistics", "--format", "sarif"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--statistics prints text or json"));
+}
+
+#[test]
+fn exit_zero_keeps_the_findings_but_not_the_status() {
+    let dir = project();
+    djopt(dir.path())
+        .args(["check", "--exit-zero"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("Found 5 findings"));
+    // Errors still fail.
+    djopt(dir.path())
+        .args(["check", "--exit-zero", "nope.py"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn baseline_gates_only_new_findings_and_survives_edits_above() {
+    let dir = project();
+    let root = dir.path();
+    djopt(root)
+        .args(["check", "--write-baseline", "djopt-baseline.json"])
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("Wrote 5 findings"));
+    let baseline: Value =
+        serde_json::from_str(&fs::read_to_string(root.join("djopt-baseline.json")).unwrap())
+            .unwrap();
+    assert_eq!(baseline["findings"].as_array().unwrap().len(), 5);
+    djopt(root)
+        .args(["check", "--baseline", "djopt-baseline.json"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "5 findings in the baseline not shown",
+        ));
+
+    // Unrelated edits above the findings move their lines: still in the baseline.
+    let views = fs::read_to_string(root.join("shop/views.py")).unwrap();
+    let moved = views.replace(
+        "from shop.models import Book\n",
+        "from shop.models import Book\n\nimport logging\n\nlog = logging.getLogger(__name__)\n",
+    );
+    fs::write(root.join("shop/views.py"), &moved).unwrap();
+    djopt(root)
+        .args(["check", "--baseline", "djopt-baseline.json"])
+        .assert()
+        .code(0);
+
+    // A new N+1 is reported, alone; so is a second copy of a baselined one.
+    let new = format!(
+        "{moved}\n\ndef more():\n    return [b.author.name for b in Book.objects.filter(title=\"x\")]\n\n\ndef again():\n    return [(b.title, b.author.name) for b in Book.objects.all()]\n"
+    );
+    fs::write(root.join("shop/views.py"), new).unwrap();
+    let (code, out) = stdout_of(root, &["check", "--baseline", "djopt-baseline.json", "-q"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(out.contains("shop/views.py:27:"), "{out}");
+    assert!(out.contains("shop/views.py:31:"), "{out}");
+
+    // Fixed findings leave stale entries, and the summary says how to refresh.
+    fs::write(root.join("shop/reports.py"), "").unwrap();
+    djopt(root)
+        .args(["check", "--baseline", "djopt-baseline.json"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "1 baseline entry no longer found (fixed?): refresh it with `djopt check --write-baseline djopt-baseline.json`",
+        ));
+}
+
+#[test]
+fn baseline_errors_say_what_to_do() {
+    let dir = project();
+    djopt(dir.path())
+        .args(["check", "--baseline", "missing.json"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "create it with `djopt check --write-baseline missing.json`",
+        ));
+    fs::write(dir.path().join("bad.json"), "{\"findings\": 3}").unwrap();
+    djopt(dir.path())
+        .args(["check", "--baseline", "bad.json"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bad.json is not a djopt baseline"));
+}
+
+#[test]
+fn colors_follow_the_flag_and_no_color() {
+    let dir = project();
+    let esc = "\u{1b}[";
+    // Not a terminal: no colors unless forced.
+    let (_, plain) = stdout_of(dir.path(), &["check"]);
+    assert!(!plain.contains(esc));
+    let (_, forced) = stdout_of(dir.path(), &["check", "--color", "always"]);
+    assert!(
+        forced.contains(&format!("{esc}1m{esc}31mORM101")),
+        "{forced}"
+    );
+    let (_, never) = stdout_of(dir.path(), &["check", "--color", "never"]);
+    let findings = |out: &str| out.split("Found").next().unwrap().to_string();
+    assert_eq!(findings(&never), findings(&plain));
+    let (_, diff) = stdout_of(dir.path(), &["diff", "--color", "always"]);
+    assert!(diff.contains(&format!("{esc}32m+")), "{diff}");
+    // The machine formats never carry escapes.
+    let (_, json) = stdout_of(
+        dir.path(),
+        &["check", "--format", "json", "--color", "always"],
+    );
+    assert!(!json.contains(esc));
+    // CLICOLOR_FORCE turns colors on without a terminal, NO_COLOR wins over nothing else.
+    let out = djopt(dir.path())
+        .env_remove("NO_COLOR")
+        .env("CLICOLOR_FORCE", "1")
+        .arg("check")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8(out.stdout).unwrap().contains(esc));
+}
+
+#[test]
+fn summaries_say_how_long_the_run_took() {
+    let dir = project();
+    let (_, out) = stdout_of(dir.path(), &["check"]);
+    let last = out.lines().find(|l| l.starts_with("Found")).unwrap();
+    assert!(
+        predicate::str::is_match(r"^Found 5 findings in 2 files \(5 checked\) in \d+\.\d+s\.$")
+            .unwrap()
+            .eval(last),
+        "{last}"
+    );
+    djopt(dir.path()).args(["fix"]).assert().code(0).stderr(
+        predicate::str::is_match(r"Fixed 3 findings in 2 files; .* \(\d+\.\d+s\)\.\n$").unwrap(),
+    );
+}
