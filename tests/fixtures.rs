@@ -193,7 +193,9 @@ fn rule_examples_are_what_the_rules_do() {
             rule.meta.docs.fixed.trim_start()
         );
         let path = fixtures_root().join("doc_example.py");
-        let fixed = fix_text(&project, &path, example.into_bytes(), Applicability::Safe);
+        // An unsafe-only rule documents what `--unsafe-fixes` does.
+        let level = rule.max_applicability.max(Applicability::Unsafe);
+        let fixed = fix_text(&project, &path, example.into_bytes(), level);
         assert_eq!(
             fixed.text, expected,
             "{}: docs example and fix disagree",

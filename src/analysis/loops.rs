@@ -514,6 +514,14 @@ impl<'t> Walker<'_, '_, 't> {
             let report_node = via.unwrap_or(step_.node);
             let name = step_.name;
             let Some(field) = self.ctx.index.field(var.model, name) else {
+                // `row.author_id`: the ForeignKey's column, loaded with the row unless deferred.
+                if i == 0 && self.ctx.index.is_fk_attname(var.model, name) {
+                    let mut access = Access::related(var, report_node);
+                    access.path.push(name.trim_end_matches("_id").to_string());
+                    access.column = true;
+                    self.out.push(access);
+                    return;
+                }
                 // A property or method of the model: what it reads from `self`, per row.
                 let current = var.clone();
                 self.member(&current, name, report_node, depth);

@@ -7,7 +7,9 @@ mod orm102_prefetch_related_in_loop;
 mod orm103_prefetch_single_valued;
 mod orm104_generic_relation_in_loop;
 mod orm105_discarded_queryset_method;
+mod orm106_deferred_field_in_loop;
 mod orm201_count_in_loop;
+mod orm203_get_in_loop;
 mod queryset_edits;
 
 use crate::analysis::{FileContext, LoopFacts, loops::analyze_loop};
@@ -60,7 +62,9 @@ const SOURCES: &[RuleSource] = &[
     rule!("ORM103-prefetch-single-valued", orm103_prefetch_single_valued::check),
     rule!("ORM104-generic-relation-in-loop", orm104_generic_relation_in_loop::check),
     rule!("ORM105-discarded-queryset-method", orm105_discarded_queryset_method::check),
+    rule!("ORM106-deferred-field-in-loop", orm106_deferred_field_in_loop::check),
     rule!("ORM201-count-in-loop", orm201_count_in_loop::check),
+    rule!("ORM203-get-in-loop", orm203_get_in_loop::check),
 ];
 
 #[derive(Debug, Deserialize, Clone)]

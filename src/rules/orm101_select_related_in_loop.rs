@@ -55,11 +55,8 @@ fn fix_for(
     if let Some(b) = qs.blocker() {
         return Err(format!("rows come from `.{}()`", b.method));
     }
-    if qs.defers_fields() {
-        return Err(
-            "the queryset uses `only()`/`defer()`; a deferred ForeignKey cannot be joined".into(),
-        );
-    }
+    // A ForeignKey left out by `only()` cannot be joined: list it there too.
+    let only_edits = only_edits(ctx, qs, lookups)?;
     if select_all {
         return Err(
             "naming a path would turn off the bare `select_related()`'s other joins".into(),
@@ -71,10 +68,69 @@ fn fix_for(
     if qs.has_call("select_for_update") {
         return Err("with `select_for_update()` a join would lock the related rows too".into());
     }
-    let (edits, message) = add_lookups(ctx, qs, "select_related", lookups)
+    let (mut edits, message) = add_lookups(ctx, qs, "select_related", lookups)
         .ok_or_else(|| "there is no place to add the call".to_string())?;
+    edits.extend(only_edits);
     let (applicability, _) = loop_applicability(ctx, facts);
     Ok(Fix::new(edits, applicability, message))
+}
+
+/// With `only(...)` in the chain, the first step of each joined path must be listed there
+/// (`only("title")` + `select_related("author")` raises FieldError); add what is missing.
+fn only_edits(
+    ctx: &FileContext,
+    qs: &crate::analysis::Queryset,
+    lookups: &[String],
+) -> Result<Vec<crate::fix::Edit>, String> {
+    if !qs.defers_fields() {
+        return Ok(Vec::new());
+    }
+    let narrowing: Vec<_> = qs
+        .calls
+        .iter()
+        .filter(|c| matches!(c.method.as_str(), "only" | "defer"))
+        .collect();
+    let [only] = narrowing.as_slice() else {
+        return Err("the queryset uses `only()`/`defer()` more than once; a deferred ForeignKey cannot be joined".into());
+    };
+    if only.method != "only" {
+        return Err("the queryset uses `defer()`; a deferred ForeignKey cannot be joined".into());
+    }
+    let args = crate::syntax::call_args(only.node, ctx.src);
+    let listed: Option<Vec<String>> = args
+        .positional
+        .iter()
+        .map(|a| crate::syntax::string_value(*a, ctx.src))
+        .collect();
+    let (Some(listed), false, true) = (listed, args.splat, args.keywords.is_empty()) else {
+        return Err("the queryset's `only()` lookups cannot be read".into());
+    };
+    // Each step's ForeignKey lives on the model the previous steps reach; it is deferred when
+    // only() restricts that model's fields and does not name the step.
+    let mut missing: Vec<String> = Vec::new();
+    for lookup in lookups {
+        let hops: Vec<&str> = lookup.split("__").collect();
+        for k in 1..=hops.len() {
+            let step = hops[..k].join("__");
+            let restricted = k == 1 || {
+                let parent = hops[..k - 1].join("__");
+                listed.iter().any(|l| l.starts_with(&format!("{parent}__")))
+            };
+            let named = listed.iter().any(|l| *l == step || l.starts_with(&format!("{step}__")));
+            if restricted && !named && !missing.contains(&step) {
+                missing.push(step);
+            }
+        }
+    }
+    let Some(last) = args.positional.last() else {
+        return Err("the queryset's `only()` has no lookups".into());
+    };
+    if missing.is_empty() {
+        return Ok(Vec::new());
+    }
+    let quote = crate::syntax::string_quote(*last, ctx.src).unwrap_or(ctx.quote);
+    let text: String = missing.iter().map(|m| format!(", {quote}{m}{quote}")).collect();
+    Ok(vec![crate::fix::Edit::insertion(last.end_byte(), text)])
 }
 
 /// The finding for a loop: placed on the first read, naming every path it needs.

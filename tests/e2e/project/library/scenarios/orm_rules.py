@@ -78,3 +78,40 @@ def discarded_select_related():
 def generic_fk_through_a_name():
     comments = Comment.objects.filter(object_id__gt=0)
     return [type(c.content_object).__name__ + str(c.content_object.pk) for c in comments]
+
+
+@scenario(nplusone=True, fixed_by="unsafe")
+def get_by_pk_per_id():
+    ids = list(Book.objects.filter(published=True).values_list("pk", flat=True))
+    return [Book.objects.get(pk=i).title for i in ids]
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def trap_only_deferred_fk():
+    # select_related("author") on only("title") raises FieldError: the fix lists "author" in only() too
+    return [b.author.name for b in Book.objects.only("title")]
+
+
+@scenario(nplusone=True, fixed_by="unsafe")
+def in_bulk_for_statement():
+    ids = list(Author.objects.values_list("pk", flat=True))
+    names = []
+    for pk in ids:
+        names.append(Author.objects.filter(pk=pk).first().name)
+    return names
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def deferred_field_read():
+    return [(b.title, b.pages) for b in Book.objects.only("title")]
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def deferred_by_defer():
+    books = Book.objects.defer("pages")
+    return [b.pages for b in books]
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def only_with_nested_join():
+    return [(b.title, b.author.publisher.name) for b in Book.objects.only("title", "author__name")]

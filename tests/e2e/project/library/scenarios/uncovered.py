@@ -44,12 +44,6 @@ def explicit_query_per_row():
 
 
 @scenario(nplusone=True, fixed_by=None)
-def get_by_pk_per_id():
-    ids = list(Book.objects.filter(published=True).values_list("pk", flat=True))
-    return [Book.objects.get(pk=i).title for i in ids]
-
-
-@scenario(nplusone=True, fixed_by=None)
 def related_values_list_per_row():
     return [list(a.books.values_list("pages", flat=True)) for a in Author.objects.all()]
 
@@ -72,12 +66,6 @@ def trap_union_loop():
     long = Book.objects.filter(pages__gt=300).order_by()
     qs = short.union(long).order_by("title")
     return [[b.title, b.author.name] for b in qs]
-
-
-@scenario(nplusone=True, fixed_by=None)
-def trap_only_deferred_fk():
-    # select_related("author") on only("title") raises FieldError
-    return [b.author.name for b in Book.objects.only("title")]
 
 
 @scenario(nplusone=True, fixed_by=None)
