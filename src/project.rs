@@ -250,7 +250,9 @@ fn build_index(files: &[PathBuf], settings: &Settings) -> ProjectIndex {
             Some(extract_file(&relative, &source.text, &tree))
         })
         .collect();
-    index::build_index(&facts)
+    let mut index = index::build_index(&facts);
+    index::frameworks::attach(&mut index, &facts, &settings.project_root);
+    index
 }
 
 /// Cheap byte test before parsing for phase 2: no loop and no prefetch, nothing to find.
@@ -258,6 +260,7 @@ fn may_have_findings(text: &str) -> bool {
     let bytes = text.as_bytes();
     memchr::memmem::find(bytes, b"for ").is_some()
         || memchr::memmem::find(bytes, b"prefetch_related").is_some()
+        || index::frameworks::may_have_findings(bytes)
 }
 
 pub fn line_of(text: &str, offset: usize) -> usize {

@@ -15,6 +15,8 @@ pub struct FileFacts {
     pub classes: Vec<RawClass>,
     /// `AUTH_USER_MODEL = "app.Model"` found at module level.
     pub auth_user_model: Option<String>,
+    /// Serializers, model members, settings' templates (see `frameworks`).
+    pub frameworks: super::frameworks::FrameworkFacts,
 }
 
 #[derive(Clone, Debug)]
@@ -144,6 +146,7 @@ fn app_label_for(relative: &Path) -> String {
 pub fn may_define_models(bytes: &[u8]) -> bool {
     memchr::memmem::find(bytes, b"class ").is_some()
         || memchr::memmem::find(bytes, b"AUTH_USER_MODEL").is_some()
+        || super::frameworks::may_define(bytes)
 }
 
 pub fn extract_file(relative: &Path, src: &str, tree: &Tree) -> FileFacts {
@@ -160,6 +163,7 @@ pub fn extract_file(relative: &Path, src: &str, tree: &Tree) -> FileFacts {
     for node in root.named_children(&mut cursor) {
         top_level(node, src, &module, is_package, &mut facts);
     }
+    facts.frameworks = super::frameworks::extract(relative, src, tree);
     facts
 }
 

@@ -3,6 +3,7 @@
 
 mod builtin;
 mod extract;
+pub mod frameworks;
 mod resolve;
 
 use serde::Serialize;
@@ -186,6 +187,9 @@ pub struct ProjectIndex {
     pub models: Vec<Model>,
     #[serde(skip)]
     by_name: HashMap<String, Vec<ModelId>>,
+    /// DRF serializers, model members, templates (see `frameworks`).
+    #[serde(skip)]
+    pub frameworks: frameworks::Frameworks,
 }
 
 impl ProjectIndex {

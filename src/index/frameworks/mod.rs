@@ -1,0 +1,551 @@
+//! Phase 1 for the code that runs queries without showing a loop: DRF serializers, what model
+//! methods and properties read (`__str__` above all), the settings' template folders and the
+//! templates themselves. Rules for views, admins and templates ask this part of the index which
+//! relation paths a serializer, a `__str__` or a template reads per row.
+
+pub mod drf;
+pub mod reads;
+pub mod settings;
+pub mod templates;
+
+use super::{FieldKind, FileFacts, ModelId, ProjectIndex, module_matches};
+use crate::syntax::{call_args, dotted_name, string_value, text, unparen};
+use reads::{ROWS, RawRead, STR};
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use tree_sitter::{Node, Tree};
+
+/// Per-file facts for this part of the index (kept in [`FileFacts`]).
+#[derive(Clone, Debug, Default)]
+pub struct FrameworkFacts {
+    pub classes: Vec<RawClass>,
+    /// `TEMPLATES`/`INSTALLED_APPS` and the module-level names their paths use.
+    pub settings: Option<settings::RawSettings>,
+}
+
+/// A class as this part of the index needs it: bases, class-level calls, `Meta`, and what each
+/// method reads from `self` and from its first argument after `self`.
+#[derive(Clone, Debug, Default)]
+pub struct RawClass {
+    pub name: String,
+    pub line: usize,
+    pub bases: Vec<String>,
+    pub calls: Vec<drf::RawFieldCall>,
+    pub meta: drf::RawMeta,
+    pub methods: Vec<RawMethod>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct RawMethod {
+    pub name: String,
+    /// Reads from `self`.
+    pub self_reads: Vec<RawRead>,
+    /// Reads from the first parameter after `self` (`obj`, `instance`).
+    pub arg_reads: Vec<RawRead>,
+}
+
+/// The resolved part of the index.
+#[derive(Debug, Default)]
+pub struct Frameworks {
+    pub serializers: Vec<drf::Serializer>,
+    serializers_by_name: HashMap<String, Vec<usize>>,
+    /// What a model's methods and properties read from `self`, by model and member name.
+    members: HashMap<(ModelId, String), Vec<RawRead>>,
+    /// Names of project classes that some other project class derives from.
+    pub subclassed: HashSet<String>,
+    /// Project class name → the last segments of its bases (every class of that name).
+    class_bases: HashMap<String, Vec<String>>,
+    pub templates: templates::TemplateSet,
+}
+
+/// Cheap byte test for phase 1: can the file hold anything this part of the index records?
+pub fn may_define(bytes: &[u8]) -> bool {
+    memchr::memmem::find(bytes, b"TEMPLATES").is_some()
+        || memchr::memmem::find(bytes, b"INSTALLED_APPS").is_some()
+}
+
+/// Cheap byte test for phase 2: can the framework rules find anything in this file?
+pub fn may_have_findings(bytes: &[u8]) -> bool {
+    const NEEDLES: &[&[u8]] = &[
+        b"Serializer",
+        b"serializer",
+        b"admin",
+        b"render",
+        b"TemplateResponse",
+        b"ListView",
+        b"DetailView",
+    ];
+    NEEDLES
+        .iter()
+        .any(|n| memchr::memmem::find(bytes, n).is_some())
+}
+
+/// Extract this part of the per-file facts from a parsed file.
+pub fn extract(relative: &Path, src: &str, tree: &Tree) -> FrameworkFacts {
+    let mut facts = FrameworkFacts::default();
+    let root = tree.root_node();
+    let mut cursor = root.walk();
+    for node in root.named_children(&mut cursor) {
+        let class = match node.kind() {
+            "class_definition" => Some(node),
+            "decorated_definition" => node
+                .child_by_field_name("definition")
+                .filter(|d| d.kind() == "class_definition"),
+            _ => None,
+        };
+        if let Some(class) = class {
+            facts.classes.push(raw_class(class, src));
+        }
+    }
+    facts.settings = settings::extract(relative, root, src);
+    facts
+}
+
+fn raw_class(node: Node, src: &str) -> RawClass {
+    let mut raw = RawClass {
+        name: node
+            .child_by_field_name("name")
+            .map(|n| text(n, src).to_string())
+            .unwrap_or_default(),
+        line: node.start_position().row + 1,
+        ..RawClass::default()
+    };
+    if let Some(supers) = node.child_by_field_name("superclasses") {
+        let mut cursor = supers.walk();
+        for base in supers.named_children(&mut cursor) {
+            if let Some(name) = dotted_name(base, src) {
+                raw.bases.push(name);
+            }
+        }
+    }
+    let Some(body) = node.child_by_field_name("body") else {
+        return raw;
+    };
+    let mut cursor = body.walk();
+    for stmt in body.named_children(&mut cursor) {
+        match stmt.kind() {
+            "expression_statement" => {
+                if let Some(assign) = stmt.named_child(0)
+                    && assign.kind() == "assignment"
+                    && let Some(call) = drf::field_call(assign, src)
+                {
+                    raw.calls.push(call);
+                }
+            }
+            "class_definition"
+                if stmt
+                    .child_by_field_name("name")
+                    .is_some_and(|n| text(n, src) == "Meta") =>
+            {
+                raw.meta = drf::meta(stmt, src);
+            }
+            "function_definition" => raw.methods.push(raw_method(stmt, src)),
+            "decorated_definition" => {
+                if let Some(def) = stmt
+                    .child_by_field_name("definition")
+                    .filter(|d| d.kind() == "function_definition")
+                {
+                    raw.methods.push(raw_method(def, src));
+                }
+            }
+            _ => {}
+        }
+    }
+    raw
+}
+
+fn raw_method(node: Node, src: &str) -> RawMethod {
+    let name = node
+        .child_by_field_name("name")
+        .map(|n| text(n, src).to_string())
+        .unwrap_or_default();
+    let params = reads::parameter_names(node, src);
+    let body = node.child_by_field_name("body");
+    let reads_of = |param: Option<&String>| match (param, body) {
+        (Some(p), Some(b)) => reads::reads_from(b, p, src),
+        _ => Vec::new(),
+    };
+    RawMethod {
+        self_reads: reads_of(params.first()),
+        arg_reads: reads_of(params.get(1)),
+        name,
+    }
+}
+
+/// Resolve this part of the index once the models are known, and read the templates the
+/// settings point to (under `root`).
+pub fn attach(index: &mut ProjectIndex, files: &[FileFacts], root: &Path) {
+    let mut fw = Frameworks::default();
+    let classes = ClassTable::new(files);
+    for file in files {
+        for class in &file.frameworks.classes {
+            let bases = fw.class_bases.entry(class.name.clone()).or_default();
+            for base in &class.bases {
+                let last = crate::syntax::last_segment(base).to_string();
+                if !bases.contains(&last) {
+                    bases.push(last.clone());
+                }
+                fw.subclassed.insert(last);
+            }
+        }
+    }
+    // Model members: by the model's file and class name.
+    for (id, model) in index.models.iter().enumerate() {
+        if model.builtin {
+            continue;
+        }
+        let Some(class) = classes.find(&model.path, &model.name) else {
+            continue;
+        };
+        for method in &class.methods {
+            if !method.self_reads.is_empty() {
+                fw.members
+                    .insert((id, method.name.clone()), method.self_reads.clone());
+            }
+        }
+    }
+    fw.serializers = drf::resolve(index, files, &classes);
+    for (i, s) in fw.serializers.iter().enumerate() {
+        fw.serializers_by_name
+            .entry(s.name.clone())
+            .or_default()
+            .push(i);
+    }
+    fw.templates = templates::TemplateSet::load(files, root);
+    index.frameworks = fw;
+}
+
+/// Every framework class of the project, by name.
+pub struct ClassTable<'f> {
+    pub files: &'f [FileFacts],
+    by_name: HashMap<&'f str, Vec<(usize, usize)>>,
+}
+
+impl<'f> ClassTable<'f> {
+    fn new(files: &'f [FileFacts]) -> ClassTable<'f> {
+        let mut by_name: HashMap<&str, Vec<(usize, usize)>> = HashMap::new();
+        for (fi, f) in files.iter().enumerate() {
+            for (ci, c) in f.frameworks.classes.iter().enumerate() {
+                by_name.entry(c.name.as_str()).or_default().push((fi, ci));
+            }
+        }
+        ClassTable { files, by_name }
+    }
+
+    pub fn class(&self, c: (usize, usize)) -> &'f RawClass {
+        &self.files[c.0].frameworks.classes[c.1]
+    }
+
+    fn find(&self, path: &str, name: &str) -> Option<&'f RawClass> {
+        self.by_name
+            .get(name)?
+            .iter()
+            .find(|c| self.files[c.0].path == path)
+            .map(|&c| self.class(c))
+    }
+
+    /// The project class a (dotted) name used in file `fi` refers to.
+    pub fn resolve(&self, fi: usize, dotted: &str) -> Option<(usize, usize)> {
+        let name = crate::syntax::last_segment(dotted);
+        let candidates = self.by_name.get(name)?;
+        if let Some(c) = candidates.iter().find(|c| c.0 == fi) {
+            return Some(*c);
+        }
+        let head = dotted.split('.').next().unwrap_or(dotted);
+        let file = &self.files[fi];
+        if let Some(import) = file.imports.iter().find(|i| i.local == head) {
+            let module = if dotted.contains('.') {
+                format!("{}.{}", import.module, import.name)
+            } else {
+                import.module.clone()
+            };
+            return candidates
+                .iter()
+                .find(|c| module_matches(&self.files[c.0].module, &module))
+                .copied();
+        }
+        (candidates.len() == 1).then(|| candidates[0])
+    }
+}
+
+impl Frameworks {
+    /// What the model's method or property `name` reads from `self` (concrete parents too).
+    pub fn member_reads<'s>(
+        &'s self,
+        index: &ProjectIndex,
+        model: ModelId,
+        name: &str,
+    ) -> Option<&'s [RawRead]> {
+        let mut current = Some(model);
+        let mut hops = 0;
+        while let Some(id) = current {
+            if let Some(reads) = self.members.get(&(id, name.to_string())) {
+                return Some(reads);
+            }
+            current = index.models[id].parent_ids.first().copied();
+            hops += 1;
+            if hops > 16 {
+                break;
+            }
+        }
+        None
+    }
+
+    /// Every base name reachable from `bases` through project classes (by name), `bases`
+    /// included: a view deriving from a project `BaseListView(ListAPIView)` is a DRF view.
+    pub fn all_bases(&self, bases: &[String]) -> Vec<String> {
+        let mut out: Vec<String> = bases
+            .iter()
+            .map(|b| crate::syntax::last_segment(b).to_string())
+            .collect();
+        let mut i = 0;
+        while i < out.len() && out.len() < 256 {
+            if let Some(more) = self.class_bases.get(&out[i]) {
+                for b in more {
+                    if !out.contains(b) {
+                        out.push(b.clone());
+                    }
+                }
+            }
+            i += 1;
+        }
+        out
+    }
+
+    /// The serializer a name used in `module` refers to (by its imports, when given).
+    pub fn serializer_named(
+        &self,
+        name: &str,
+        module: &str,
+        imported_from: Option<&str>,
+    ) -> Option<usize> {
+        let candidates = self.serializers_by_name.get(name)?;
+        if let Some(&same) = candidates
+            .iter()
+            .find(|&&i| self.serializers[i].module == module)
+        {
+            return Some(same);
+        }
+        if let Some(from) = imported_from {
+            return candidates
+                .iter()
+                .find(|&&i| module_matches(&self.serializers[i].module, from))
+                .copied();
+        }
+        (candidates.len() == 1).then(|| candidates[0])
+    }
+}
+
+/// A relation path some code needs loaded, from the root model of a queryset.
+#[derive(Clone, Debug)]
+pub struct Need {
+    pub path: Vec<String>,
+    /// Crosses a multi-valued relation: `prefetch_related`.
+    pub multi: bool,
+    /// Every hop is a forward ForeignKey or one-to-one.
+    pub forward: bool,
+    /// ... that cannot be null (a bare `select_related()` follows it).
+    pub forward_non_null: bool,
+    /// Read once per row of something: an N+1 when not loaded.
+    pub repeated: bool,
+    /// What reads it, for the message (`serializers.py:12 obj.author.name`).
+    pub origin: String,
+}
+
+impl Need {
+    pub fn lookup(&self) -> String {
+        self.path.join("__")
+    }
+}
+
+/// Where a chain of reads stands: the model reached and how.
+#[derive(Clone, Debug)]
+pub struct Cursor {
+    pub model: ModelId,
+    pub prefix: Vec<String>,
+    pub multi: bool,
+    pub forward: bool,
+    pub forward_non_null: bool,
+    /// The reads happen once per row (of the root queryset or of a related manager).
+    pub repeated: bool,
+}
+
+impl Cursor {
+    pub fn root(model: ModelId, repeated: bool) -> Cursor {
+        Cursor {
+            model,
+            prefix: Vec::new(),
+            multi: false,
+            forward: true,
+            forward_non_null: true,
+            repeated,
+        }
+    }
+
+    /// One relation further.
+    pub fn step(&self, name: &str, field: &super::Field) -> Option<Cursor> {
+        let target = field.target?;
+        let mut next = self.clone();
+        next.prefix.push(name.to_string());
+        next.model = target;
+        next.multi |= field.kind.is_multi();
+        let forward = matches!(field.kind, FieldKind::ForeignKey | FieldKind::OneToOne);
+        next.forward &= forward;
+        next.forward_non_null &= forward && !field.null;
+        Some(next)
+    }
+
+    fn need(&self, repeated: bool, origin: &str) -> Need {
+        Need {
+            path: self.prefix.clone(),
+            multi: self.multi,
+            forward: self.forward,
+            forward_non_null: self.forward_non_null,
+            repeated,
+            origin: origin.to_string(),
+        }
+    }
+}
+
+/// How deep member reads (`__str__` calling a property reading a relation…) are followed.
+const MEMBER_DEPTH: usize = 4;
+
+/// Follow `names` from `cursor`, recording every relation they load. Returns where the chain
+/// ends when it ends on a model object (for nested serializers), None otherwise.
+pub fn follow(
+    index: &ProjectIndex,
+    cursor: &Cursor,
+    names: &[String],
+    origin: &str,
+    out: &mut Vec<Need>,
+) -> Option<Cursor> {
+    follow_depth(index, cursor, names, origin, out, 0)
+}
+
+fn follow_depth(
+    index: &ProjectIndex,
+    cursor: &Cursor,
+    names: &[String],
+    origin: &str,
+    out: &mut Vec<Need>,
+    depth: usize,
+) -> Option<Cursor> {
+    let mut cur = cursor.clone();
+    let mut i = 0;
+    while i < names.len() {
+        let seg = names[i].as_str();
+        if seg == ROWS {
+            cur.repeated = true;
+            i += 1;
+            continue;
+        }
+        let name = seg.strip_suffix("()").unwrap_or(seg);
+        match index.field(cur.model, name) {
+            Some(field) if field.kind.is_single() => {
+                let next = cur.step(name, field)?;
+                out.push(next.need(cur.repeated, origin));
+                cur = next;
+            }
+            Some(field) if field.kind.is_multi() => {
+                if names.get(i + 1).map(String::as_str) != Some(ROWS) {
+                    return None; // `.count()`, `.filter()`…: a prefetch would not serve it
+                }
+                let mut next = cur.step(name, field)?;
+                out.push(next.need(cur.repeated, origin));
+                next.repeated = true;
+                cur = next;
+                i += 1;
+            }
+            Some(_) => return None,
+            None => {
+                if depth < MEMBER_DEPTH
+                    && let Some(reads) = index.frameworks.member_reads(index, cur.model, name)
+                {
+                    for read in reads {
+                        follow_depth(index, &cur, &read.names, origin, out, depth + 1);
+                    }
+                }
+                return None;
+            }
+        }
+        i += 1;
+    }
+    Some(cur)
+}
+
+/// The needs of turning the object at `cursor` into text (its model's `__str__`).
+pub fn stringify(index: &ProjectIndex, cursor: &Cursor, origin: &str, out: &mut Vec<Need>) {
+    follow(index, cursor, &[STR.to_string()], origin, out);
+}
+
+/// Every non-null forward ForeignKey/one-to-one chain from `model`, as Django's bare
+/// `select_related()` follows them (at most five levels), longest paths only.
+pub fn bare_select_paths(index: &ProjectIndex, model: ModelId) -> Vec<String> {
+    let mut out = Vec::new();
+    bare_paths_from(index, model, &mut Vec::new(), &mut out);
+    out
+}
+
+fn bare_paths_from(
+    index: &ProjectIndex,
+    model: ModelId,
+    prefix: &mut Vec<String>,
+    out: &mut Vec<String>,
+) {
+    let mut any = false;
+    if prefix.len() < 5 {
+        for field in concrete_fields(index, model) {
+            if matches!(field.kind, FieldKind::ForeignKey | FieldKind::OneToOne)
+                && !field.null
+                && let Some(target) = field.target
+            {
+                any = true;
+                prefix.push(field.name.clone());
+                bare_paths_from(index, target, prefix, out);
+                prefix.pop();
+            }
+        }
+    }
+    if !any && !prefix.is_empty() {
+        out.push(prefix.join("__"));
+    }
+}
+
+/// The model's own fields and those of its concrete parents (what `_meta.fields` lists).
+pub fn concrete_fields(index: &ProjectIndex, model: ModelId) -> Vec<&super::Field> {
+    let mut out: Vec<&super::Field> = Vec::new();
+    let mut stack = vec![model];
+    let mut seen = Vec::new();
+    while let Some(id) = stack.pop() {
+        if seen.contains(&id) || seen.len() > 16 {
+            continue;
+        }
+        seen.push(id);
+        for f in &index.models[id].fields {
+            if !out.iter().any(|o| o.name == f.name) {
+                out.push(f);
+            }
+        }
+        stack.extend(index.models[id].parent_ids.iter().copied());
+    }
+    out
+}
+
+/// Lookups implied by no longer one, in first-seen order (`author` goes when `author__x` is there).
+pub fn minimal_lookups(lookups: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for l in lookups {
+        let implied = lookups.iter().any(|o| o.starts_with(&format!("{l}__")));
+        if !implied && !out.contains(l) {
+            out.push(l.clone());
+        }
+    }
+    out
+}
+
+/// The value of a keyword argument as a string literal.
+pub(crate) fn keyword_string(call: Node, name: &str, src: &str) -> Option<String> {
+    call_args(call, src)
+        .keyword(name)
+        .and_then(|n| string_value(unparen(n), src))
+}
