@@ -1,6 +1,7 @@
 //! The rule set: each rule is a folder `rules/<CODE>-<name>/` (tree-sitter query and metadata,
 //! embedded at build time) plus one Rust file here that decides with the project index.
 
+mod framework_sites;
 mod imports;
 mod orm101_select_related_in_loop;
 mod orm102_prefetch_related_in_loop;
@@ -10,6 +11,9 @@ mod orm105_discarded_queryset_method;
 mod orm106_deferred_field_in_loop;
 mod orm201_count_in_loop;
 mod orm203_get_in_loop;
+mod orm301_serializer_relations;
+mod orm302_admin_list_relations;
+mod orm303_template_relations;
 mod queryset_edits;
 
 use crate::analysis::{FileContext, LoopFacts, loops::analyze_loop};
@@ -65,6 +69,9 @@ const SOURCES: &[RuleSource] = &[
     rule!("ORM106-deferred-field-in-loop", orm106_deferred_field_in_loop::check),
     rule!("ORM201-count-in-loop", orm201_count_in_loop::check),
     rule!("ORM203-get-in-loop", orm203_get_in_loop::check),
+    rule!("ORM301-serializer-relations", orm301_serializer_relations::check),
+    rule!("ORM302-admin-list-relations", orm302_admin_list_relations::check),
+    rule!("ORM303-template-relations", orm303_template_relations::check),
 ];
 
 #[derive(Debug, Deserialize, Clone)]

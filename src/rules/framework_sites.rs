@@ -1,0 +1,628 @@
+//! Shared by the framework rules (ORM301 serializers, ORM302 admin, ORM303 templates): reading a
+//! view or admin class, finding the queryset it uses (`get_queryset()` wins over `queryset`,
+//! which wins over `model`), and the edits that load the missing paths there.
+
+use super::Checker;
+use super::queryset_edits::{add_lookups, manager_blocks};
+use crate::analysis::queryset::Coverage;
+use crate::analysis::{FileContext, Queryset, queryset::QuerysetResolver};
+use crate::diagnostic::Diagnostic;
+use crate::fix::{Edit, Fix};
+use crate::index::ModelId;
+use crate::index::frameworks::{Need, minimal_lookups};
+use crate::syntax::{dotted_name, method_call, text, unparen};
+use tree_sitter::Node;
+
+/// Queryset methods that keep a queryset of the same model (for chains on `super()`).
+const CHAIN: &[&str] = &[
+    "all",
+    "filter",
+    "exclude",
+    "order_by",
+    "select_related",
+    "prefetch_related",
+    "distinct",
+    "annotate",
+    "alias",
+    "only",
+    "defer",
+    "using",
+    "reverse",
+    "select_for_update",
+    "complex_filter",
+    "values",
+    "values_list",
+    "union",
+];
+
+/// A class body as the framework rules read it.
+pub struct ClassView<'t> {
+    pub node: Node<'t>,
+    pub name: String,
+    pub bases: Vec<String>,
+    /// `name = value` at class level: (name, value, statement).
+    pub attrs: Vec<(String, Node<'t>, Node<'t>)>,
+    /// Methods: (name, function definition).
+    pub methods: Vec<(String, Node<'t>)>,
+    /// Decorators of the class (`@admin.register(Book)`).
+    pub decorators: Vec<Node<'t>>,
+}
+
+impl<'t> ClassView<'t> {
+    pub fn read(node: Node<'t>, src: &str) -> Option<ClassView<'t>> {
+        if node.kind() != "class_definition" {
+            return None;
+        }
+        let mut view = ClassView {
+            node,
+            name: text(node.child_by_field_name("name")?, src).to_string(),
+            bases: Vec::new(),
+            attrs: Vec::new(),
+            methods: Vec::new(),
+            decorators: Vec::new(),
+        };
+        if let Some(supers) = node.child_by_field_name("superclasses") {
+            let mut cursor = supers.walk();
+            for base in supers.named_children(&mut cursor) {
+                if let Some(name) = dotted_name(base, src) {
+                    view.bases.push(name);
+                }
+            }
+        }
+        if let Some(parent) = node.parent().filter(|p| p.kind() == "decorated_definition") {
+            let mut cursor = parent.walk();
+            for d in parent.named_children(&mut cursor) {
+                if d.kind() == "decorator" {
+                    view.decorators.push(d);
+                }
+            }
+        }
+        let body = node.child_by_field_name("body")?;
+        let mut cursor = body.walk();
+        for stmt in body.named_children(&mut cursor) {
+            match stmt.kind() {
+                "expression_statement" => {
+                    if let Some(assign) = stmt.named_child(0).filter(|a| a.kind() == "assignment")
+                        && let (Some(left), Some(right)) = (
+                            assign.child_by_field_name("left"),
+                            assign.child_by_field_name("right"),
+                        )
+                        && left.kind() == "identifier"
+                    {
+                        view.attrs
+                            .push((text(left, src).to_string(), unparen(right), stmt));
+                    }
+                }
+                "function_definition" => {
+                    if let Some(n) = stmt.child_by_field_name("name") {
+                        view.methods.push((text(n, src).to_string(), stmt));
+                    }
+                }
+                "decorated_definition" => {
+                    if let Some(def) = stmt
+                        .child_by_field_name("definition")
+                        .filter(|d| d.kind() == "function_definition")
+                        && let Some(n) = def.child_by_field_name("name")
+                    {
+                        view.methods.push((text(n, src).to_string(), def));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Some(view)
+    }
+
+    pub fn attr(&self, name: &str) -> Option<(Node<'t>, Node<'t>)> {
+        self.attrs
+            .iter()
+            .rev()
+            .find(|(n, _, _)| n == name)
+            .map(|(_, v, s)| (*v, *s))
+    }
+
+    pub fn method(&self, name: &str) -> Option<Node<'t>> {
+        self.methods
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, f)| *f)
+    }
+}
+
+/// Where a class-based view or admin gets its rows.
+pub enum Site<'t> {
+    /// An expression that can take more calls (the `queryset` attribute, or what
+    /// `get_queryset()` returns); with the node to report at.
+    Queryset(Queryset<'t>, Node<'t>),
+    /// Only `model = Book`: a `queryset = Book.objects...` line can be added after it.
+    ModelOnly {
+        model: ModelId,
+        name: String,
+        statement: Node<'t>,
+    },
+}
+
+impl<'t> Site<'t> {
+    pub fn model(&self) -> ModelId {
+        match self {
+            Site::Queryset(qs, _) => qs.model,
+            Site::ModelOnly { model, .. } => *model,
+        }
+    }
+
+    pub fn report_node(&self) -> Node<'t> {
+        match self {
+            Site::Queryset(_, node) => *node,
+            Site::ModelOnly { statement, .. } => *statement,
+        }
+    }
+}
+
+/// The queryset a view class uses: `get_queryset()` (one `return`), else `queryset = …`, else
+/// `model = …`. `base_model` is the model `super().get_queryset()` returns rows of.
+pub fn class_site<'a: 't, 't>(
+    ctx: &FileContext<'a>,
+    class: &ClassView<'t>,
+) -> Result<Site<'t>, String> {
+    let resolver = QuerysetResolver::new(ctx);
+    let attr_qs = class
+        .attr("queryset")
+        .and_then(|(value, _)| resolver.resolve(value, value.start_byte()));
+    let model_attr = class.attr("model").and_then(|(value, stmt)| {
+        let name = dotted_name(value, ctx.src)?;
+        let model = ctx.model_named(&name)?.id();
+        Some((model, name, stmt))
+    });
+    if let Some(function) = class.method("get_queryset") {
+        let base = attr_qs
+            .as_ref()
+            .map(|q| q.model)
+            .or(model_attr.as_ref().map(|m| m.0));
+        let Some(ret) = single_return(function) else {
+            return Err("`get_queryset()` has several `return`s".into());
+        };
+        return returned_queryset(ctx, function, ret, base)
+            .map(|qs| Site::Queryset(qs, ret))
+            .ok_or_else(|| "djopt cannot read what `get_queryset()` returns".into());
+    }
+    if let Some((value, _)) = class.attr("queryset") {
+        return attr_qs
+            .map(|qs| Site::Queryset(qs, value))
+            .ok_or_else(|| "djopt cannot read the `queryset` attribute".into());
+    }
+    if let Some((model, name, statement)) = model_attr {
+        return Ok(Site::ModelOnly {
+            model,
+            name,
+            statement,
+        });
+    }
+    Err("the class sets neither `queryset`, `get_queryset()` nor `model`".into())
+}
+
+/// The value of the only `return` of a function (nested functions aside).
+pub fn single_return(function: Node) -> Option<Node> {
+    let body = function.child_by_field_name("body")?;
+    let mut returns = Vec::new();
+    crate::syntax::walk_named(body, |n| {
+        if matches!(
+            n.kind(),
+            "function_definition" | "class_definition" | "lambda"
+        ) {
+            return false;
+        }
+        if n.kind() == "return_statement" {
+            returns.push(n.named_child(0));
+            return false;
+        }
+        true
+    });
+    match returns.as_slice() {
+        [Some(value)] => Some(unparen(*value)),
+        _ => None,
+    }
+}
+
+/// The queryset an expression returned by `get_queryset()` is: a chain the resolver reads
+/// (`Book.objects…`), or one on `super().get_queryset(…)`, `self.queryset`, `self.model.objects`
+/// (rows of `base`), directly or through a name bound in the function.
+pub fn returned_queryset<'a: 't, 't>(
+    ctx: &FileContext<'a>,
+    function: Node<'t>,
+    expr: Node<'t>,
+    base: Option<ModelId>,
+) -> Option<Queryset<'t>> {
+    let resolver = QuerysetResolver::new(ctx);
+    if let Some(qs) = resolver.resolve(expr, expr.start_byte()) {
+        return Some(qs);
+    }
+    let base = base?;
+    let src = ctx.src;
+    // Calls from the expression down to its root, outermost first.
+    let (root, calls) = chain_calls(expr, src)?;
+    let mut qs = if is_base_queryset(root, src) {
+        Queryset::rooted(base, root)
+    } else if root.kind() == "identifier" {
+        // `qs = super().get_queryset(); return qs.filter(...)`: one binding, at the top level.
+        let name = text(root, src);
+        let body = function.child_by_field_name("body")?;
+        let mut cursor = body.walk();
+        let bindings: Vec<Node> = body
+            .named_children(&mut cursor)
+            .filter_map(|stmt| stmt.named_child(0).filter(|a| a.kind() == "assignment"))
+            .filter(|a| {
+                a.child_by_field_name("left")
+                    .is_some_and(|l| text(l, src) == name)
+            })
+            .collect();
+        let mut assignments = 0;
+        crate::syntax::walk_named(body, |n| {
+            if n.kind() == "assignment"
+                && n.child_by_field_name("left")
+                    .is_some_and(|l| text(l, src) == name)
+            {
+                assignments += 1;
+            }
+            true
+        });
+        if bindings.len() != 1 || assignments != 1 {
+            return None;
+        }
+        let value = unparen(bindings[0].child_by_field_name("right")?);
+        returned_queryset(ctx, function, value, Some(base))?
+    } else {
+        return None;
+    };
+    for (method, call) in calls.into_iter().rev() {
+        qs.push_call(&method, call);
+    }
+    Some(qs)
+}
+
+/// `a.filter(x).order_by(y)` → (`a`, [(order_by, …), (filter, …)]).
+fn chain_calls<'t>(expr: Node<'t>, src: &str) -> Option<(Node<'t>, Vec<(String, Node<'t>)>)> {
+    let mut calls = Vec::new();
+    let mut node = unparen(expr);
+    loop {
+        match method_call(node, src) {
+            Some((object, method)) if CHAIN.contains(&method.as_str()) => {
+                calls.push((method, node));
+                node = unparen(object);
+            }
+            _ => return Some((node, calls)),
+        }
+    }
+}
+
+/// `super().get_queryset(...)`, `self.queryset`, `self.model.objects`, `self.model._default_manager`.
+fn is_base_queryset(node: Node, src: &str) -> bool {
+    if let Some((object, method)) = method_call(node, src)
+        && method == "get_queryset"
+    {
+        let object = unparen(object);
+        return object.kind() == "call"
+            && object
+                .child_by_field_name("function")
+                .is_some_and(|f| text(f, src) == "super");
+    }
+    matches!(
+        text(node, src),
+        "self.queryset" | "self.model.objects" | "self.model._default_manager"
+    )
+}
+
+/// `.values()`, `.values_list()`, `.dates()`: rows are not model instances, nothing is lazy.
+pub fn rows_are_not_instances(qs: &Queryset) -> bool {
+    qs.blocker().is_some_and(|b| b.method.starts_with("values"))
+        || qs.has_call("dates")
+        || qs.has_call("datetimes")
+}
+
+/// Is this need served by what the queryset loads? (Mirrors the loop rules' reading of coverage.)
+pub fn covered(need: &Need, cov: &Coverage) -> bool {
+    if cov.unknown || cov.fetch_raise {
+        return true;
+    }
+    let lookup = need.lookup();
+    let serves = |l: &String| {
+        let (l, subtree) = match l.strip_suffix('\u{1}') {
+            Some(stripped) => (stripped, true),
+            None => (l.as_str(), false),
+        };
+        l == lookup
+            || l.starts_with(&format!("{lookup}__"))
+            || (subtree && lookup.starts_with(&format!("{l}__")))
+    };
+    if cov.prefetch.iter().any(serves) {
+        return true;
+    }
+    if need.multi {
+        return false;
+    }
+    if cov.fetch_peers && need.forward {
+        return true;
+    }
+    cov.select.iter().any(serves) || (cov.select_all && need.forward_non_null)
+}
+
+/// The needs the queryset does not serve, as (select_related, prefetch_related) lookups, each
+/// with the needs behind it (for the message). Only needs read once per row count.
+pub struct Missing<'n> {
+    pub select: Vec<String>,
+    pub prefetch: Vec<String>,
+    pub needs: Vec<&'n Need>,
+}
+
+pub fn missing<'n>(needs: &'n [Need], cov: &Coverage) -> Missing<'n> {
+    let mut select = Vec::new();
+    let mut prefetch = Vec::new();
+    let mut kept = Vec::new();
+    for need in needs {
+        if !need.repeated || covered(need, cov) {
+            continue;
+        }
+        kept.push(need);
+        let list = if need.multi {
+            &mut prefetch
+        } else {
+            &mut select
+        };
+        list.push(need.lookup());
+    }
+    Missing {
+        select: minimal_lookups(&select),
+        prefetch: minimal_lookups(&prefetch),
+        needs: kept,
+    }
+}
+
+impl Missing<'_> {
+    pub fn is_empty(&self) -> bool {
+        self.select.is_empty() && self.prefetch.is_empty()
+    }
+
+    /// "load them with `select_related("author")` and `prefetch_related("tags")`".
+    pub fn calls(&self) -> String {
+        let mut parts = Vec::new();
+        for (method, list) in [
+            ("select_related", &self.select),
+            ("prefetch_related", &self.prefetch),
+        ] {
+            if !list.is_empty() {
+                let quoted: Vec<String> = list.iter().map(|l| format!("\"{l}\"")).collect();
+                parts.push(format!("`{method}({})`", quoted.join(", ")));
+            }
+        }
+        parts.join(" and ")
+    }
+
+    /// Up to three reads that need the paths, `where what` each.
+    pub fn origins(&self) -> String {
+        let mut seen: Vec<&str> = Vec::new();
+        for n in &self.needs {
+            if !seen.contains(&n.origin.as_str()) {
+                seen.push(&n.origin);
+            }
+        }
+        let more = seen.len().saturating_sub(3);
+        let mut shown: Vec<String> = seen.iter().take(3).map(|o| format!("`{o}`")).collect();
+        if more > 0 {
+            shown.push(format!("{more} more"));
+        }
+        shown.join(", ")
+    }
+}
+
+/// Edits that add the missing lookups to a queryset expression (one insertion when both calls
+/// are new).
+pub fn queryset_edits(
+    ctx: &FileContext,
+    qs: &Queryset,
+    missing: &Missing,
+) -> Option<(Vec<Edit>, String)> {
+    let mut edits: Vec<Edit> = Vec::new();
+    let mut messages = Vec::new();
+    for (method, list) in [
+        ("select_related", &missing.select),
+        ("prefetch_related", &missing.prefetch),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        let (new, message) = add_lookups(ctx, qs, method, list)?;
+        for e in new {
+            match edits
+                .iter_mut()
+                .find(|x| x.start == e.start && x.end == e.end && x.start == x.end)
+            {
+                Some(same) => same.content.push_str(&e.content),
+                None => edits.push(e),
+            }
+        }
+        messages.push(message);
+    }
+    Some((edits, messages.join("; ")))
+}
+
+/// `Book.objects.select_related(...).prefetch_related(...)` for a `queryset = ` line.
+pub fn new_queryset_text(
+    ctx: &FileContext,
+    model: ModelId,
+    name: &str,
+    missing: &Missing,
+) -> String {
+    let manager = match ctx.index.model(model).managers.first() {
+        Some(m) if m.name != "objects" => "_default_manager",
+        _ => "objects",
+    };
+    let mut out = format!("{name}.{manager}");
+    for (method, list) in [
+        ("select_related", &missing.select),
+        ("prefetch_related", &missing.prefetch),
+    ] {
+        if !list.is_empty() {
+            let quoted: Vec<String> = list.iter().map(|l| ctx.string_literal(l)).collect();
+            out.push_str(&format!(".{method}({})", quoted.join(", ")));
+        }
+    }
+    out
+}
+
+/// The file's line ending.
+pub fn line_ending(src: &str) -> &'static str {
+    if src.contains("\r\n") { "\r\n" } else { "\n" }
+}
+
+/// The whitespace before a statement on its line.
+pub fn indentation<'s>(src: &'s str, node: Node) -> &'s str {
+    let start = node.start_byte();
+    let line_start = src[..start].rfind('\n').map_or(0, |i| i + 1);
+    &src[line_start..start]
+}
+
+/// Insert `line` (no indentation, no line ending) as a new line after `statement`, at the same
+/// indentation.
+pub fn line_after(src: &str, statement: Node, line: &str) -> Edit {
+    let indent = indentation(src, statement);
+    Edit::insertion(
+        statement.end_byte(),
+        format!("{}{indent}{line}", line_ending(src)),
+    )
+}
+
+/// Insert a method (lines without indentation; the first is the `def`) at the end of a class.
+pub fn method_at_end(src: &str, class: Node, lines: &[String]) -> Option<Edit> {
+    let body = class.child_by_field_name("body")?;
+    let first = body.named_child(0)?;
+    let last = body.named_child(u32::try_from(body.named_child_count().checked_sub(1)?).ok()?)?;
+    let indent = indentation(src, first);
+    let class_indent = indentation(src, class);
+    let unit = indent
+        .strip_prefix(class_indent)
+        .filter(|u| !u.is_empty())
+        .unwrap_or("    ");
+    let le = line_ending(src);
+    let mut text = String::from(le);
+    for (i, line) in lines.iter().enumerate() {
+        let extra = if i == 0 { "" } else { unit };
+        text.push_str(&format!("{le}{indent}{extra}{line}"));
+    }
+    Some(Edit::insertion(last.end_byte(), text))
+}
+
+/// What the site loads already (for `model = X` only: the default manager's `get_queryset`).
+pub fn site_coverage(ctx: &FileContext, site: &Site) -> Coverage {
+    match site {
+        Site::Queryset(qs, _) => qs.coverage(ctx),
+        Site::ModelOnly { model, .. } => {
+            let mut cov = Coverage::default();
+            if let Some(m) = ctx.index.model(*model).managers.first() {
+                cov.select = m.select_related.clone();
+                cov.select_all = m.select_related_all;
+                cov.prefetch = m.prefetch_related.clone();
+            }
+            cov
+        }
+    }
+}
+
+/// The edits for a site, with the reason they are unsafe (if they are), or why there is none.
+pub fn site_fix(
+    ctx: &FileContext,
+    site: &Site,
+    missing: &Missing,
+    coverage: &Coverage,
+) -> Result<(Vec<crate::fix::Edit>, String, Option<&'static str>), String> {
+    if coverage.select_all && !missing.select.is_empty() {
+        return Err(
+            "naming a path would turn off the bare `select_related()`'s other joins".into(),
+        );
+    }
+    match site {
+        Site::Queryset(qs, _) => {
+            queryset_blockers(ctx, qs, missing)?;
+            let (edits, message) = queryset_edits(ctx, qs, missing)
+                .ok_or_else(|| "there is no place to add the call".to_string())?;
+            Ok((edits, message, queryset_unsafe(ctx, qs)))
+        }
+        Site::ModelOnly {
+            model,
+            name,
+            statement,
+        } => {
+            let m = ctx.index.model(*model);
+            if m.managers.first().is_some_and(|mg| mg.blocks) {
+                return Err("the manager's get_queryset uses only()/values()/union()".into());
+            }
+            let value = new_queryset_text(ctx, *model, name, missing);
+            let line = format!("queryset = {value}");
+            let edit = line_after(ctx.src, *statement, &line);
+            let unsafe_reason = m.managers.first().is_some_and(|mg| !mg.resolved).then_some(
+                "the manager's class is not in the project, so its get_queryset is unknown",
+            );
+            Ok((vec![edit], format!("Add `{line}`"), unsafe_reason))
+        }
+    }
+}
+
+/// Why lookups cannot be added to this queryset at all.
+pub fn queryset_blockers(
+    ctx: &FileContext,
+    qs: &Queryset,
+    missing: &Missing,
+) -> Result<(), String> {
+    if let Some(b) = qs.blocker() {
+        return Err(format!("rows come from `.{}()`", b.method));
+    }
+    if qs.defers_fields() {
+        return Err(
+            "the queryset uses `only()`/`defer()`; a deferred ForeignKey cannot be joined".into(),
+        );
+    }
+    if manager_blocks(ctx, qs) {
+        return Err("the manager's get_queryset uses only()/values()/union()".into());
+    }
+    if qs.has_call("select_for_update") && !missing.select.is_empty() {
+        return Err("with `select_for_update()` a join would lock the related rows too".into());
+    }
+    Ok(())
+}
+
+/// Why a fix to this queryset is only unsafe.
+pub fn queryset_unsafe(ctx: &FileContext, qs: &Queryset) -> Option<&'static str> {
+    let manager_unknown = qs
+        .manager
+        .as_deref()
+        .and_then(|m| ctx.index.manager(qs.model, m))
+        .is_some_and(|m| !m.resolved);
+    if manager_unknown {
+        return Some("the manager's class is not in the project, so its get_queryset is unknown");
+    }
+    if qs.ambiguous {
+        return Some("the model name is defined more than once in the project");
+    }
+    None
+}
+
+/// Report a finding at `node`, with its fix or the reason there is none.
+pub fn report(
+    checker: &mut Checker,
+    node: Node,
+    mut message: String,
+    fix: Result<(Fix, Option<&'static str>), String>,
+) {
+    match &fix {
+        Err(reason) => message.push_str(&format!(" (no automatic fix: {reason})")),
+        Ok((_, Some(reason))) => message.push_str(&format!(" (unsafe fix: {reason})")),
+        Ok(_) => {}
+    }
+    checker.report(Diagnostic {
+        rule: checker.rule.meta.code.as_str(),
+        message,
+        start: node.start_byte(),
+        end: node.end_byte(),
+        also_suppressed_at: Vec::new(),
+        fix: fix.ok().map(|(f, _)| f),
+    });
+}

@@ -1,0 +1,407 @@
+//! ORM303: a template reads relations of each row of a queryset a view passes it, and the
+//! view does not load them. Function views (`render()`, `TemplateResponse`,
+//! `render_to_string()`) and `ListView`/`DetailView` classes; the template is read through the
+//! index (found with the settings' `TEMPLATES`).
+
+use super::framework_sites::{
+    ClassView, Site, class_site, missing, queryset_blockers, queryset_edits, queryset_unsafe,
+    report, rows_are_not_instances, site_coverage, site_fix,
+};
+use super::{Captures, Checker};
+use crate::analysis::queryset::{QuerysetResolver, name_escapes, scope_of};
+use crate::analysis::{FileContext, Queryset};
+use crate::fix::{Applicability, Fix};
+use crate::index::frameworks::templates::TemplateRead;
+use crate::index::frameworks::{Cursor, Need, follow};
+use crate::syntax::{call_args, method_call, string_value, text, unparen};
+use tree_sitter::Node;
+
+/// Methods that give one object of a queryset: the fix goes before them.
+const ONE_OBJECT: &[&str] = &["get", "first", "last", "earliest", "latest"];
+
+pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
+    if !checker.ctx.index.frameworks.templates.configured {
+        return;
+    }
+    if let Some(class) = captures.get("class") {
+        class_view(checker, class);
+    } else if let Some(call) = captures.get("call") {
+        render_call(checker, call);
+    }
+}
+
+/// `render(request, "t.html", {"books": qs})` and its kin.
+fn render_call<'a>(checker: &mut Checker<'_, 'a>, call: Node<'a>) {
+    let ctx = checker.ctx;
+    let Some(function) = call.child_by_field_name("function") else {
+        return;
+    };
+    let name = match function.kind() {
+        "attribute" => function
+            .child_by_field_name("attribute")
+            .map(|a| text(a, ctx.src)),
+        _ => Some(text(function, ctx.src)),
+    };
+    let args = call_args(call, ctx.src);
+    let (template, context) = match name {
+        Some("render" | "TemplateResponse") => (
+            args.keyword("template_name")
+                .or(args.keyword("template"))
+                .or(args.positional.get(1).copied()),
+            args.keyword("context").or(args.positional.get(2).copied()),
+        ),
+        Some("render_to_string") => (
+            args.keyword("template_name")
+                .or(args.positional.first().copied()),
+            args.keyword("context").or(args.positional.get(1).copied()),
+        ),
+        _ => return,
+    };
+    let (Some(template), Some(context)) = (template, context) else {
+        return;
+    };
+    let Some(template) = template_name(ctx, template) else {
+        return;
+    };
+    let Some(entries) = context_entries(ctx, call, context) else {
+        return;
+    };
+    let roots: Vec<String> = entries.iter().map(|(k, _)| k.clone()).collect();
+    let reads = ctx.index.frameworks.templates.reads(&template, &roots);
+    for (key, value) in entries {
+        context_value(checker, call, &template, &key, value, &reads);
+    }
+}
+
+/// A literal template name, or the first of a list that exists.
+fn template_name(ctx: &FileContext, node: Node) -> Option<String> {
+    let node = unparen(node);
+    if let Some(s) = string_value(node, ctx.src) {
+        return Some(s);
+    }
+    if matches!(node.kind(), "list" | "tuple") {
+        let mut cursor = node.walk();
+        let names: Vec<String> = node
+            .named_children(&mut cursor)
+            .filter_map(|n| string_value(n, ctx.src))
+            .collect();
+        return names
+            .into_iter()
+            .find(|n| ctx.index.frameworks.templates.get(n).is_some());
+    }
+    None
+}
+
+/// The string keys of a context: a dict literal, `dict(k=v)`, or a name bound once to one in
+/// the function (with `ctx["k"] = v` added after).
+fn context_entries<'t>(
+    ctx: &FileContext,
+    call: Node<'t>,
+    context: Node<'t>,
+) -> Option<Vec<(String, Node<'t>)>> {
+    let context = unparen(context);
+    let src = ctx.src;
+    match context.kind() {
+        "dictionary" => {
+            let mut out = Vec::new();
+            let mut cursor = context.walk();
+            for pair in context.named_children(&mut cursor) {
+                if pair.kind() == "pair"
+                    && let (Some(k), Some(v)) = (
+                        pair.child_by_field_name("key")
+                            .and_then(|k| string_value(k, src)),
+                        pair.child_by_field_name("value"),
+                    )
+                {
+                    out.push((k, v));
+                }
+            }
+            Some(out)
+        }
+        "call"
+            if context
+                .child_by_field_name("function")
+                .is_some_and(|f| text(f, src) == "dict") =>
+        {
+            Some(call_args(context, src).keywords.into_iter().collect())
+        }
+        "identifier" => {
+            let name = text(context, src);
+            let function = crate::syntax::enclosing_function(call)?;
+            let body = function.child_by_field_name("body")?;
+            let mut value = None;
+            let mut extra = Vec::new();
+            let mut cursor = body.walk();
+            for stmt in body.named_children(&mut cursor) {
+                if stmt.start_byte() >= call.start_byte() {
+                    break;
+                }
+                let Some(assign) = stmt.named_child(0).filter(|a| a.kind() == "assignment") else {
+                    continue;
+                };
+                let (Some(left), Some(right)) = (
+                    assign.child_by_field_name("left"),
+                    assign.child_by_field_name("right"),
+                ) else {
+                    continue;
+                };
+                if left.kind() == "identifier" && text(left, src) == name {
+                    value = Some(right);
+                    extra.clear();
+                } else if left.kind() == "subscript"
+                    && left
+                        .child_by_field_name("value")
+                        .is_some_and(|v| text(v, src) == name)
+                    && let Some(key) = left
+                        .child_by_field_name("subscript")
+                        .and_then(|k| string_value(k, src))
+                {
+                    extra.push((key, right));
+                }
+            }
+            let value = unparen(value?);
+            if value.kind() == "identifier" {
+                return None;
+            }
+            let mut out = context_entries(ctx, call, value)?;
+            out.extend(extra);
+            Some(out)
+        }
+        _ => None,
+    }
+}
+
+/// One context variable: a queryset (rows) or one object of a queryset.
+fn context_value<'a>(
+    checker: &mut Checker<'_, 'a>,
+    call: Node<'a>,
+    template: &str,
+    key: &str,
+    value: Node<'a>,
+    reads: &[TemplateRead],
+) {
+    let ctx = checker.ctx;
+    let Some((qs, rows)) = value_queryset(ctx, value, call.start_byte()) else {
+        return;
+    };
+    if qs.single_row && rows || rows_are_not_instances(&qs) {
+        return;
+    }
+    let needs = template_needs(ctx, qs.model, rows, key, reads);
+    let coverage = qs.coverage(ctx);
+    let missing = missing(&needs, &coverage);
+    if missing.is_empty() {
+        return;
+    }
+    let scope = scope_of(call);
+    let escapes = qs
+        .names
+        .iter()
+        .any(|name| name_escapes(scope, name, call, ctx.src));
+    let fix = if coverage.select_all && !missing.select.is_empty() {
+        Err("naming a path would turn off the bare `select_related()`'s other joins".to_string())
+    } else {
+        queryset_blockers(ctx, &qs, &missing).and_then(|()| {
+            queryset_edits(ctx, &qs, &missing)
+                .ok_or_else(|| "there is no place to add the call".to_string())
+        })
+    }
+    .map(|(edits, message)| {
+        let reason = queryset_unsafe(ctx, &qs).or(escapes
+            .then_some("the queryset is also passed on or returned, where a caller may change it"));
+        let applicability = if reason.is_some() {
+            Applicability::Unsafe
+        } else {
+            Applicability::Safe
+        };
+        (Fix::new(edits, applicability, message), reason)
+    });
+    let message = message(ctx, template, key, qs.model, rows, &missing);
+    report(checker, value, message, fix);
+}
+
+fn message(
+    ctx: &FileContext,
+    template: &str,
+    key: &str,
+    model: crate::index::ModelId,
+    rows: bool,
+    missing: &super::framework_sites::Missing,
+) -> String {
+    let model = &ctx.index.model(model).name;
+    let what = if rows {
+        format!("for each `{model}` row of `{key}`")
+    } else {
+        format!("for each related row of the `{model}` in `{key}`")
+    };
+    format!(
+        "template `{template}` reads {} {what}; load {} with {}",
+        missing.origins(),
+        if missing.select.len() + missing.prefetch.len() == 1 {
+            "it"
+        } else {
+            "them"
+        },
+        missing.calls()
+    )
+}
+
+/// A queryset (true: its rows) or one object of one (false: `Book.objects.get(pk=1)`).
+fn value_queryset<'t>(
+    ctx: &FileContext<'t>,
+    value: Node<'t>,
+    at: usize,
+) -> Option<(Queryset<'t>, bool)> {
+    let resolver = QuerysetResolver::new(ctx);
+    let value = unparen(value);
+    if let Some(qs) = resolver.resolve(value, at) {
+        return Some((qs, true));
+    }
+    let (object, method) = method_call(value, ctx.src)?;
+    if !ONE_OBJECT.contains(&method.as_str()) {
+        return None;
+    }
+    let qs = resolver.resolve(object, at)?;
+    Some((qs, false))
+}
+
+/// What the template reads from `key`, as paths from `model`.
+fn template_needs(
+    ctx: &FileContext,
+    model: crate::index::ModelId,
+    rows: bool,
+    key: &str,
+    reads: &[TemplateRead],
+) -> Vec<Need> {
+    let mut needs = Vec::new();
+    let cursor = Cursor::root(model, false);
+    for r in reads.iter().filter(|r| r.root == key) {
+        let names = &r.read.names;
+        // A queryset's own reads (`{{ books.count }}`) are not per row; its rows start with `*`.
+        if rows && names.first().map(String::as_str) != Some("*") {
+            continue;
+        }
+        let origin = format!("{}:{} {}", r.template, r.read.line, r.read.text);
+        follow(ctx.index, &cursor, names, &origin, &mut needs);
+    }
+    needs
+}
+
+/// `ListView`/`DetailView`: the template gets the view's queryset (or one object of it).
+fn class_view<'a>(checker: &mut Checker<'_, 'a>, node: Node<'a>) {
+    let ctx = checker.ctx;
+    let Some(class) = ClassView::read(node, ctx.src) else {
+        return;
+    };
+    let fw = &ctx.index.frameworks;
+    let bases = fw.all_bases(&class.bases);
+    let list = bases.iter().any(|b| b == "ListView" || b == "BaseListView");
+    let detail = bases
+        .iter()
+        .any(|b| b == "DetailView" || b == "BaseDetailView");
+    if !list && !detail {
+        return;
+    }
+    if class.method("get_template_names").is_some() {
+        return;
+    }
+    let Ok(site) = class_site(ctx, &class) else {
+        return;
+    };
+    if let Site::Queryset(qs, _) = &site
+        && rows_are_not_instances(qs)
+    {
+        return;
+    }
+    let model = ctx.index.model(site.model());
+    let lower = model.name.to_lowercase();
+    let suffix = class
+        .attr("template_name_suffix")
+        .and_then(|(v, _)| string_value(v, ctx.src))
+        .unwrap_or_else(|| if list { "_list" } else { "_detail" }.to_string());
+    let template = match class.attr("template_name") {
+        Some((v, _)) => match string_value(v, ctx.src) {
+            Some(t) => t,
+            None => return,
+        },
+        None => format!("{}/{lower}{suffix}.html", model.app_label.to_lowercase()),
+    };
+    let named = class
+        .attr("context_object_name")
+        .and_then(|(v, _)| string_value(v, ctx.src))
+        .unwrap_or_else(|| {
+            if list {
+                format!("{lower}_list")
+            } else {
+                lower.clone()
+            }
+        });
+    let roots: Vec<String> = if list {
+        vec!["object_list".into(), "page_obj".into(), named]
+    } else {
+        vec!["object".into(), named]
+    };
+    let reads = fw.templates.reads(&template, &roots);
+    let mut needs = Vec::new();
+    for root in &roots {
+        needs.extend(template_needs(ctx, site.model(), list, root, &reads));
+    }
+    let coverage = site_coverage(ctx, &site);
+    let missing = missing(&needs, &coverage);
+    if !missing.is_empty() {
+        let subclassed = fw.subclassed.contains(&class.name);
+        let fix =
+            site_fix(ctx, &site, &missing, &coverage).map(|(edits, message, unsafe_reason)| {
+                let reason = unsafe_reason.or(subclassed.then_some(
+                    "a subclass of the view in the project may override `get_queryset()`",
+                ));
+                let applicability = if reason.is_some() {
+                    Applicability::Unsafe
+                } else {
+                    Applicability::Safe
+                };
+                (Fix::new(edits, applicability, message), reason)
+            });
+        let key = roots.last().cloned().unwrap_or_default();
+        let message = message(ctx, &template, &key, site.model(), list, &missing);
+        report(checker, site.report_node(), message, fix);
+    }
+    // get_context_data: `context["key"] = <queryset>`.
+    if let Some(function) = class.method("get_context_data") {
+        extra_context(checker, function, &template);
+    }
+}
+
+/// Querysets `get_context_data()` adds to the context.
+fn extra_context<'a>(checker: &mut Checker<'_, 'a>, function: Node<'a>, template: &str) {
+    let ctx = checker.ctx;
+    let src = ctx.src;
+    let Some(body) = function.child_by_field_name("body") else {
+        return;
+    };
+    let mut entries = Vec::new();
+    let mut cursor = body.walk();
+    for stmt in body.named_children(&mut cursor) {
+        let Some(assign) = stmt.named_child(0).filter(|a| a.kind() == "assignment") else {
+            continue;
+        };
+        if let (Some(left), Some(right)) = (
+            assign.child_by_field_name("left"),
+            assign.child_by_field_name("right"),
+        ) && left.kind() == "subscript"
+            && let Some(key) = left
+                .child_by_field_name("subscript")
+                .and_then(|k| string_value(k, src))
+        {
+            entries.push((key, right, stmt));
+        }
+    }
+    if entries.is_empty() {
+        return;
+    }
+    let roots: Vec<String> = entries.iter().map(|(k, _, _)| k.clone()).collect();
+    let reads = ctx.index.frameworks.templates.reads(template, &roots);
+    for (key, value, stmt) in entries {
+        context_value(checker, stmt, template, &key, value, &reads);
+    }
+}
