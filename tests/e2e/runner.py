@@ -146,7 +146,7 @@ def run_scenarios(project_dir, workdir):
         for entry in reports[size]:
             rec = records.setdefault(
                 entry["name"],
-                {k: entry[k] for k in ("name", "module", "file", "nplusone", "fixed_by", "may_change")},
+                {k: entry[k] for k in ("name", "module", "file", "nplusone", "fixed_by", "may_change", "owns")},
             )
             rec.setdefault("queries", []).append(entry["queries"])
             rec.setdefault("digests", []).append(entry["digest"])
@@ -166,8 +166,8 @@ def grows(counts):
 
 
 def function_sources(project_dir, relfile):
-    """{function name: exact source text incl. decorators} for top-level
-    functions of one file, or None if the file does not parse."""
+    """{name: exact source text incl. decorators} for top-level functions and
+    classes of one file, or None if the file does not parse."""
     path = Path(project_dir) / relfile
     try:
         text = path.read_text(encoding="utf-8")
@@ -177,10 +177,21 @@ def function_sources(project_dir, relfile):
     lines = text.splitlines(keepends=True)
     out = {}
     for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             start = min([d.lineno for d in node.decorator_list] + [node.lineno])
             out[node.name] = "".join(lines[start - 1 : node.end_lineno])
     return out
+
+
+def scenario_source(sources, rec):
+    """The scenario function's source followed by the sources of what it owns
+    (None when the function is missing)."""
+    if sources is None or rec["name"] not in sources:
+        return None
+    parts = [sources[rec["name"]]]
+    for owned in rec.get("owns", []):
+        parts.append(sources.get(owned, f"<missing {owned}>\n"))
+    return "".join(parts)
 
 
 def module_level_rest(project_dir, relfile, scenario_names):
@@ -196,7 +207,7 @@ def module_level_rest(project_dir, relfile, scenario_names):
     for node in tree.body:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             continue
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in scenario_names:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in scenario_names:
             continue
         rest.append(ast.get_source_segment(text, node))
     return rest
@@ -242,18 +253,22 @@ def evaluate(base, base_dir, after, after_dir, mode):
     applicable = {"safe"} if mode == "safe" else {"safe", "unsafe"}
     results = {}
     files = sorted({rec["file"] for rec in base.values()})
-    names_by_file = {f: {n for n, r in base.items() if r["file"] == f} for f in files}
+    names_by_file = {
+        f: {n for name, r in base.items() if r["file"] == f for n in [name, *r.get("owns", [])]} for f in files
+    }
     base_src = {f: function_sources(base_dir, f) or {} for f in files}
     after_src = {f: function_sources(after_dir, f) for f in files}
     for name, rec in base.items():
         problems = []
         new = after.get(name)
-        if new is None or after_src[rec["file"]] is None or name not in after_src[rec["file"]]:
+        before_text = scenario_source(base_src[rec["file"]], rec)
+        after_text = scenario_source(after_src[rec["file"]], rec)
+        if new is None or after_text is None:
             results[name] = {"problems": ["missing"], "fixed": False, "queries": None, "error": None, "diff": None}
             continue
         if new["digests"] != rec["digests"]:
             problems.append("broken")
-        changed = base_src[rec["file"]].get(name) != after_src[rec["file"]][name]
+        changed = before_text != after_text
         if changed and rec["fixed_by"] not in applicable and not rec["may_change"]:
             problems.append("untouched_changed")
         expected = rec["nplusone"] and rec["fixed_by"] in applicable
@@ -268,7 +283,7 @@ def evaluate(base, base_dir, after, after_dir, mode):
             "fixed": fixed,
             "queries": new["queries"],
             "error": next((e for e in new["errors"] if e), None),
-            "diff": None if not changed else unified(base_src[rec["file"]].get(name), after_src[rec["file"]][name], rec["file"]),
+            "diff": None if not changed else unified(before_text, after_text, rec["file"]),
         }
 
     other_changes = []

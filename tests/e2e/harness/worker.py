@@ -64,6 +64,7 @@ def run(project, size):
                 "nplusone": sc.nplusone,
                 "fixed_by": sc.fixed_by,
                 "may_change": sc.may_change,
+                "owns": list(sc.owns),
                 "queries": len(ctx.captured_queries),
                 "digest": result_digest,
                 "error": outcome.get("error") and f"{outcome['error']}: {outcome['message']}"[:300],

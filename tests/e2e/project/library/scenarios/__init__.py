@@ -12,6 +12,9 @@ MODULES = [
     "orm_rules",
     "uncovered",
     "untouched",
+    "drf_views",
+    "admin_pages",
+    "template_pages",
 ]
 
 

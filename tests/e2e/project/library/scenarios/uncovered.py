@@ -7,7 +7,6 @@ obvious fix is wrong (see shared/DJANGO.md)."""
 from django.db.models import Sum
 
 from library.models import Author, Book, Comment, Publisher
-from library.serializers import AuthorWithBooksSerializer, BookSerializer
 
 from ._registry import scenario
 
@@ -46,17 +45,6 @@ def explicit_query_per_row():
 @scenario(nplusone=True, fixed_by=None)
 def related_values_list_per_row():
     return [list(a.books.values_list("pages", flat=True)) for a in Author.objects.all()]
-
-
-@scenario(nplusone=True, fixed_by=None)
-def drf_serializer_source_path():
-    return [dict(row) for row in BookSerializer(Book.objects.all(), many=True).data]
-
-
-@scenario(nplusone=True, fixed_by=None)
-def drf_nested_many_serializer():
-    data = AuthorWithBooksSerializer(Author.objects.all(), many=True).data
-    return [{"name": row["name"], "books": [dict(b) for b in row["books"]]} for row in data]
 
 
 @scenario(nplusone=True, fixed_by=None)

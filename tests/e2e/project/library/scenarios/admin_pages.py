@@ -1,0 +1,128 @@
+"""ORM302: admin changelists whose columns read relations of each row.  Plain
+``djopt fix`` must set ``list_select_related`` (keeping what Django joined on
+its own) or prefetch in ``get_queryset()``.  Every admin has its own AdminSite
+(SITES, mounted by e2eproj/urls.py) and is owned by its scenario, which logs a
+superuser in with the test Client and returns the changelist page (the CSRF
+token, random per request, blanked)."""
+
+import re
+
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from library.models import Author, Book, Review
+
+from ._registry import scenario
+
+SITES = []
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
+
+
+def _site(name):
+    site = admin.AdminSite(name=name)
+    SITES.append(site)
+    return site
+
+
+def _changelist(site, model):
+    user = get_user_model().objects.create(username="e2e-admin", is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(user)
+    response = client.get(f"/{site.name}/library/{model}/")
+    return [response.status_code, CSRF.sub("", response.content.decode())]
+
+
+editor_site = _site("admin-editor")
+callable_site = _site("admin-callable")
+str_site = _site("admin-str")
+lookup_site = _site("admin-lookup")
+prefetch_site = _site("admin-prefetch")
+loaded_site = _site("admin-loaded")
+
+
+class BookEditorAdmin(admin.ModelAdmin):
+    # "author" turns Django's own select_related() on: it joins author, publisher and
+    # country (none nullable) but not the nullable editor
+    list_display = ["title", "author", "editor", "publisher_name"]
+
+    @admin.display(description="publisher")
+    def publisher_name(self, obj):
+        return obj.author.publisher.name
+
+
+editor_site.register(Book, BookEditorAdmin)
+
+
+@scenario(nplusone=True, fixed_by="safe", owns=("BookEditorAdmin",))
+def admin_nullable_fk_column():
+    return _changelist(editor_site, "book")
+
+
+class AuthorCountryAdmin(admin.ModelAdmin):
+    # no ForeignKey column: Django joins nothing
+    list_display = ["name", "country"]
+
+    def country(self, obj):
+        return obj.publisher.country.name
+
+
+callable_site.register(Author, AuthorCountryAdmin)
+
+
+@scenario(nplusone=True, fixed_by="safe", owns=("AuthorCountryAdmin",))
+def admin_method_column():
+    return _changelist(callable_site, "author")
+
+
+class BookStrAdmin(admin.ModelAdmin):
+    # the default list_display is ("__str__",): Book.__str__ reads the author
+    search_fields = ["title"]
+
+
+str_site.register(Book, BookStrAdmin)
+
+
+@scenario(nplusone=True, fixed_by="safe", owns=("BookStrAdmin",))
+def admin_default_str_column():
+    return _changelist(str_site, "book")
+
+
+class ReviewLookupAdmin(admin.ModelAdmin):
+    list_display = ["rating", "book__title", "created_by__publisher__name"]
+
+
+lookup_site.register(Review, ReviewLookupAdmin)
+
+
+@scenario(nplusone=True, fixed_by="safe", owns=("ReviewLookupAdmin",))
+def admin_lookup_columns():
+    return _changelist(lookup_site, "review")
+
+
+class AuthorBooksAdmin(admin.ModelAdmin):
+    list_display = ["name", "book_titles"]
+
+    def book_titles(self, obj):
+        return ", ".join(b.title for b in obj.books.all())
+
+
+prefetch_site.register(Author, AuthorBooksAdmin)
+
+
+@scenario(nplusone=True, fixed_by="safe", owns=("AuthorBooksAdmin",))
+def admin_prefetch_column():
+    return _changelist(prefetch_site, "author")
+
+
+class LoadedBookAdmin(admin.ModelAdmin):
+    list_display = ["title", "author", "editor"]
+    list_select_related = ["author", "editor"]
+
+
+loaded_site.register(Book, LoadedBookAdmin)
+
+
+@scenario(nplusone=False, fixed_by=None, owns=("LoadedBookAdmin",))
+def admin_already_list_select_related():
+    return _changelist(loaded_site, "book")
