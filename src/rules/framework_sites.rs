@@ -174,6 +174,14 @@ pub fn class_site<'a: 't, 't>(
         let model = ctx.model_named(&name)?.id();
         Some((model, name, stmt))
     });
+    if class.method("get_queryset").is_none()
+        && ctx
+            .index
+            .frameworks
+            .inherits_method(&class.bases, "get_queryset")
+    {
+        return Err("a base class of the project overrides `get_queryset()`".into());
+    }
     if let Some(function) = class.method("get_queryset") {
         let base = attr_qs
             .as_ref()

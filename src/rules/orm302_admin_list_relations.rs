@@ -24,7 +24,11 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     let Some(class) = ClassView::read(node, ctx.src) else {
         return;
     };
-    let bases = ctx.index.frameworks.all_bases(&class.bases);
+    let fw = &ctx.index.frameworks;
+    if fw.has_project_base(&class.bases) {
+        return; // list_display, list_select_related, get_queryset may come from the base
+    }
+    let bases = fw.all_bases(&class.bases);
     if bases.iter().any(|b| b.ends_with("Inline")) {
         inline(checker, &class);
     } else if bases

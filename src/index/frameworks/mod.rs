@@ -55,6 +55,8 @@ pub struct Frameworks {
     pub subclassed: HashSet<String>,
     /// Project class name → the last segments of its bases (every class of that name).
     class_bases: HashMap<String, Vec<String>>,
+    /// Project class name → the names of the methods it defines (every class of that name).
+    class_methods: HashMap<String, Vec<String>>,
     pub templates: templates::TemplateSet,
 }
 
@@ -187,6 +189,8 @@ pub fn attach(index: &mut ProjectIndex, files: &[FileFacts], root: &Path) {
                 }
                 fw.subclassed.insert(last);
             }
+            let methods = fw.class_methods.entry(class.name.clone()).or_default();
+            methods.extend(class.methods.iter().map(|m| m.name.clone()));
         }
     }
     // Model members: by the model's file and class name.
@@ -289,6 +293,24 @@ impl Frameworks {
             }
         }
         None
+    }
+
+    /// Does a project class among `bases` (or their own bases) define method `name`? A view
+    /// or admin that inherits `get_queryset()` from the project does not get its rows from its
+    /// own attributes.
+    pub fn inherits_method(&self, bases: &[String], name: &str) -> bool {
+        self.all_bases(bases).iter().any(|b| {
+            self.class_methods
+                .get(b)
+                .is_some_and(|methods| methods.iter().any(|m| m == name))
+        })
+    }
+
+    /// Is any of `bases` (or their own bases) a class of the project?
+    pub fn has_project_base(&self, bases: &[String]) -> bool {
+        self.all_bases(bases)
+            .iter()
+            .any(|b| self.class_bases.contains_key(b))
     }
 
     /// Every base name reachable from `bases` through project classes (by name), `bases`
