@@ -67,6 +67,23 @@ impl Git {
         Ok(output.status.success())
     }
 
+    /// True when `remote` has a branch of this name (asks the remote).
+    pub fn remote_has_branch(&self, remote: &str, name: &str) -> Result<bool> {
+        let reference = format!("refs/heads/{name}");
+        let output = command(
+            &self.top,
+            &["ls-remote", "--exit-code", "--heads", remote, &reference],
+        )?;
+        match output.status.code() {
+            Some(0) => Ok(true),
+            Some(2) => Ok(false),
+            _ => bail!(
+                "cannot reach the remote `{remote}`: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            ),
+        }
+    }
+
     /// Commit exactly these files (absolute or relative to the current folder).
     pub fn commit_files(&self, files: &[PathBuf], message: &str) -> Result<()> {
         let mut add: Vec<String> = vec!["add".into(), "--".into()];

@@ -31,8 +31,8 @@ fn views_with(select: bool, prefetch: bool) -> String {
     }
     if prefetch {
         text = text.replace(
-            "for b in Book.objects.all()]\n\n\ndef deferred",
-            "for b in Book.objects.all().prefetch_related(\"tags\")]\n\n\ndef deferred",
+            "for b in Book.objects.all()]\n\n\ndef combined",
+            "for b in Book.objects.all().prefetch_related(\"tags\")]\n\n\ndef combined",
         );
     }
     text

@@ -197,6 +197,22 @@ fn branch_one_commit_per_rule_push_and_open() {
     let body = fs::read_to_string(&body_file).unwrap();
     assert_eq!(fs::read_to_string(repo.gh_body()).unwrap(), body);
 
+    // The next scheduled run on the same commit (a fresh clone) finds the branch pushed
+    // already and does nothing.
+    repo.git(&["switch", "--quiet", "main"]);
+    repo.git(&["branch", "--quiet", "-D", &branch]);
+    fs::remove_file(repo.gh_args()).unwrap();
+    repo.djopt()
+        .args(["pr", "--push", "origin", "--open"])
+        .assert()
+        .code(0)
+        .stdout("")
+        .stderr(predicate::str::contains(format!(
+            "Branch {branch} is already on origin: the fixes for this commit were proposed before; nothing to do."
+        )));
+    assert!(!repo.gh_args().exists());
+    assert_eq!(repo.git(&["branch", "--list"]).trim(), "* main");
+
     // The description: summary, table, files, checklist, how to reproduce, version.
     for expected in [
         "## perf(orm): fix 3 N+1 queries found by djopt",
@@ -207,7 +223,7 @@ fn branch_one_commit_per_rule_push_and_open() {
         "- `shop/reports.py` (ORM101)",
         "- `shop/views.py` (ORM101, ORM102)",
         "- [ ] `shop/views.py:13` ORM101: `b.author` runs a query",
-        "(no automatic fix: the queryset uses `only()`/`defer()`; a deferred ForeignKey cannot be joined)\n",
+        "(no automatic fix: rows come from `.union()`)\n",
         "- [ ] `shop/views.py:18` ORM101:",
         "— to apply after review: Add `.select_related(\"author\")` (`djopt fix --unsafe-fixes --select ORM101`)",
         "```sh\ndjopt fix\n```",

@@ -62,6 +62,15 @@ pub fn run(args: PrArgs) -> Result<ExitCode> {
         .branch
         .clone()
         .unwrap_or_else(|| format!("djopt/fixes-{head}"));
+    if let Some(remote) = &args.push
+        && git.remote_has_branch(remote, &branch)?
+    {
+        // A scheduled run on an unchanged repository: its pull request exists already.
+        eprintln!(
+            "Branch {branch} is already on {remote}: the fixes for this commit were proposed before; nothing to do."
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     if git.branch_exists(&branch)? {
         bail!(
             "branch `{branch}` already exists; delete it (`git branch -D {branch}`) or name another with --branch"

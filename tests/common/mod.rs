@@ -23,7 +23,7 @@ class Book(models.Model):
 "#;
 
 /// Line 5: ORM101 with a safe fix; line 9: ORM102 with a safe fix; line 13: ORM101 without a
-/// fix (`only()`); line 18: ORM101 with an unsafe fix (the queryset escapes).
+/// fix (`union()`); line 18: ORM101 with an unsafe fix (the queryset escapes).
 pub const VIEWS: &str = r#"from shop.models import Book
 
 
@@ -35,8 +35,8 @@ def tag_names():
     return [[t.name for t in b.tags.all()] for b in Book.objects.all()]
 
 
-def deferred():
-    return [b.author.name for b in Book.objects.only("title")]
+def combined():
+    return [b.author.name for b in Book.objects.filter(title="a").union(Book.objects.all())]
 
 
 def passed_on(helper):
