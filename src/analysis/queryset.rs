@@ -81,6 +81,9 @@ pub struct Queryset<'t> {
     pub single_row: bool,
     /// Names the queryset was reached through (`books` in `for b in books`).
     pub names: Vec<String>,
+    /// Known only from a type hint (`books: QuerySet[Book]`, `author: Author`): a caller may
+    /// pass something else.
+    pub hinted: bool,
 }
 
 /// What a queryset already loads.
@@ -113,6 +116,7 @@ impl<'t> Queryset<'t> {
             conditional: false,
             single_row: false,
             names: Vec::new(),
+            hinted: false,
         }
     }
 
@@ -334,6 +338,11 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
                 }
                 // list(qs), sorted(qs, key=…)
                 let function = expr.child_by_field_name("function")?;
+                if function.kind() == "identifier"
+                    && !EVALUATORS.contains(&text(function, src))
+                {
+                    return self.function_result(text(function, src), expr);
+                }
                 if function.kind() == "identifier" && EVALUATORS.contains(&text(function, src)) {
                     let args = call_args(expr, src);
                     let first = *args.positional.first()?;
@@ -363,7 +372,10 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
                 if object.kind() != "identifier" {
                     return None;
                 }
-                let resolution = self.ctx.model_named(text(object, src))?;
+                let Some(resolution) = self.ctx.model_named(text(object, src)) else {
+                    // `author.books`: a related manager of a single object.
+                    return self.related_manager(object, attr, expr, at, depth);
+                };
                 let model = resolution.id();
                 if !self.ctx.index.is_manager_name(model, attr)
                     || self.ctx.index.model(model).is_abstract
@@ -386,11 +398,135 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
                     conditional: false,
                     single_row: false,
                     names: Vec::new(),
+                    hinted: false,
                 })
             }
             "identifier" => self.resolve_name(expr, at, depth),
             _ => None,
         }
+    }
+
+    /// `author.books` where `author` is one object of a known model (a `get()`, a typed
+    /// parameter): the related manager's queryset.
+    fn related_manager(
+        &self,
+        object: Node<'t>,
+        attr: &str,
+        expr: Node<'t>,
+        at: usize,
+        depth: usize,
+    ) -> Option<Queryset<'t>> {
+        let (model, hinted) = self.instance(object, at, depth)?;
+        let field = self.ctx.index.field(model, attr)?;
+        if !field.kind.is_multi() {
+            return None;
+        }
+        let target = field.target?;
+        let manager = self.ctx.index.model(target).managers.first().map(|m| m.name.clone());
+        Some(Queryset {
+            model: target,
+            ambiguous: false,
+            manager,
+            calls: Vec::new(),
+            insert_at: Some(expr.end_byte()),
+            iterator: None,
+            evaluated_at: None,
+            built_at: expr.start_byte(),
+            conditional: false,
+            single_row: false,
+            names: Vec::new(),
+            hinted,
+        })
+    }
+
+    /// The model of one object bound to `ident`: `x = Model.objects.get(...)` (or `first()`,
+    /// `last()`, `get_object_or_404(Model, ...)`), or a parameter typed `x: Model`.
+    fn instance(&self, ident: Node<'t>, at: usize, depth: usize) -> Option<(ModelId, bool)> {
+        if depth > 24 || ident.kind() != "identifier" {
+            return None;
+        }
+        let src = self.ctx.src;
+        let name = text(ident, src);
+        let scope = scope_of(ident);
+        let bindings = bindings_in(scope, name, src);
+        let before: Vec<&Binding> = bindings.iter().filter(|b| b.statement.start_byte() < at).collect();
+        let dom = before[before
+            .iter()
+            .rposition(|b| b.statement.parent().is_some_and(|p| encloses(p, ident)))?];
+        if dom.statement.kind() == "parameters" {
+            let hint = parameter_hint(dom.statement, name, src)?;
+            return Some((self.ctx.model_named(&hint)?.id(), true));
+        }
+        let value = unparen(dom.value?);
+        if let Some((object, method)) = method_call(value, src) {
+            if !matches!(method.as_str(), "get" | "first" | "last" | "earliest" | "latest") {
+                return None;
+            }
+            let qs = self.resolve_depth(object, dom.statement.start_byte(), depth + 1)?;
+            return Some((qs.model, qs.hinted));
+        }
+        let function = value.child_by_field_name("function")?;
+        if text(function, src) == "get_object_or_404" {
+            let first = *call_args(value, src).positional.first()?;
+            if first.kind() == "identifier" {
+                return Some((self.ctx.model_named(text(first, src))?.id(), false));
+            }
+        }
+        None
+    }
+
+    /// A parameter typed `QuerySet[Model]`: iterated where it is used.
+    fn hinted_queryset(&self, params: Node<'t>, name: &str, ident: Node<'t>) -> Option<Queryset<'t>> {
+        let hint = parameter_hint(params, name, self.ctx.src)?;
+        let inner = hint
+            .strip_prefix("QuerySet[")
+            .or_else(|| hint.strip_prefix("models.QuerySet["))?
+            .strip_suffix(']')?;
+        let model = self.ctx.model_named(inner.trim())?.id();
+        let manager = self.ctx.index.model(model).managers.first().map(|m| m.name.clone());
+        Some(Queryset {
+            model,
+            ambiguous: false,
+            manager,
+            calls: Vec::new(),
+            insert_at: Some(ident.end_byte()),
+            iterator: None,
+            evaluated_at: None,
+            built_at: ident.start_byte(),
+            conditional: false,
+            single_row: false,
+            names: Vec::new(),
+            hinted: true,
+        })
+    }
+
+    /// `published_books()`: a function of the project (this module or imported) that returns a
+    /// queryset. The fix goes at the call site, where it serves this caller only.
+    fn function_result(&self, local: &str, call: Node<'t>) -> Option<Queryset<'t>> {
+        let (module, name) = match self.ctx.imports.iter().find(|i| i.local == local) {
+            Some(import) => (import.module.as_str(), import.name.as_str()),
+            None => (self.ctx.module.as_str(), local),
+        };
+        let function = self.ctx.index.queryset_function(module, name)?;
+        Some(Queryset {
+            model: function.model,
+            ambiguous: false,
+            manager: Some(function.manager.clone()),
+            calls: vec![ChainCall {
+                method: function.summary.name.clone(),
+                node: call,
+                custom: Some(function.summary.clone()),
+                discarded: false,
+            }],
+            insert_at: Some(call.end_byte()),
+            iterator: None,
+            evaluated_at: None,
+            built_at: call.start_byte(),
+            conditional: false,
+            single_row: false,
+            names: Vec::new(),
+            hinted: false,
+        })
     }
 
     fn resolve_name(&self, ident: Node<'t>, at: usize, depth: usize) -> Option<Queryset<'t>> {
@@ -406,6 +542,9 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
             .iter()
             .rposition(|b| b.statement.parent().is_some_and(|p| encloses(p, ident)))?;
         let dom = before[dominating];
+        if dom.statement.kind() == "parameters" {
+            return self.hinted_queryset(dom.statement, name, ident);
+        }
         let value = dom.value?;
         let mut qs = self.resolve_depth(value, dom.statement.start_byte(), depth + 1)?;
         qs.built_at = qs.built_at.min(dom.statement.start_byte());
@@ -597,6 +736,37 @@ pub fn use_escapes(ident: Node, src: &str) -> bool {
             _ => return true,
         }
     }
+}
+
+/// The type hint of parameter `name`, as written (quotes and `Optional[...]` removed).
+fn parameter_hint(params: Node, name: &str, src: &str) -> Option<String> {
+    let mut cursor = params.walk();
+    for param in params.named_children(&mut cursor) {
+        if !matches!(param.kind(), "typed_parameter" | "typed_default_parameter") {
+            continue;
+        }
+        let param_name = match param.child_by_field_name("name") {
+            Some(n) => text(n, src),
+            None => param
+                .named_child(0)
+                .map(|n| text(n, src))
+                .unwrap_or_default(),
+        };
+        if param_name != name {
+            continue;
+        }
+        let hint = text(param.child_by_field_name("type")?, src)
+            .trim()
+            .trim_matches(['"', '\''])
+            .to_string();
+        let hint = hint
+            .strip_prefix("Optional[")
+            .and_then(|h| h.strip_suffix(']'))
+            .map(str::to_string)
+            .unwrap_or(hint);
+        return Some(hint);
+    }
+    None
 }
 
 /// The innermost expression a chain of calls, attributes and subscripts starts from.

@@ -15,6 +15,8 @@ pub struct FileFacts {
     pub classes: Vec<RawClass>,
     /// `AUTH_USER_MODEL = "app.Model"` found at module level.
     pub auth_user_model: Option<String>,
+    /// Module-level functions that return `Model.<manager>…` querysets.
+    pub queryset_functions: Vec<RawQuerysetFunction>,
     /// Serializers, model members, settings' templates (see `frameworks`).
     pub frameworks: super::frameworks::FrameworkFacts,
 }
@@ -47,6 +49,17 @@ pub struct RawClass {
     pub queryset_methods: Vec<QuerysetMethod>,
     /// Methods whose body writes to the database (`save()`, `delete()`, `update()`…).
     pub writing_members: Vec<String>,
+}
+
+/// `def published_books(): return Book.objects.filter(...)` at module level.
+#[derive(Clone, Debug)]
+pub struct RawQuerysetFunction {
+    pub name: String,
+    /// The model's class name as written (`Book`, `models.Book`).
+    pub model: String,
+    pub manager: String,
+    /// What the chain already loads, and whether it narrows rows (`only()`, `values()`…).
+    pub summary: QuerysetMethod,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -146,6 +159,8 @@ fn app_label_for(relative: &Path) -> String {
 pub fn may_define_models(bytes: &[u8]) -> bool {
     memchr::memmem::find(bytes, b"class ").is_some()
         || memchr::memmem::find(bytes, b"AUTH_USER_MODEL").is_some()
+        // `def published(): return Book.objects…` (functions returning querysets)
+        || memchr::memmem::find(bytes, b".objects").is_some()
         || super::frameworks::may_define(bytes)
 }
 
@@ -171,6 +186,11 @@ fn top_level(node: Node, src: &str, module: &str, is_package: bool, facts: &mut 
     match node.kind() {
         "import_from_statement" => imports_from(node, src, module, is_package, &mut facts.imports),
         "class_definition" => facts.classes.push(class(node, src)),
+        "function_definition" => {
+            if let Some(f) = queryset_function(node, src) {
+                facts.queryset_functions.push(f);
+            }
+        }
         "decorated_definition" => {
             if let Some(def) = node.child_by_field_name("definition")
                 && def.kind() == "class_definition"
@@ -554,6 +574,87 @@ fn method(node: Node, src: &str, raw: &mut RawClass) {
         true
     });
     raw.get_queryset = Some(gq);
+}
+
+/// A module-level function whose every `return` is `Model.<manager>.<chain>`.
+fn queryset_function(node: Node, src: &str) -> Option<RawQuerysetFunction> {
+    let name = text(node.child_by_field_name("name")?, src).to_string();
+    let body = node.child_by_field_name("body")?;
+    let mut returns = Vec::new();
+    let mut other = false;
+    crate::syntax::walk_named(body, |n| {
+        if matches!(n.kind(), "function_definition" | "class_definition" | "lambda") {
+            return false;
+        }
+        match n.kind() {
+            "return_statement" => {
+                match n.named_child(0) {
+                    Some(v) => returns.push(v),
+                    None => other = true,
+                }
+                false
+            }
+            "yield" => {
+                other = true;
+                false
+            }
+            _ => true,
+        }
+    });
+    if other || returns.is_empty() {
+        return None;
+    }
+    let mut found: Option<(String, String)> = None;
+    let mut summary = QuerysetMethod {
+        name: name.clone(),
+        ..QuerysetMethod::default()
+    };
+    for value in returns {
+        let mut node = unparen(value);
+        let mut calls = Vec::new();
+        while node.kind() == "call" {
+            let function = node.child_by_field_name("function")?;
+            if function.kind() != "attribute" {
+                return None;
+            }
+            calls.push((text(function.child_by_field_name("attribute")?, src), node));
+            node = unparen(function.child_by_field_name("object")?);
+        }
+        // node: `Model.manager`
+        if node.kind() != "attribute" {
+            return None;
+        }
+        let model = dotted_name(node.child_by_field_name("object")?, src)?;
+        let manager = text(node.child_by_field_name("attribute")?, src).to_string();
+        match &found {
+            Some(f) if *f != (model.clone(), manager.clone()) => return None,
+            _ => found = Some((model, manager)),
+        }
+        for (method, call) in calls {
+            let args = call_args(call, src);
+            match method {
+                "select_related" => summary
+                    .select_related
+                    .extend(args.positional.iter().filter_map(|a| string_value(*a, src))),
+                "prefetch_related" => summary
+                    .prefetch_related
+                    .extend(args.positional.iter().filter_map(|a| string_value(*a, src))),
+                "only" | "defer" | "values" | "values_list" | "union" | "intersection"
+                | "difference" | "raw" | "dates" | "datetimes" => summary.blocks = true,
+                "all" | "filter" | "exclude" | "order_by" | "distinct" | "annotate" | "alias"
+                | "using" | "reverse" | "none" | "extra" | "complex_filter"
+                | "select_for_update" => {}
+                _ => return None, // get(), first(), count()… or a custom method: not followed
+            }
+        }
+    }
+    let (model, manager) = found?;
+    Some(RawQuerysetFunction {
+        name,
+        model,
+        manager,
+        summary,
+    })
 }
 
 /// Attribute chains read from `self` in a method body (not looking into nested functions).

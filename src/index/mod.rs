@@ -182,9 +182,21 @@ impl Resolution {
     }
 }
 
+/// A module-level function that returns a queryset (`def published(): return Book.objects…`).
+#[derive(Clone, Debug)]
+pub struct QuerysetFunction {
+    pub model: ModelId,
+    pub manager: String,
+    /// What its chain already loads and whether it narrows rows.
+    pub summary: QuerysetMethod,
+}
+
 #[derive(Debug, Default, Serialize)]
 pub struct ProjectIndex {
     pub models: Vec<Model>,
+    /// (module, function name) → the queryset it returns.
+    #[serde(skip)]
+    pub functions: HashMap<(String, String), QuerysetFunction>,
     #[serde(skip)]
     by_name: HashMap<String, Vec<ModelId>>,
     /// DRF serializers, model members, templates (see `frameworks`).
@@ -271,6 +283,20 @@ impl ProjectIndex {
             }
         }
         false
+    }
+
+    /// A function of `module` (as imported: re-exports and other roots match too).
+    pub fn queryset_function(&self, module: &str, name: &str) -> Option<&QuerysetFunction> {
+        if let Some(f) = self.functions.get(&(module.to_string(), name.to_string())) {
+            return Some(f);
+        }
+        let mut matching = self
+            .functions
+            .iter()
+            .filter(|((m, n), _)| n == name && module_matches(m, module));
+        let first = matching.next()?;
+        // Two functions of that name that both match: do not guess.
+        matching.next().is_none().then_some(first.1)
     }
 
     /// Is `name` the attname of a forward single-valued field (`author_id`)?

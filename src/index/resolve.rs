@@ -44,6 +44,7 @@ pub fn build_index(files: &[FileFacts]) -> ProjectIndex {
     r.add_parent_links();
     r.add_reverse_accessors();
     r.index.reindex_fields();
+    r.add_queryset_functions();
     r.index
 }
 
@@ -455,6 +456,34 @@ impl<'f> Resolver<'f> {
                 .filter(|next| *next != c && hops < 16);
         }
         manager
+    }
+
+    fn add_queryset_functions(&mut self) {
+        for (fi, file) in self.files.iter().enumerate() {
+            for f in &file.queryset_functions {
+                let model = self
+                    .resolve_class(fi, &f.model)
+                    .and_then(|c| self.model_of_class.get(&c).copied())
+                    .or_else(|| self.builtin_base(&f.model));
+                let Some(model) = model else { continue };
+                if !self.index.is_manager_name(model, &f.manager) {
+                    continue;
+                }
+                let manager = if f.manager.starts_with('_') {
+                    "objects".to_string()
+                } else {
+                    f.manager.clone()
+                };
+                self.index.functions.insert(
+                    (file.module.clone(), f.name.clone()),
+                    crate::index::QuerysetFunction {
+                        model,
+                        manager,
+                        summary: f.summary.clone(),
+                    },
+                );
+            }
+        }
     }
 
     /// Queryset-returning methods of a manager or QuerySet class and its project bases.

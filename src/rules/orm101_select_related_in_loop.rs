@@ -52,8 +52,8 @@ fn fix_for(
     select_all: bool,
 ) -> Result<Fix, String> {
     let qs = &facts.queryset;
-    if let Some(b) = qs.blocker() {
-        return Err(format!("rows come from `.{}()`", b.method));
+    if let Some(reason) = super::queryset_edits::blocker_reason(qs) {
+        return Err(reason);
     }
     // A ForeignKey left out by `only()` cannot be joined: list it there too.
     let only_edits = only_edits(ctx, qs, lookups)?;

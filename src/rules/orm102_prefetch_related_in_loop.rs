@@ -49,8 +49,8 @@ pub fn prefetch_in_loop<'a>(
             .field(qs.model, &a.path[0])
             .is_some_and(|f| f.kind.is_single())
     });
-    let fix = if let Some(b) = qs.blocker() {
-        Err(format!("rows come from `.{}()`", b.method))
+    let fix = if let Some(reason) = super::queryset_edits::blocker_reason(qs) {
+        Err(reason)
     } else if qs.defers_fields() && starts_single {
         Err("the queryset uses `only()`/`defer()`; a deferred ForeignKey cannot be followed".into())
     } else if facts.writes_in_body {

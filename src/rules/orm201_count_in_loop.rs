@@ -78,8 +78,8 @@ struct Annotation {
 
 fn build_fix(ctx: &FileContext, facts: &LoopFacts, wanted: &[&Access]) -> Result<Fix, String> {
     let qs = &facts.queryset;
-    if let Some(b) = qs.blocker() {
-        return Err(format!("rows come from `.{}()`", b.method));
+    if let Some(reason) = super::queryset_edits::blocker_reason(qs) {
+        return Err(reason);
     }
     if qs.has_call("annotate") || qs.has_call("alias") {
         return Err("the queryset has annotations, which a new join could multiply".into());

@@ -66,6 +66,15 @@ pub fn quoted_list(lookups: &[String], quote: char) -> String {
         .join(", ")
 }
 
+/// Why rows from this queryset cannot take new lookups, if they cannot.
+pub fn blocker_reason(qs: &Queryset) -> Option<String> {
+    let b = qs.blocker()?;
+    Some(match &b.custom {
+        Some(_) => format!("`{}()` narrows the rows with only()/values()/union()", b.method),
+        None => format!("rows come from `.{}()`", b.method),
+    })
+}
+
 /// The manager's `get_queryset` uses `only()`/`values()`/`union()`…: adding lookups may fail.
 pub fn manager_blocks(ctx: &FileContext, queryset: &Queryset) -> bool {
     queryset
@@ -90,6 +99,12 @@ pub fn loop_applicability(
         return (
             Applicability::Unsafe,
             Some("the manager's class is not in the project, so its get_queryset is unknown"),
+        );
+    }
+    if facts.queryset.hinted {
+        return (
+            Applicability::Unsafe,
+            Some("the queryset is known from a type hint only; a caller may pass something else"),
         );
     }
     if facts.escapes {

@@ -1,7 +1,8 @@
 """N+1 patterns in counts, generic relations and model code (ORM104, ORM105, ORM201, and
 ORM101/ORM102 reads hidden in properties, methods and __str__)."""
 
-from library.models import Author, Book, Comment, Tag
+from library.models import Author, Book, Category, Comment, Tag
+from library.selectors import long_books
 
 from ._registry import scenario
 
@@ -115,3 +116,21 @@ def deferred_by_defer():
 @scenario(nplusone=True, fixed_by="safe")
 def only_with_nested_join():
     return [(b.title, b.author.publisher.name) for b in Book.objects.only("title", "author__name")]
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def loop_over_a_helper_queryset():
+    return [(b.title, b.author.name) for b in long_books()]
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def related_manager_of_one_object():
+    fiction = Category.objects.get(name="Fiction")
+    return [(c.name, [b.title for b in c.books.all()]) for c in fiction.children.all()]
+
+
+@scenario(nplusone=True, fixed_by="unsafe")
+def typed_queryset_parameter(books: "QuerySet[Book]" = None):
+    if books is None:
+        return typed_queryset_parameter(Book.objects.all())
+    return [b.author.name for b in books]
