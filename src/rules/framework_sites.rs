@@ -489,12 +489,29 @@ pub fn indentation<'s>(src: &'s str, node: Node) -> &'s str {
     &src[line_start..start]
 }
 
+/// Where a new line can go after a statement: the end of its last line when only a comment
+/// follows it there (the comment stays on its line), else right after the statement.
+fn after_statement(src: &str, statement: Node) -> usize {
+    let mut end = statement.end_byte();
+    if src[..end].ends_with('\r') {
+        end -= 1; // a trailing comment's token can take the `\r` of a CRLF line ending
+    }
+    let rest = &src[end..];
+    let line_end = rest.find(['\r', '\n']).unwrap_or(rest.len());
+    let tail = rest[..line_end].trim_start();
+    if tail.is_empty() || tail.starts_with('#') {
+        end + line_end
+    } else {
+        end
+    }
+}
+
 /// Insert `line` (no indentation, no line ending) as a new line after `statement`, at the same
 /// indentation.
 pub fn line_after(src: &str, statement: Node, line: &str) -> Edit {
     let indent = indentation(src, statement);
     Edit::insertion(
-        statement.end_byte(),
+        after_statement(src, statement),
         format!("{}{indent}{line}", line_ending(src)),
     )
 }
@@ -516,7 +533,7 @@ pub fn method_at_end(src: &str, class: Node, lines: &[String]) -> Option<Edit> {
         let extra = if i == 0 { "" } else { unit };
         text.push_str(&format!("{le}{indent}{extra}{line}"));
     }
-    Some(Edit::insertion(last.end_byte(), text))
+    Some(Edit::insertion(after_statement(src, last), text))
 }
 
 /// What the site loads already (for `model = X` only: the default manager's `get_queryset`).

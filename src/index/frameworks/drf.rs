@@ -558,7 +558,11 @@ fn field_needs(
     let mut names: Vec<String> = if source == "*" {
         Vec::new()
     } else {
-        source.split('.').map(String::from).collect()
+        // `source="books.all"`: DRF calls `all`, which gives the rows.
+        source
+            .split('.')
+            .map(|s| if s == "all" { ROWS } else { s }.to_string())
+            .collect()
     };
     match &f.kind {
         FieldType::Nested(id) => {

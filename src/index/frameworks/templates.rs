@@ -521,6 +521,10 @@ impl Analyzer<'_> {
                 }
             }
             Some(f) if NOT_TEXT.contains(&f) => self.read(base, line, template, env, false),
+            // `{{ b.tags.count }}` prints a number.
+            _ if base.ends_with(".count") || base.ends_with(".exists") => {
+                self.read(base, line, template, env, false)
+            }
             _ => self.read(base, line, template, env, true),
         }
     }
@@ -562,11 +566,11 @@ impl Analyzer<'_> {
         if expr.starts_with(['"', '\'']) || expr.starts_with(|c: char| c.is_ascii_digit()) {
             return None;
         }
-        let mut segments = expr.split('.');
+        let mut segments = expr.split('.').peekable();
         let head = segments.next()?;
         let (root, prefix) = env.get(head)?;
         let mut names = prefix.clone();
-        for seg in segments {
+        while let Some(seg) = segments.next() {
             if seg.is_empty() {
                 return None;
             }
@@ -577,12 +581,17 @@ impl Analyzer<'_> {
                 }
                 continue;
             }
-            // A template calls what it reaches when it is callable: `.all` gives the rows.
-            names.push(if seg == "all" {
-                ROWS.to_string()
-            } else {
-                seg.to_string()
-            });
+            // A template calls what it reaches when it is callable: `.all` gives the rows; a
+            // final `.count`/`.exists` on a related manager is served by its prefetched rows
+            // (and a template cannot read an annotation instead).
+            let last = segments.peek().is_none();
+            names.push(
+                if seg == "all" || (last && matches!(seg, "count" | "exists")) {
+                    ROWS.to_string()
+                } else {
+                    seg.to_string()
+                },
+            );
         }
         Some((root.clone(), names))
     }
