@@ -133,8 +133,10 @@ impl<'t> ClassView<'t> {
 /// Where a class-based view or admin gets its rows.
 pub enum Site<'t> {
     /// An expression that can take more calls (the `queryset` attribute, or what
-    /// `get_queryset()` returns); with the node to report at.
-    Queryset(Queryset<'t>, Node<'t>),
+    /// `get_queryset()` returns); with the node to report at, and whether its model is only
+    /// assumed from the class's `queryset`/`model` (rows of a related manager of something
+    /// djopt cannot type, such as `self.request.user.books.all()`).
+    Queryset(Queryset<'t>, Node<'t>, bool),
     /// Only `model = Book`: a `queryset = Book.objects...` line can be added after it.
     ModelOnly {
         model: ModelId,
@@ -146,14 +148,14 @@ pub enum Site<'t> {
 impl<'t> Site<'t> {
     pub fn model(&self) -> ModelId {
         match self {
-            Site::Queryset(qs, _) => qs.model,
+            Site::Queryset(qs, _, _) => qs.model,
             Site::ModelOnly { model, .. } => *model,
         }
     }
 
     pub fn report_node(&self) -> Node<'t> {
         match self {
-            Site::Queryset(_, node) => *node,
+            Site::Queryset(_, node, _) => *node,
             Site::ModelOnly { statement, .. } => *statement,
         }
     }
@@ -190,13 +192,16 @@ pub fn class_site<'a: 't, 't>(
         let Some(ret) = single_return(function) else {
             return Err("`get_queryset()` has several `return`s".into());
         };
-        return returned_queryset(ctx, function, ret, base)
-            .map(|qs| Site::Queryset(qs, ret))
+        if let Some(qs) = returned_queryset(ctx, function, ret, base) {
+            return Ok(Site::Queryset(qs, ret, false));
+        }
+        return declared_rows(ctx, ret, base)
+            .map(|qs| Site::Queryset(qs, ret, true))
             .ok_or_else(|| "djopt cannot read what `get_queryset()` returns".into());
     }
     if let Some((value, _)) = class.attr("queryset") {
         return attr_qs
-            .map(|qs| Site::Queryset(qs, value))
+            .map(|qs| Site::Queryset(qs, value, false))
             .ok_or_else(|| "djopt cannot read the `queryset` attribute".into());
     }
     if let Some((model, name, statement)) = model_attr {
@@ -282,6 +287,25 @@ pub fn returned_queryset<'a: 't, 't>(
     } else {
         return None;
     };
+    for (method, call) in calls.into_iter().rev() {
+        qs.push_call(&method, call);
+    }
+    Some(qs)
+}
+
+/// `self.request.user.books.order_by("title")`: queryset calls on something djopt cannot type,
+/// taken as rows of the model the class declares (`queryset = Book.objects.none()`, `model`).
+fn declared_rows<'t>(
+    ctx: &FileContext,
+    expr: Node<'t>,
+    base: Option<ModelId>,
+) -> Option<Queryset<'t>> {
+    let base = base?;
+    let (root, calls) = chain_calls(expr, ctx.src)?;
+    if calls.is_empty() || root.kind() != "attribute" {
+        return None;
+    }
+    let mut qs = Queryset::rooted(base, root);
     for (method, call) in calls.into_iter().rev() {
         qs.push_call(&method, call);
     }
@@ -539,7 +563,7 @@ pub fn method_at_end(src: &str, class: Node, lines: &[String]) -> Option<Edit> {
 /// What the site loads already (for `model = X` only: the default manager's `get_queryset`).
 pub fn site_coverage(ctx: &FileContext, site: &Site) -> Coverage {
     match site {
-        Site::Queryset(qs, _) => qs.coverage(ctx),
+        Site::Queryset(qs, _, _) => qs.coverage(ctx),
         Site::ModelOnly { model, .. } => {
             let mut cov = Coverage::default();
             if let Some(m) = ctx.index.model(*model).managers.first() {
@@ -565,11 +589,14 @@ pub fn site_fix(
         );
     }
     match site {
-        Site::Queryset(qs, _) => {
+        Site::Queryset(qs, _, assumed) => {
             queryset_blockers(ctx, qs, missing)?;
             let (edits, message) = queryset_edits(ctx, qs, missing)
                 .ok_or_else(|| "there is no place to add the call".to_string())?;
-            Ok((edits, message, queryset_unsafe(ctx, qs)))
+            let assumed = assumed.then_some(
+                "`get_queryset()` returns rows djopt cannot type; their model is taken from the class",
+            );
+            Ok((edits, message, queryset_unsafe(ctx, qs).or(assumed)))
         }
         Site::ModelOnly {
             model,

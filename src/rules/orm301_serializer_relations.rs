@@ -63,7 +63,7 @@ fn view_class<'a>(checker: &mut Checker<'_, 'a>, node: Node<'a>) {
     let Ok(site) = class_site(ctx, &class) else {
         return;
     };
-    if let Site::Queryset(qs, _) = &site
+    if let Site::Queryset(qs, _, _) = &site
         && rows_are_not_instances(qs)
     {
         return;
