@@ -84,14 +84,15 @@ impl Git {
         }
     }
 
-    /// Commit exactly these files (absolute or relative to the current folder).
+    /// Commit exactly these files (absolute or relative to the current folder; they exist).
     pub fn commit_files(&self, files: &[PathBuf], message: &str) -> Result<()> {
         let mut add: Vec<String> = vec!["add".into(), "--".into()];
         let mut commit: Vec<String> = vec!["commit".into(), "--quiet".into(), "-m".into()];
         commit.push(message.to_string());
         commit.push("--".into());
         for file in files {
-            let absolute = std::path::absolute(file)
+            // Resolved like git resolves its top folder (symlinks included, as /tmp on macOS).
+            let absolute = std::fs::canonicalize(file)
                 .with_context(|| format!("cannot resolve {}", file.display()))?;
             add.push(absolute.to_string_lossy().into_owned());
             commit.push(absolute.to_string_lossy().into_owned());

@@ -377,3 +377,23 @@ fn nothing_to_fix_leaves_no_branch() {
         ));
     assert_eq!(repo.git(&["branch", "--list"]).trim(), "* main");
 }
+
+#[test]
+fn the_project_can_be_named_by_a_path_through_a_symlink() {
+    let repo = Repo::new();
+    let link = repo.home.join("link");
+    std::os::unix::fs::symlink(&repo.work, &link).unwrap();
+    repo.djopt()
+        .arg("pr")
+        .arg(&link)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "| ORM101 select-related-in-loop | 4 | 2 | 2 |",
+        ));
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+    assert_eq!(
+        lines(&repo.git(&["log", "--format=%s", "main..HEAD"])).len(),
+        2
+    );
+}
