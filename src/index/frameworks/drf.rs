@@ -366,7 +366,32 @@ fn field_type(
     {
         return Some(FieldType::Nested(id));
     }
-    let last = last_segment(callee);
+    let kind = known_field_type(last_segment(callee));
+    if kind == Some(FieldType::Unknown) {
+        // A project field class: what its DRF base does (`EventSlugField(SlugRelatedField)`).
+        let mut current = classes.resolve(fi, callee);
+        let mut hops = 0;
+        while let Some(c) = current
+            && hops < 8
+        {
+            let class = classes.class(c);
+            if let Some(base) = class.bases.first() {
+                let base_kind = known_field_type(last_segment(base));
+                if base_kind.is_some() && base_kind != Some(FieldType::Unknown) {
+                    return base_kind;
+                }
+                current = classes.resolve(c.0, base).filter(|n| *n != c);
+            } else {
+                current = None;
+            }
+            hops += 1;
+        }
+    }
+    kind
+}
+
+/// The kind of a DRF field class by its name.
+fn known_field_type(last: &str) -> Option<FieldType> {
     Some(match last {
         "PrimaryKeyRelatedField" | "HyperlinkedRelatedField" => FieldType::KeyOnly,
         "SlugRelatedField" => FieldType::Slug,
@@ -623,6 +648,10 @@ fn field_needs(
             follow(index, cursor, &names, origin, out);
         }
         FieldType::Unknown => {
+            // `many=True` exists only for related fields and serializers: both read the rows.
+            if f.many {
+                names.push(ROWS.to_string());
+            }
             follow(index, cursor, &names, origin, out);
             opaque.push(Opaque::FieldClass(format!("{}.{}", s.name, f.name)));
         }
