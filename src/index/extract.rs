@@ -35,6 +35,8 @@ pub struct RawClass {
     pub bases: Vec<String>,
     pub fields: Vec<RawField>,
     pub is_abstract: bool,
+    /// `Meta.ordering` is set.
+    pub ordered: bool,
     pub app_label: Option<String>,
     pub proxy: bool,
     pub managers: Vec<(String, String)>,
@@ -506,6 +508,7 @@ fn meta(node: Node, src: &str, raw: &mut RawClass) {
         match text(left, src) {
             "abstract" => raw.is_abstract = is_true(right),
             "proxy" => raw.proxy = is_true(right),
+            "ordering" => raw.ordered = !matches!(right.kind(), "none") && text(right, src) != "[]",
             "app_label" => raw.app_label = string_value(right, src),
             _ => {}
         }

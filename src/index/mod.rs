@@ -130,6 +130,8 @@ pub struct Model {
     pub line: usize,
     #[serde(rename = "abstract")]
     pub is_abstract: bool,
+    /// `Meta.ordering` is set (here or on a base): `first()` follows it instead of the pk.
+    pub ordered: bool,
     /// True for Django's contrib models known without reading site-packages.
     pub builtin: bool,
     /// Concrete parents (multi-table inheritance).

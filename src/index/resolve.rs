@@ -153,6 +153,7 @@ impl<'f> Resolver<'f> {
                 path: String::new(),
                 line: 0,
                 is_abstract: b.is_abstract,
+                ordered: false,
                 builtin: true,
                 parents: Vec::new(),
                 fields: Vec::new(),
@@ -191,6 +192,7 @@ impl<'f> Resolver<'f> {
                     path: file.path.clone(),
                     line: class.line,
                     is_abstract: class.is_abstract,
+                    ordered: class.ordered,
                     builtin: false,
                     parents: Vec::new(),
                     fields: Vec::new(),
@@ -246,6 +248,8 @@ impl<'f> Resolver<'f> {
                 .iter()
                 .flat_map(|&s| self.class(s).members.iter().cloned())
                 .collect();
+            let ordered_by_base = seen.iter().any(|&s| self.class(s).ordered)
+                || parents.iter().any(|&p: &ModelId| self.index.models[p].ordered);
             let writing_members: Vec<String> = seen
                 .iter()
                 .flat_map(|&s| self.class(s).writing_members.iter().cloned())
@@ -273,6 +277,7 @@ impl<'f> Resolver<'f> {
             model.fields = fields;
             model.managers = managers;
             model.members = members;
+            model.ordered |= ordered_by_base;
             model.member_reads = member_reads;
             model.writing_members = writing_members;
             model.parents = parent_names;

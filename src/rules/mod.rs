@@ -10,6 +10,7 @@ mod orm104_generic_relation_in_loop;
 mod orm105_discarded_queryset_method;
 mod orm106_deferred_field_in_loop;
 mod orm201_count_in_loop;
+mod orm202_filtered_relation_in_loop;
 mod orm203_get_in_loop;
 mod orm301_serializer_relations;
 mod orm302_admin_list_relations;
@@ -68,6 +69,7 @@ const SOURCES: &[RuleSource] = &[
     rule!("ORM105-discarded-queryset-method", orm105_discarded_queryset_method::check),
     rule!("ORM106-deferred-field-in-loop", orm106_deferred_field_in_loop::check),
     rule!("ORM201-count-in-loop", orm201_count_in_loop::check),
+    rule!("ORM202-filtered-relation-in-loop", orm202_filtered_relation_in_loop::check),
     rule!("ORM203-get-in-loop", orm203_get_in_loop::check),
     rule!("ORM301-serializer-relations", orm301_serializer_relations::check),
     rule!("ORM302-admin-list-relations", orm302_admin_list_relations::check),

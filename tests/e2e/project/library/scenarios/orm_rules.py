@@ -134,3 +134,32 @@ def typed_queryset_parameter(books: "QuerySet[Book]" = None):
     if books is None:
         return typed_queryset_parameter(Book.objects.all())
     return [b.author.name for b in books]
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def filtered_relation_rows(min_pages=150):
+    return {a.name: [b.title for b in a.books.filter(pages__gte=min_pages)] for a in Author.objects.all()}
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def filtered_relation_count_and_first():
+    out = []
+    for a in Author.objects.order_by("name"):
+        drafts = a.books.exclude(published=True).count()
+        longest = a.books.order_by("-pages", "title").first()
+        out.append([a.name, drafts, longest.title if longest else None])
+    return out
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def filtered_many_to_many_exists():
+    return [b.title for b in Book.objects.all() if b.tags.filter(name__endswith="1").exists()]
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def filtered_relation_last():
+    out = []
+    for a in Author.objects.all():
+        last = a.contributed_books.filter(published=True).last()
+        out.append([a.name, last.title if last else None])
+    return out
