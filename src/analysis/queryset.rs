@@ -338,9 +338,7 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
                 }
                 // list(qs), sorted(qs, key=…)
                 let function = expr.child_by_field_name("function")?;
-                if function.kind() == "identifier"
-                    && !EVALUATORS.contains(&text(function, src))
-                {
+                if function.kind() == "identifier" && !EVALUATORS.contains(&text(function, src)) {
                     return self.function_result(text(function, src), expr);
                 }
                 if function.kind() == "identifier" && EVALUATORS.contains(&text(function, src)) {
@@ -422,7 +420,13 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
             return None;
         }
         let target = field.target?;
-        let manager = self.ctx.index.model(target).managers.first().map(|m| m.name.clone());
+        let manager = self
+            .ctx
+            .index
+            .model(target)
+            .managers
+            .first()
+            .map(|m| m.name.clone());
         Some(Queryset {
             model: target,
             ambiguous: false,
@@ -449,7 +453,10 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
         let name = text(ident, src);
         let scope = scope_of(ident);
         let bindings = bindings_in(scope, name, src);
-        let before: Vec<&Binding> = bindings.iter().filter(|b| b.statement.start_byte() < at).collect();
+        let before: Vec<&Binding> = bindings
+            .iter()
+            .filter(|b| b.statement.start_byte() < at)
+            .collect();
         let dom = before[before
             .iter()
             .rposition(|b| b.statement.parent().is_some_and(|p| encloses(p, ident)))?];
@@ -459,7 +466,10 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
         }
         let value = unparen(dom.value?);
         if let Some((object, method)) = method_call(value, src) {
-            if !matches!(method.as_str(), "get" | "first" | "last" | "earliest" | "latest") {
+            if !matches!(
+                method.as_str(),
+                "get" | "first" | "last" | "earliest" | "latest"
+            ) {
                 return None;
             }
             let qs = self.resolve_depth(object, dom.statement.start_byte(), depth + 1)?;
@@ -476,14 +486,25 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
     }
 
     /// A parameter typed `QuerySet[Model]`: iterated where it is used.
-    fn hinted_queryset(&self, params: Node<'t>, name: &str, ident: Node<'t>) -> Option<Queryset<'t>> {
+    fn hinted_queryset(
+        &self,
+        params: Node<'t>,
+        name: &str,
+        ident: Node<'t>,
+    ) -> Option<Queryset<'t>> {
         let hint = parameter_hint(params, name, self.ctx.src)?;
         let inner = hint
             .strip_prefix("QuerySet[")
             .or_else(|| hint.strip_prefix("models.QuerySet["))?
             .strip_suffix(']')?;
         let model = self.ctx.model_named(inner.trim())?.id();
-        let manager = self.ctx.index.model(model).managers.first().map(|m| m.name.clone());
+        let manager = self
+            .ctx
+            .index
+            .model(model)
+            .managers
+            .first()
+            .map(|m| m.name.clone());
         Some(Queryset {
             model,
             ambiguous: false,

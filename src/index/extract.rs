@@ -586,7 +586,10 @@ fn queryset_function(node: Node, src: &str) -> Option<RawQuerysetFunction> {
     let mut returns = Vec::new();
     let mut other = false;
     crate::syntax::walk_named(body, |n| {
-        if matches!(n.kind(), "function_definition" | "class_definition" | "lambda") {
+        if matches!(
+            n.kind(),
+            "function_definition" | "class_definition" | "lambda"
+        ) {
             return false;
         }
         match n.kind() {

@@ -249,7 +249,9 @@ impl<'f> Resolver<'f> {
                 .flat_map(|&s| self.class(s).members.iter().cloned())
                 .collect();
             let ordered_by_base = seen.iter().any(|&s| self.class(s).ordered)
-                || parents.iter().any(|&p: &ModelId| self.index.models[p].ordered);
+                || parents
+                    .iter()
+                    .any(|&p: &ModelId| self.index.models[p].ordered);
             let writing_members: Vec<String> = seen
                 .iter()
                 .flat_map(|&s| self.class(s).writing_members.iter().cloned())

@@ -116,7 +116,9 @@ fn only_edits(
                 let parent = hops[..k - 1].join("__");
                 listed.iter().any(|l| l.starts_with(&format!("{parent}__")))
             };
-            let named = listed.iter().any(|l| *l == step || l.starts_with(&format!("{step}__")));
+            let named = listed
+                .iter()
+                .any(|l| *l == step || l.starts_with(&format!("{step}__")));
             if restricted && !named && !missing.contains(&step) {
                 missing.push(step);
             }
@@ -129,7 +131,10 @@ fn only_edits(
         return Ok(Vec::new());
     }
     let quote = crate::syntax::string_quote(*last, ctx.src).unwrap_or(ctx.quote);
-    let text: String = missing.iter().map(|m| format!(", {quote}{m}{quote}")).collect();
+    let text: String = missing
+        .iter()
+        .map(|m| format!(", {quote}{m}{quote}"))
+        .collect();
     Ok(vec![crate::fix::Edit::insertion(last.end_byte(), text)])
 }
 

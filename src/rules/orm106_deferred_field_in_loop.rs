@@ -50,7 +50,11 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
         }
     };
     let mut reads: Vec<&Access> = Vec::new();
-    for access in facts.accesses.iter().filter(|a| a.column && a.path.len() == 1) {
+    for access in facts
+        .accesses
+        .iter()
+        .filter(|a| a.column && a.path.len() == 1)
+    {
         let name = &access.path[0];
         if deferred(name) && !reads.iter().any(|r| r.path == access.path) {
             reads.push(access);
@@ -86,16 +90,28 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
 }
 
 fn quoted(names: &[String]) -> String {
-    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Add the names to `only(...)`, or take them out of `defer(...)`.
-fn edits(ctx: &FileContext, call: &ChainCall, listed: &[String], names: &[String]) -> Option<Vec<Edit>> {
+fn edits(
+    ctx: &FileContext,
+    call: &ChainCall,
+    listed: &[String],
+    names: &[String],
+) -> Option<Vec<Edit>> {
     let args = call_args(call.node, ctx.src);
     if call.method == "only" {
         let last = *args.positional.last()?;
         let quote = string_quote(last, ctx.src).unwrap_or(ctx.quote);
-        let text: String = names.iter().map(|n| format!(", {quote}{n}{quote}")).collect();
+        let text: String = names
+            .iter()
+            .map(|n| format!(", {quote}{n}{quote}"))
+            .collect();
         return Some(vec![Edit::insertion(last.end_byte(), text)]);
     }
     // defer(...): keep the others, in their order and quotes.

@@ -3,9 +3,9 @@
 use super::imports::db_models_names;
 use super::queryset_edits::{blocker_reason, loop_applicability, manager_blocks};
 use super::{Captures, Checker};
+use crate::analysis::FileContext;
 use crate::analysis::loops::{Access, LoopFacts};
 use crate::analysis::queryset::scope_of;
-use crate::analysis::FileContext;
 use crate::diagnostic::Diagnostic;
 use crate::fix::{Edit, Fix};
 use crate::syntax::{call_args, text, walk_named};
@@ -50,7 +50,11 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     let chains: Vec<Chain> = facts
         .accesses
         .iter()
-        .filter(|a| a.manager_method.as_deref().is_some_and(|m| NARROWING.contains(&m)))
+        .filter(|a| {
+            a.manager_method
+                .as_deref()
+                .is_some_and(|m| NARROWING.contains(&m))
+        })
         .filter_map(|a| chain(ctx, a))
         .collect();
     let Some(first) = chains.first() else {
@@ -101,8 +105,7 @@ fn chain<'t>(ctx: &FileContext, access: &'t Access<'t>) -> Option<Chain<'t>> {
     let mut node = call;
     let mut use_ = Use::Rows;
     // Climb the chain: more narrowing calls, then at most one terminal call.
-    loop {
-        let Some(parent) = node.parent() else { break };
+    while let Some(parent) = node.parent() {
         if parent.kind() != "attribute" || parent.child_by_field_name("object") != Some(node) {
             break;
         }
@@ -153,9 +156,15 @@ fn chain<'t>(ctx: &FileContext, access: &'t Access<'t>) -> Option<Chain<'t>> {
                 .parent()
                 .and_then(|c| c.child_by_field_name("function"))
                 .is_some_and(|f| {
-                    matches!(text(f, ctx.src), "list" | "len" | "bool" | "tuple" | "sorted" | "set")
+                    matches!(
+                        text(f, ctx.src),
+                        "list" | "len" | "bool" | "tuple" | "sorted" | "set"
+                    )
                 });
-        let tested = matches!(parent.kind(), "if_statement" | "not_operator" | "boolean_operator" | "if_clause");
+        let tested = matches!(
+            parent.kind(),
+            "if_statement" | "not_operator" | "boolean_operator" | "if_clause"
+        );
         if !(iterated || consumed || tested) {
             return None;
         }
@@ -193,11 +202,17 @@ fn build_fix(ctx: &FileContext, facts: &LoopFacts, chains: &[Chain]) -> Result<F
             return Err("the relation is reached through another object".into());
         }
         let relation = &chain.access.path[0];
-        let field = ctx.index.field(qs.model, relation).ok_or("unknown relation")?;
+        let field = ctx
+            .index
+            .field(qs.model, relation)
+            .ok_or("unknown relation")?;
         let target = field.target.ok_or("unknown related model")?;
-        let local = ctx
-            .local_name_for(target)
-            .ok_or_else(|| format!("`{}` is not imported in this file", ctx.index.model(target).name))?;
+        let local = ctx.local_name_for(target).ok_or_else(|| {
+            format!(
+                "`{}` is not imported in this file",
+                ctx.index.model(target).name
+            )
+        })?;
         // `.filter(...)…` as written, after `row.books`.
         let narrowing = &ctx.src[chain.manager.end_byte()..chain.last_call.end_byte()];
         check_arguments(ctx, chain, scope, facts)?;
@@ -231,7 +246,13 @@ fn build_fix(ctx: &FileContext, facts: &LoopFacts, chains: &[Chain]) -> Result<F
                 attr
             }
         };
-        let row = text(chain.manager.child_by_field_name("object").ok_or("no row")?, ctx.src);
+        let row = text(
+            chain
+                .manager
+                .child_by_field_name("object")
+                .ok_or("no row")?,
+            ctx.src,
+        );
         let list = format!("{row}.{to_attr}");
         let value = match chain.use_ {
             Use::Rows => list,
@@ -240,7 +261,11 @@ fn build_fix(ctx: &FileContext, facts: &LoopFacts, chains: &[Chain]) -> Result<F
             Use::First => format!("({list}[0] if {list} else None)"),
             Use::Last => format!("({list}[-1] if {list} else None)"),
         };
-        rewrites.push(Edit::replacement(chain.whole.start_byte(), chain.whole.end_byte(), value));
+        rewrites.push(Edit::replacement(
+            chain.whole.start_byte(),
+            chain.whole.end_byte(),
+            value,
+        ));
     }
     // Merge into an existing prefetch_related(...) call, or add one where the queryset is built.
     let existing = qs.last_call("prefetch_related").filter(|c| {
@@ -249,8 +274,14 @@ fn build_fix(ctx: &FileContext, facts: &LoopFacts, chains: &[Chain]) -> Result<F
     });
     match existing {
         Some(call) => {
-            let last = *call_args(call.node, ctx.src).positional.last().expect("checked");
-            edits.push(Edit::insertion(last.end_byte(), format!(", {}", args.join(", "))));
+            let last = *call_args(call.node, ctx.src)
+                .positional
+                .last()
+                .expect("checked");
+            edits.push(Edit::insertion(
+                last.end_byte(),
+                format!(", {}", args.join(", ")),
+            ));
         }
         None => edits.push(Edit::insertion(
             insert_at,
@@ -260,9 +291,14 @@ fn build_fix(ctx: &FileContext, facts: &LoopFacts, chains: &[Chain]) -> Result<F
     if let Some(iterator) = qs.iterator {
         let a = call_args(iterator, ctx.src);
         if a.positional.is_empty() && a.keyword("chunk_size").is_none() {
-            let list = iterator.child_by_field_name("arguments").ok_or("no arguments")?;
+            let list = iterator
+                .child_by_field_name("arguments")
+                .ok_or("no arguments")?;
             let sep = if a.keywords.is_empty() { "" } else { ", " };
-            edits.push(Edit::insertion(list.start_byte() + 1, format!("chunk_size=2000{sep}")));
+            edits.push(Edit::insertion(
+                list.start_byte() + 1,
+                format!("chunk_size=2000{sep}"),
+            ));
         }
     }
     edits.extend(rewrites);
@@ -271,18 +307,29 @@ fn build_fix(ctx: &FileContext, facts: &LoopFacts, chains: &[Chain]) -> Result<F
     Ok(Fix::new(
         edits,
         applicability,
-        format!("Prefetch the filtered rows into {} and read the list", attrs.join(", ")),
+        format!(
+            "Prefetch the filtered rows into {} and read the list",
+            attrs.join(", ")
+        ),
     ))
 }
 
 /// The filter must be the same for every row: no call, no loop variable, no name rebound in
 /// the function (parameters are fine).
-fn check_arguments(ctx: &FileContext, chain: &Chain, scope: Node, facts: &LoopFacts) -> Result<(), String> {
+fn check_arguments(
+    ctx: &FileContext,
+    chain: &Chain,
+    scope: Node,
+    facts: &LoopFacts,
+) -> Result<(), String> {
     // The argument lists of the narrowing calls, from `row.books.filter(…)` up to the last one.
     let mut lists = Vec::new();
     let mut call = chain.access.call.ok_or("no call")?;
     loop {
-        lists.push(call.child_by_field_name("arguments").ok_or("no arguments")?);
+        lists.push(
+            call.child_by_field_name("arguments")
+                .ok_or("no arguments")?,
+        );
         if call == chain.last_call {
             break;
         }

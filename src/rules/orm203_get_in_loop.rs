@@ -89,7 +89,10 @@ fn compact(s: &str) -> String {
 /// `<Model>.<manager>.get(pk=var)` and `<Model>.<manager>.filter(pk=var).first()`.
 fn collect_fetches<'t>(ctx: &FileContext, node: Node<'t>, var: &str, out: &mut Vec<Fetch<'t>>) {
     walk_named(node, |n| {
-        if matches!(n.kind(), "function_definition" | "class_definition" | "lambda") {
+        if matches!(
+            n.kind(),
+            "function_definition" | "class_definition" | "lambda"
+        ) {
             return false;
         }
         if let Some(fetch) = fetch(ctx, n, var) {
@@ -148,25 +151,38 @@ fn fetch<'t>(ctx: &FileContext, call: Node<'t>, var: &str) -> Option<Fetch<'t>> 
     })
 }
 
-fn build_fix(ctx: &FileContext, loop_node: Node, iterable: Node, fetches: &[Fetch]) -> Result<Fix, String> {
+fn build_fix(
+    ctx: &FileContext,
+    loop_node: Node,
+    iterable: Node,
+    fetches: &[Fetch],
+) -> Result<Fix, String> {
     let first = fetches.first().ok_or("nothing to fix")?;
     if !re_evaluable(iterable, ctx.src) {
         return Err("the ids come from an expression that may not give the same ids twice".into());
     }
     let model_name = ctx.index.model(first.model).name.clone();
     if writes_model(ctx, loop_node, &model_name) {
-        return Err(format!("the loop writes {model_name} rows, which a fetch before it would not see"));
+        return Err(format!(
+            "the loop writes {model_name} rows, which a fetch before it would not see"
+        ));
     }
     // The statement the new line goes before, and its indentation.
     let statement = enclosing_statement(loop_node).ok_or("the loop is not a plain statement")?;
-    let line_start = ctx.src[..statement.start_byte()].rfind('\n').map_or(0, |i| i + 1);
+    let line_start = ctx.src[..statement.start_byte()]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
     let indent = &ctx.src[line_start..statement.start_byte()];
     if !indent.chars().all(|c| c == ' ' || c == '\t') {
         return Err("the loop does not start its line".into());
     }
     let scope = crate::analysis::queryset::scope_of(loop_node);
     let name = free_name(&format!("{}_by_pk", snake(&model_name)), scope, ctx.src);
-    let line_ending = if ctx.src.contains("\r\n") { "\r\n" } else { "\n" };
+    let line_ending = if ctx.src.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
     let mut edits = vec![Edit::insertion(
         line_start,
         format!(
@@ -180,7 +196,9 @@ fn build_fix(ctx: &FileContext, loop_node: Node, iterable: Node, fetches: &[Fetc
         let lookup_call = if f.raises {
             f.node
         } else {
-            method_call(f.node, ctx.src).map(|(o, _)| unparen(o)).unwrap_or(f.node)
+            method_call(f.node, ctx.src)
+                .map(|(o, _)| unparen(o))
+                .unwrap_or(f.node)
         };
         call_args(lookup_call, ctx.src)
             .keywords
@@ -195,12 +213,19 @@ fn build_fix(ctx: &FileContext, loop_node: Node, iterable: Node, fetches: &[Fetc
         } else {
             format!("{name}.get({key})")
         };
-        edits.push(Edit::replacement(f.node.start_byte(), f.node.end_byte(), replacement));
+        edits.push(Edit::replacement(
+            f.node.start_byte(),
+            f.node.end_byte(),
+            replacement,
+        ));
     }
     Ok(Fix::new(
         edits,
         Applicability::Unsafe,
-        format!("Fetch the objects with `{}.in_bulk(...)` before the loop", first.manager_text),
+        format!(
+            "Fetch the objects with `{}.in_bulk(...)` before the loop",
+            first.manager_text
+        ),
     ))
 }
 
@@ -211,7 +236,10 @@ fn re_evaluable(iterable: Node, src: &str) -> bool {
         "identifier" | "attribute" | "list" | "tuple" | "set" => {
             let mut ok = true;
             walk_named(node, |n| {
-                if matches!(n.kind(), "call" | "generator_expression" | "await" | "named_expression") {
+                if matches!(
+                    n.kind(),
+                    "call" | "generator_expression" | "await" | "named_expression"
+                ) {
                     ok = false;
                 }
                 ok

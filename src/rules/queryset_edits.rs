@@ -70,7 +70,10 @@ pub fn quoted_list(lookups: &[String], quote: char) -> String {
 pub fn blocker_reason(qs: &Queryset) -> Option<String> {
     let b = qs.blocker()?;
     Some(match &b.custom {
-        Some(_) => format!("`{}()` narrows the rows with only()/values()/union()", b.method),
+        Some(_) => format!(
+            "`{}()` narrows the rows with only()/values()/union()",
+            b.method
+        ),
         None => format!("rows come from `.{}()`", b.method),
     })
 }
