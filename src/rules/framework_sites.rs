@@ -540,6 +540,28 @@ pub fn line_after(src: &str, statement: Node, line: &str) -> Edit {
     )
 }
 
+/// Insert `line` as the first statement of a class body (after its docstring, if any).
+pub fn line_at_class_start(src: &str, class: Node, line: &str) -> Option<Edit> {
+    let body = class.child_by_field_name("body")?;
+    let mut cursor = body.walk();
+    let first = body
+        .named_children(&mut cursor)
+        .find(|n| n.kind() != "comment")?;
+    let docstring = first.kind() == "expression_statement"
+        && first.named_child(0).is_some_and(|n| n.kind() == "string");
+    if docstring {
+        return Some(line_after(src, first, line));
+    }
+    let indent = indentation(src, first);
+    if !indent.chars().all(char::is_whitespace) {
+        return None; // `class A: x = 1` on one line
+    }
+    Some(Edit::insertion(
+        first.start_byte(),
+        format!("{line}{}{indent}", line_ending(src)),
+    ))
+}
+
 /// Insert a method (lines without indentation; the first is the `def`) at the end of a class.
 pub fn method_at_end(src: &str, class: Node, lines: &[String]) -> Option<Edit> {
     let body = class.child_by_field_name("body")?;

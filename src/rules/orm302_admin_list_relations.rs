@@ -2,8 +2,8 @@
 //! admin does not load them (DJANGO.md 15).
 
 use super::framework_sites::{
-    ClassView, Missing, line_after, method_at_end, missing, queryset_edits, returned_queryset,
-    single_return,
+    ClassView, Missing, line_after, line_at_class_start, method_at_end, missing, queryset_edits,
+    returned_queryset, single_return,
 };
 use super::{Captures, Checker};
 use crate::analysis::FileContext;
@@ -230,21 +230,13 @@ fn changelist_fix<'a>(
                 messages.push(format!("Set `list_select_related = {list}`"));
             }
             SelectRelated::Auto(None) => {
-                let anchor = class
-                    .attr("list_display")
-                    .map(|(_, stmt)| stmt)
-                    .or_else(|| {
-                        class
-                            .node
-                            .child_by_field_name("body")
-                            .and_then(|b| b.named_child(0))
-                    })
-                    .ok_or("the class has no body to add to")?;
-                edits.push(line_after(
-                    ctx.src,
-                    anchor,
-                    &format!("list_select_related = {list}"),
-                ));
+                let line = format!("list_select_related = {list}");
+                let edit = match class.attr("list_display") {
+                    Some((_, stmt)) => line_after(ctx.src, stmt, &line),
+                    None => line_at_class_start(ctx.src, class.node, &line)
+                        .ok_or("the class has no body to add to")?,
+                };
+                edits.push(edit);
                 messages.push(format!("Add `list_select_related = {list}`"));
             }
             SelectRelated::List(value, existing) => {
