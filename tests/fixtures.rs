@@ -193,9 +193,22 @@ fn rule_examples_are_what_the_rules_do() {
             rule.meta.docs.fixed.trim_start()
         );
         let path = fixtures_root().join("doc_example.py");
-        // An unsafe-only rule documents what `--unsafe-fixes` does.
-        let level = rule.max_applicability.max(Applicability::Unsafe);
-        let fixed = fix_text(&project, &path, example.into_bytes(), level);
+        let fixed = if rule.max_applicability == Applicability::Suggestion {
+            // Suggestions are never applied by `fix`: apply this rule's own edits by hand.
+            let findings = project.analyze_text(&path, &example).unwrap();
+            let fixes: Vec<&djopt::fix::Fix> = findings
+                .iter()
+                .filter(|d| d.rule == rule.meta.code)
+                .filter_map(|d| d.fix.as_ref())
+                .collect();
+            assert!(!fixes.is_empty(), "{}: the example gives no suggestion", rule.meta.code);
+            let (text, _) = djopt::fix::apply_fixes(&example, &fixes);
+            SourceFile::new(path.clone(), text, false, Vec::new())
+        } else {
+            // An unsafe-only rule documents what `--unsafe-fixes` does.
+            let level = rule.max_applicability.max(Applicability::Unsafe);
+            fix_text(&project, &path, example.into_bytes(), level)
+        };
         assert_eq!(
             fixed.text, expected,
             "{}: docs example and fix disagree",

@@ -141,8 +141,11 @@ pub fn analyze_loop<'a: 't, 't>(
         }
         Some(first) => walker.walk_comprehension_rest(loop_node, first),
     }
-    let is_async = loop_node.kind() == "for_statement"
-        && loop_node.child(0).is_some_and(|c| c.kind() == "async");
+    // `async for` as a statement or in a comprehension's first clause.
+    let is_async = match clause {
+        None => loop_node.child(0).is_some_and(|c| c.kind() == "async"),
+        Some(first) => first.child(0).is_some_and(|c| c.kind() == "async"),
+    };
     let writes_between = queryset.evaluated_at.is_some_and(|at| {
         writes_in_range(
             scope_of(loop_node),

@@ -9,6 +9,7 @@ mod orm103_prefetch_single_valued;
 mod orm104_generic_relation_in_loop;
 mod orm105_discarded_queryset_method;
 mod orm106_deferred_field_in_loop;
+mod orm107_only_columns_read;
 mod orm201_count_in_loop;
 mod orm202_filtered_relation_in_loop;
 mod orm203_get_in_loop;
@@ -68,6 +69,7 @@ const SOURCES: &[RuleSource] = &[
     rule!("ORM104-generic-relation-in-loop", orm104_generic_relation_in_loop::check),
     rule!("ORM105-discarded-queryset-method", orm105_discarded_queryset_method::check),
     rule!("ORM106-deferred-field-in-loop", orm106_deferred_field_in_loop::check),
+    rule!("ORM107-only-columns-read", orm107_only_columns_read::check),
     rule!("ORM201-count-in-loop", orm201_count_in_loop::check),
     rule!("ORM202-filtered-relation-in-loop", orm202_filtered_relation_in_loop::check),
     rule!("ORM203-get-in-loop", orm203_get_in_loop::check),

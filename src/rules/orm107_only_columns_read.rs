@@ -1,0 +1,109 @@
+//! ORM107: a loop over a wide model reads a few columns: suggest `only(...)`.
+
+use super::queryset_edits::quoted_list;
+use super::{Captures, Checker};
+use crate::diagnostic::Diagnostic;
+use crate::fix::{Applicability, Edit, Fix};
+use crate::index::FieldKind;
+use crate::syntax::{text, walk_named};
+
+/// A model is wide from this many columns on.
+const WIDE: usize = 8;
+/// A loop reads few columns up to this many.
+const FEW: usize = 3;
+
+pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
+    let Some(loop_node) = captures.get("loop") else {
+        return;
+    };
+    let Some(facts) = checker.loop_facts(loop_node) else {
+        return;
+    };
+    let ctx = checker.ctx;
+    let qs = &facts.queryset;
+    if facts.escapes
+        || qs.hinted
+        || qs.blocker().is_some()
+        || qs.calls.iter().any(|c| {
+            matches!(
+                c.method.as_str(),
+                "only" | "defer" | "select_related" | "prefetch_related" | "annotate" | "extra"
+            ) || c.custom.is_some()
+        })
+    {
+        return;
+    }
+    let model = ctx.index.model(qs.model);
+    let columns = model
+        .fields
+        .iter()
+        .filter(|f| {
+            f.kind == FieldKind::Plain
+                || matches!(f.kind, FieldKind::ForeignKey | FieldKind::OneToOne)
+        })
+        .count();
+    if columns < WIDE || !model.parent_ids.is_empty() {
+        return;
+    }
+    // Only columns of the row itself (not through a method, which may read anything later),
+    // and the row never used whole.
+    if facts
+        .accesses
+        .iter()
+        .any(|a| !a.column || a.path.len() != 1 || a.via.is_some())
+    {
+        return;
+    }
+    let mut read: Vec<String> = Vec::new();
+    for a in &facts.accesses {
+        let name = a.path[0].clone();
+        if name != "id" && name != "pk" && !read.contains(&name) {
+            read.push(name);
+        }
+    }
+    if read.is_empty() || read.len() > FEW || row_used_whole(loop_node, &facts.var, ctx.src) {
+        return;
+    }
+    let Some(at) = qs.insert_at else {
+        return;
+    };
+    let call = format!(".only({})", quoted_list(&read, ctx.quote));
+    let first = &facts.accesses[0];
+    checker.report(Diagnostic {
+        rule: checker.rule.meta.code.as_str(),
+        message: format!(
+            "the loop on line {} reads {} of the {columns} columns of `{}`: `{call}` would load only those (review: a field read elsewhere would cost a query per row)",
+            loop_node.start_position().row + 1,
+            quoted_list(&read, '`'),
+            model.name,
+        ),
+        start: first.node.start_byte(),
+        end: first.node.end_byte(),
+        also_suppressed_at: vec![loop_node.start_byte()],
+        fix: Some(Fix::new(
+            vec![Edit::insertion(at, call.clone())],
+            Applicability::Suggestion,
+            format!("Add `{call}`"),
+        )),
+    });
+}
+
+/// Is the row variable used other than through `row.<attribute>`?
+fn row_used_whole(loop_node: tree_sitter::Node, var: &str, src: &str) -> bool {
+    let mut whole = false;
+    walk_named(loop_node, |n| {
+        if n.kind() == "identifier" && text(n, src) == var {
+            let parent = n.parent();
+            let is_object = parent.is_some_and(|p| {
+                p.kind() == "attribute" && p.child_by_field_name("object") == Some(n)
+            });
+            let is_target = parent.is_some_and(|p| {
+                matches!(p.kind(), "for_statement" | "for_in_clause")
+                    && p.child_by_field_name("left") == Some(n)
+            });
+            whole |= !is_object && !is_target;
+        }
+        !whole
+    });
+    whole
+}
