@@ -201,7 +201,11 @@ fn rule_examples_are_what_the_rules_do() {
                 .filter(|d| d.rule == rule.meta.code)
                 .filter_map(|d| d.fix.as_ref())
                 .collect();
-            assert!(!fixes.is_empty(), "{}: the example gives no suggestion", rule.meta.code);
+            assert!(
+                !fixes.is_empty(),
+                "{}: the example gives no suggestion",
+                rule.meta.code
+            );
             let (text, _) = djopt::fix::apply_fixes(&example, &fixes);
             SourceFile::new(path.clone(), text, false, Vec::new())
         } else {
