@@ -99,6 +99,16 @@ class BookWithAuthorManager(models.Manager):
         return super().get_queryset().select_related("author")
 
 
+class BookQuerySet(models.QuerySet):
+    """Custom QuerySet methods: djopt follows them as queryset methods."""
+
+    def long(self):
+        return self.filter(pages__gte=150)
+
+    def by_title(self):
+        return self.order_by("title")
+
+
 class Book(models.Model):
     title = models.CharField(max_length=100, unique=True)
     pages = models.IntegerField()
@@ -117,6 +127,7 @@ class Book(models.Model):
     published_books = PublishedManager()
     with_author = BookWithAuthorManager()
     archive = ArchiveManager()
+    shelf = BookQuerySet.as_manager()
 
     class Meta:
         ordering = ["title"]

@@ -163,3 +163,8 @@ def filtered_relation_last():
         last = a.contributed_books.filter(published=True).last()
         out.append([a.name, last.title if last else None])
     return out
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def custom_queryset_methods():
+    return [(b.title, b.author.name) for b in Book.shelf.long().by_title()]
