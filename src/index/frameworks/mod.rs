@@ -167,9 +167,23 @@ fn raw_method(node: Node, src: &str) -> RawMethod {
         (Some(p), Some(b)) => reads::reads_from(b, p, src),
         _ => Vec::new(),
     };
+    // Only what some reader can call: a member read without arguments (`__str__`, a property,
+    // `obj.label()` from a template) and a serializer's `get_<field>(self, obj)` or
+    // `to_representation(self, instance)`. Reading every body would cost a fifth of phase 1.
+    let member = params.len() <= 1 || name == "__str__";
+    let serializer_hook = params.len() == 2
+        && (name.starts_with("get_") || name == "to_representation");
     RawMethod {
-        self_reads: reads_of(params.first()),
-        arg_reads: reads_of(params.get(1)),
+        self_reads: if member {
+            reads_of(params.first())
+        } else {
+            Vec::new()
+        },
+        arg_reads: if serializer_hook {
+            reads_of(params.get(1))
+        } else {
+            Vec::new()
+        },
         name,
     }
 }
