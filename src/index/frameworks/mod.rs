@@ -171,8 +171,8 @@ fn raw_method(node: Node, src: &str) -> RawMethod {
     // `obj.label()` from a template) and a serializer's `get_<field>(self, obj)` or
     // `to_representation(self, instance)`. Reading every body would cost a fifth of phase 1.
     let member = params.len() <= 1 || name == "__str__";
-    let serializer_hook = params.len() == 2
-        && (name.starts_with("get_") || name == "to_representation");
+    let serializer_hook =
+        params.len() == 2 && (name.starts_with("get_") || name == "to_representation");
     RawMethod {
         self_reads: if member {
             reads_of(params.first())
