@@ -11,7 +11,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from library.models import Author, Book, Review
+from library.models import Author, Book, Category, Review
 
 from ._registry import scenario
 
@@ -25,11 +25,11 @@ def _site(name):
     return site
 
 
-def _changelist(site, model):
+def _changelist(site, model, path=""):
     user = get_user_model().objects.create(username="e2e-admin", is_staff=True, is_superuser=True)
     client = Client()
     client.force_login(user)
-    response = client.get(f"/{site.name}/library/{model}/")
+    response = client.get(f"/{site.name}/library/{model}/{path}")
     return [response.status_code, CSRF.sub("", response.content.decode())]
 
 
@@ -39,6 +39,7 @@ str_site = _site("admin-str")
 lookup_site = _site("admin-lookup")
 prefetch_site = _site("admin-prefetch")
 loaded_site = _site("admin-loaded")
+inline_site = _site("admin-inline")
 
 
 class BookEditorAdmin(admin.ModelAdmin):
@@ -126,3 +127,29 @@ loaded_site.register(Book, LoadedBookAdmin)
 @scenario(nplusone=False, fixed_by=None, owns=("LoadedBookAdmin",))
 def admin_already_list_select_related():
     return _changelist(loaded_site, "book")
+
+
+class ChildCategoryInline(admin.TabularInline):
+    # each child row shows a read-only column that reads its parent
+    model = Category
+    fk_name = "parent"
+    fields = ["name", "parent_name"]
+    readonly_fields = ["parent_name"]
+    extra = 0
+
+    def parent_name(self, obj):
+        return obj.parent.name
+
+
+class CategoryAdmin(admin.ModelAdmin):
+    inlines = [ChildCategoryInline]
+
+
+inline_site.register(Category, CategoryAdmin)
+
+
+@scenario(nplusone=True, fixed_by="safe", owns=("ChildCategoryInline",))
+def admin_inline_readonly_relation():
+    # the change page of one category: its children (an inline) grow with the data
+    fiction = Category.objects.get(name="Fiction")
+    return _changelist(inline_site, "category", f"{fiction.pk}/change/")
