@@ -51,13 +51,19 @@ impl<'a> FileContext<'a> {
         is_package: bool,
     ) -> FileContext<'a> {
         let mut imports = Vec::new();
-        let root = tree.root_node();
-        let mut cursor = root.walk();
-        for node in root.named_children(&mut cursor) {
-            if node.kind() == "import_from_statement" {
+        // Imports anywhere in the statements (function-level imports avoid cycles in Django
+        // code); expressions are not entered.
+        crate::syntax::walk_named(tree.root_node(), |node| match node.kind() {
+            "import_from_statement" => {
                 imports_from(node, src, &module, is_package, &mut imports);
+                false
             }
-        }
+            "module" | "block" | "function_definition" | "class_definition"
+            | "decorated_definition" | "if_statement" | "elif_clause" | "else_clause"
+            | "try_statement" | "except_clause" | "finally_clause" | "with_statement"
+            | "for_statement" | "while_statement" => true,
+            _ => false,
+        });
         FileContext {
             index,
             src,
