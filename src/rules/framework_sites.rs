@@ -586,16 +586,19 @@ pub fn method_at_end(src: &str, class: Node, lines: &[String]) -> Option<Edit> {
 pub fn site_coverage(ctx: &FileContext, site: &Site) -> Coverage {
     match site {
         Site::Queryset(qs, _, _) => qs.coverage(ctx),
-        Site::ModelOnly { model, .. } => {
-            let mut cov = Coverage::default();
-            if let Some(m) = ctx.index.model(*model).managers.first() {
-                cov.select = m.select_related.clone();
-                cov.select_all = m.select_related_all;
-                cov.prefetch = m.prefetch_related.clone();
-            }
-            cov
-        }
+        Site::ModelOnly { model, .. } => manager_coverage(ctx, *model),
     }
+}
+
+/// What the model's default manager (its first) already loads.
+pub fn manager_coverage(ctx: &FileContext, model: ModelId) -> Coverage {
+    let mut cov = Coverage::default();
+    if let Some(m) = ctx.index.model(model).managers.first() {
+        cov.select = m.select_related.clone();
+        cov.select_all = m.select_related_all;
+        cov.prefetch = m.prefetch_related.clone();
+    }
+    cov
 }
 
 /// The edits for a site, with the reason they are unsafe (if they are), or why there is none.

@@ -4,13 +4,13 @@
 //! index (found with the settings' `TEMPLATES`).
 
 use super::framework_sites::{
-    ClassView, Site, class_site, missing, queryset_blockers, queryset_edits, queryset_unsafe,
-    report, rows_are_not_instances, site_coverage, site_fix,
+    ClassView, Site, class_site, manager_coverage, missing, new_queryset_text, queryset_blockers,
+    queryset_edits, queryset_unsafe, report, rows_are_not_instances, site_coverage, site_fix,
 };
 use super::{Captures, Checker};
 use crate::analysis::queryset::{QuerysetResolver, name_escapes, scope_of};
 use crate::analysis::{FileContext, Queryset};
-use crate::fix::{Applicability, Fix};
+use crate::fix::{Applicability, Edit, Fix};
 use crate::index::frameworks::templates::TemplateRead;
 use crate::index::frameworks::{Cursor, Need, follow};
 use crate::syntax::{call_args, method_call, string_value, text, unparen};
@@ -181,16 +181,65 @@ fn context_value<'a>(
     reads: &[TemplateRead],
 ) {
     let ctx = checker.ctx;
-    let Some((qs, rows)) = value_queryset(ctx, value, call.start_byte()) else {
+    let Some(Source { qs, rows, shortcut }) = value_source(ctx, value, call.start_byte()) else {
         return;
     };
     if qs.single_row && rows || rows_are_not_instances(&qs) {
         return;
     }
     let needs = template_needs(ctx, qs.model, rows, key, reads);
-    let coverage = qs.coverage(ctx);
+    let coverage = match shortcut {
+        Some(_) => manager_coverage(ctx, qs.model),
+        None => qs.coverage(ctx),
+    };
     let missing = missing(&needs, &coverage);
     if missing.is_empty() {
+        return;
+    }
+    if let Some(model_arg) = shortcut {
+        // `get_object_or_404(Book, pk=pk)` → `get_object_or_404(Book.objects.prefetch_related(...), pk=pk)`
+        let name = text(model_arg, ctx.src);
+        let fix = if coverage.select_all && !missing.select.is_empty() {
+            Err("naming a path would turn off the bare `select_related()`'s other joins".into())
+        } else if ctx
+            .index
+            .model(qs.model)
+            .managers
+            .first()
+            .is_some_and(|m| m.blocks)
+        {
+            Err("the manager's get_queryset uses only()/values()/union()".into())
+        } else {
+            let replacement = new_queryset_text(ctx, qs.model, name, &missing);
+            let reason = ctx
+                .index
+                .model(qs.model)
+                .managers
+                .first()
+                .is_some_and(|m| !m.resolved)
+                .then_some(
+                    "the manager's class is not in the project, so its get_queryset is unknown",
+                );
+            let applicability = if reason.is_some() {
+                Applicability::Unsafe
+            } else {
+                Applicability::Safe
+            };
+            Ok((
+                Fix::new(
+                    vec![Edit::replacement(
+                        model_arg.start_byte(),
+                        model_arg.end_byte(),
+                        replacement.clone(),
+                    )],
+                    applicability,
+                    format!("Pass `{replacement}`"),
+                ),
+                reason,
+            ))
+        };
+        let message = message(ctx, template, key, qs.model, rows, &missing);
+        report(checker, value, message, fix);
         return;
     }
     let scope = scope_of(call);
@@ -246,23 +295,127 @@ fn message(
     )
 }
 
-/// A queryset (true: its rows) or one object of one (false: `Book.objects.get(pk=1)`).
-fn value_queryset<'t>(
+/// Where a context value comes from.
+struct Source<'t> {
+    qs: Queryset<'t>,
+    /// Its rows (true), or one object of it (`Book.objects.get(pk=1)`).
+    rows: bool,
+    /// `get_object_or_404(Book, ...)`: the model argument, replaced by a queryset to fix it.
+    shortcut: Option<Node<'t>>,
+}
+
+/// A queryset, one object of one, or the result of `get_object_or_404(Model, ...)` /
+/// `get_list_or_404(Model, ...)`; through a name bound once in the function.
+fn value_source<'t>(ctx: &FileContext<'t>, value: Node<'t>, at: usize) -> Option<Source<'t>> {
+    value_source_depth(ctx, value, at, 0)
+}
+
+fn value_source_depth<'t>(
     ctx: &FileContext<'t>,
     value: Node<'t>,
     at: usize,
-) -> Option<(Queryset<'t>, bool)> {
+    depth: usize,
+) -> Option<Source<'t>> {
     let resolver = QuerysetResolver::new(ctx);
     let value = unparen(value);
     if let Some(qs) = resolver.resolve(value, at) {
-        return Some((qs, true));
+        return Some(Source {
+            qs,
+            rows: true,
+            shortcut: None,
+        });
     }
-    let (object, method) = method_call(value, ctx.src)?;
-    if !ONE_OBJECT.contains(&method.as_str()) {
+    if value.kind() == "identifier" && depth < 4 {
+        let bound = single_binding(ctx, value)?;
+        return value_source_depth(ctx, bound, bound.start_byte(), depth + 1);
+    }
+    if let Some((object, method)) = method_call(value, ctx.src) {
+        if !ONE_OBJECT.contains(&method.as_str()) {
+            return None;
+        }
+        return Some(Source {
+            qs: resolver.resolve(object, at)?,
+            rows: false,
+            shortcut: None,
+        });
+    }
+    let function = value.child_by_field_name("function")?;
+    let rows = match text(function, ctx.src) {
+        "get_object_or_404" | "shortcuts.get_object_or_404" => false,
+        "get_list_or_404" | "shortcuts.get_list_or_404" => true,
+        _ => return None,
+    };
+    let first = *call_args(value, ctx.src).positional.first()?;
+    if let Some(qs) = resolver.resolve(first, at) {
+        return Some(Source {
+            qs,
+            rows,
+            shortcut: None,
+        });
+    }
+    if first.kind() != "identifier" {
         return None;
     }
-    let qs = resolver.resolve(object, at)?;
-    Some((qs, false))
+    let model = ctx.model_named(text(first, ctx.src))?.id();
+    Some(Source {
+        qs: Queryset::rooted(model, first),
+        rows,
+        shortcut: Some(first),
+    })
+}
+
+/// The value of the only assignment to a name in its function, made before it is used.
+fn single_binding<'t>(ctx: &FileContext<'t>, ident: Node<'t>) -> Option<Node<'t>> {
+    let name = text(ident, ctx.src);
+    let function = crate::syntax::enclosing_function(ident)?;
+    let body = function.child_by_field_name("body")?;
+    let mut values = Vec::new();
+    let mut other = false;
+    crate::syntax::walk_named(body, |n| {
+        if matches!(
+            n.kind(),
+            "function_definition" | "class_definition" | "lambda"
+        ) {
+            return false;
+        }
+        if n.kind() == "assignment"
+            && let Some(left) = n.child_by_field_name("left")
+        {
+            if left.kind() == "identifier" && text(left, ctx.src) == name {
+                match n.child_by_field_name("right") {
+                    Some(v) if n.start_byte() < ident.start_byte() => values.push(v),
+                    _ => other = true,
+                }
+            } else if left.kind() != "identifier" {
+                let mut binds = false;
+                crate::syntax::walk_named(left, |m| {
+                    binds |= m.kind() == "identifier" && text(m, ctx.src) == name;
+                    true
+                });
+                other |= binds;
+            }
+        }
+        // Other ways to bind it: loop targets, `with … as`, `+=`, walrus.
+        let target = match n.kind() {
+            "for_statement" | "for_in_clause" | "augmented_assignment" => {
+                n.child_by_field_name("left")
+            }
+            "as_pattern" => n.child_by_field_name("alias"),
+            "named_expression" => n.child_by_field_name("name"),
+            _ => None,
+        };
+        if let Some(t) = target {
+            crate::syntax::walk_named(t, |m| {
+                other |= m.kind() == "identifier" && text(m, ctx.src) == name;
+                true
+            });
+        }
+        true
+    });
+    match (values.as_slice(), other) {
+        ([one], false) => Some(*one),
+        _ => None,
+    }
 }
 
 /// What the template reads from `key`, as paths from `model`.

@@ -2,7 +2,7 @@
 Plain ``djopt fix`` must load them in the view.  Each view is owned by its
 scenario, which renders it with RequestFactory and returns the page."""
 
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.template.response import TemplateResponse
 from django.test import RequestFactory
 from django.views.generic import DetailView, ListView
@@ -56,6 +56,16 @@ class CategoryDetailView(DetailView):
 @scenario(nplusone=True, fixed_by="safe", owns=("CategoryDetailView",))
 def template_detail_view_nested():
     return _page(CategoryDetailView.as_view(), pk=Category.objects.get(name="Fiction").pk)
+
+
+def category_page(request, pk):
+    category = get_object_or_404(Category, pk=pk)
+    return render(request, "library/e2e/category_detail.html", {"category": category})
+
+
+@scenario(nplusone=True, fixed_by="safe", owns=("category_page",))
+def template_get_object_or_404():
+    return _page(category_page, pk=Category.objects.get(name="Fiction").pk)
 
 
 def loaded_titles_page(request):
