@@ -48,3 +48,6 @@ class Review(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.reviewer} on {self.book.title}: {self.stars}/5"

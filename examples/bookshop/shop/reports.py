@@ -37,3 +37,16 @@ def prices():
 def author_ids():
     # reading the FK column itself costs nothing
     return [book.author_id for book in Book.objects.all()]
+
+
+def author_stats():
+    # a COUNT query per author, and a filtered query per author
+    return [
+        (author.name, author.books.count(), [b.title for b in author.books.filter(price__lt=10)])
+        for author in Author.objects.order_by("name")
+    ]
+
+
+def review_lines():
+    # Review.__str__ reads the book: one query per review
+    return [str(review) for review in Review.objects.filter(stars__gte=4)]
