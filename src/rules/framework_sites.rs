@@ -10,7 +10,7 @@ use crate::diagnostic::Diagnostic;
 use crate::fix::{Edit, Fix};
 use crate::index::ModelId;
 use crate::index::frameworks::{Need, minimal_lookups};
-use crate::syntax::{dotted_name, method_call, text, unparen};
+use crate::syntax::{call_args, dotted_name, method_call, string_quote, text, unparen};
 use tree_sitter::Node;
 
 /// Queryset methods that keep a queryset of the same model (for chains on `super()`).
@@ -447,8 +447,84 @@ impl Missing<'_> {
 }
 
 /// Edits that add the missing lookups to a queryset expression (one insertion when both calls
-/// are new).
+/// are new). What is read under a multi-valued relation and starts with single-valued ones goes
+/// in a `Prefetch(..., queryset=Model.objects.select_related(...))` (see `nested_prefetch`).
 pub fn queryset_edits(
+    ctx: &FileContext,
+    qs: &Queryset,
+    missing: &Missing,
+) -> Option<(Vec<Edit>, String)> {
+    if qs.iterator.is_none()
+        && let Some(nested) = super::nested_prefetch::nested_prefetches(
+            ctx,
+            qs.model,
+            &missing.prefetch,
+            &qs.coverage(ctx),
+        )
+    {
+        return nested_edits(ctx, qs, missing, nested);
+    }
+    plain_queryset_edits(ctx, qs, missing)
+}
+
+fn nested_edits(
+    ctx: &FileContext,
+    qs: &Queryset,
+    missing: &Missing,
+    nested: super::nested_prefetch::Nested,
+) -> Option<(Vec<Edit>, String)> {
+    let mut edits: Vec<Edit> = Vec::new();
+    let mut messages = Vec::new();
+    if !missing.select.is_empty() {
+        let (new, message) = add_lookups(ctx, qs, "select_related", &missing.select)?;
+        edits.extend(new);
+        messages.push(message);
+    }
+    let existing = qs.last_call("prefetch_related").filter(|call| {
+        let args = call_args(call.node, ctx.src);
+        !args.splat
+            && !args.positional.is_empty()
+            && args.keywords.is_empty()
+            && args.positional.iter().all(|a| a.kind() == "string")
+    });
+    let quote = existing
+        .and_then(|c| call_args(c.node, ctx.src).positional.last().copied())
+        .and_then(|a| string_quote(a, ctx.src))
+        .unwrap_or(ctx.quote);
+    let mut items: Vec<String> = missing
+        .prefetch
+        .iter()
+        .filter(|l| !nested.replaced.contains(l))
+        .map(|l| format!("{quote}{l}{quote}"))
+        .collect();
+    items.extend(nested.expressions);
+    let list = items.join(", ");
+    let edit = match existing {
+        Some(call) => {
+            let last = *call_args(call.node, ctx.src).positional.last()?;
+            messages.push(format!(
+                "Add {list} to the existing `prefetch_related(...)`"
+            ));
+            Edit::insertion(last.end_byte(), format!(", {list}"))
+        }
+        None => {
+            let call = format!(".prefetch_related({list})");
+            messages.push(format!("Add `{call}`"));
+            Edit::insertion(qs.insert_at?, call)
+        }
+    };
+    match edits
+        .iter_mut()
+        .find(|x| x.start == edit.start && x.end == edit.end && x.start == x.end)
+    {
+        Some(same) => same.content.push_str(&edit.content),
+        None => edits.push(edit),
+    }
+    edits.extend(nested.imports);
+    Some((edits, messages.join("; ")))
+}
+
+fn plain_queryset_edits(
     ctx: &FileContext,
     qs: &Queryset,
     missing: &Missing,

@@ -2,6 +2,7 @@
 //! embedded at build time) plus one Rust file here that decides with the project index.
 
 mod framework_sites;
+mod nested_prefetch;
 mod imports;
 mod orm101_select_related_in_loop;
 mod orm102_prefetch_related_in_loop;
@@ -112,8 +113,9 @@ pub struct Registry {
     pub rules: Vec<Rule>,
     /// All rule queries as one query: one traversal per tree serves every rule.
     query: Query,
-    /// For each pattern of the combined query, the rule it belongs to.
-    pattern_rule: Vec<usize>,
+    /// For each pattern of the combined query, the rules it serves (rules whose query files
+    /// are the same text share their patterns: one match, every rule called).
+    pattern_rules: Vec<Vec<usize>>,
     capture_names: Vec<String>,
 }
 
@@ -129,7 +131,9 @@ pub fn load_registry() -> Result<Registry, String> {
     let language = crate::parse::language();
     let mut rules = Vec::new();
     let mut combined = String::new();
-    let mut pattern_rule = Vec::new();
+    let mut pattern_rules: Vec<Vec<usize>> = Vec::new();
+    // Query text → the index of its first pattern in the combined query, and its pattern count.
+    let mut seen_queries: Vec<(&str, usize, usize)> = Vec::new();
     for (i, source) in SOURCES.iter().enumerate() {
         let meta: RuleMeta =
             toml::from_str(source.toml).map_err(|e| format!("{}/rule.toml: {e}", source.folder))?;
@@ -148,9 +152,19 @@ pub fn load_registry() -> Result<Registry, String> {
         };
         let query = Query::new(&language, source.query)
             .map_err(|e| format!("{}/query.scm: {e}", source.folder))?;
-        pattern_rule.extend(std::iter::repeat_n(i, query.pattern_count()));
-        combined.push_str(source.query);
-        combined.push('\n');
+        match seen_queries.iter().find(|(text, _, _)| *text == source.query) {
+            Some(&(_, first, count)) => {
+                for rules_of_pattern in &mut pattern_rules[first..first + count] {
+                    rules_of_pattern.push(i);
+                }
+            }
+            None => {
+                seen_queries.push((source.query, pattern_rules.len(), query.pattern_count()));
+                pattern_rules.extend(std::iter::repeat_n(vec![i], query.pattern_count()));
+                combined.push_str(source.query);
+                combined.push('\n');
+            }
+        }
         rules.push(Rule {
             meta,
             folder: source.folder,
@@ -160,7 +174,7 @@ pub fn load_registry() -> Result<Registry, String> {
         });
     }
     let query = Query::new(&language, &combined).map_err(|e| format!("combined query: {e}"))?;
-    if query.pattern_count() != pattern_rule.len() {
+    if query.pattern_count() != pattern_rules.len() {
         return Err("combined query has a different number of patterns".into());
     }
     let capture_names = query
@@ -171,7 +185,7 @@ pub fn load_registry() -> Result<Registry, String> {
     Ok(Registry {
         rules,
         query,
-        pattern_rule,
+        pattern_rules,
         capture_names,
     })
 }
@@ -225,11 +239,6 @@ pub fn run_rules(ctx: &FileContext<'_>, enabled: &dyn Fn(&str) -> bool) -> Vec<D
     let mut cursor = QueryCursor::new();
     let mut matches = cursor.matches(&registry.query, root, ctx.src.as_bytes());
     while let Some(m) = matches.next() {
-        let rule_index = registry.pattern_rule[m.pattern_index];
-        let rule = &registry.rules[rule_index];
-        if !enabled(&rule.meta.code) {
-            continue;
-        }
         let captures = Captures {
             items: m
                 .captures()
@@ -237,8 +246,14 @@ pub fn run_rules(ctx: &FileContext<'_>, enabled: &dyn Fn(&str) -> bool) -> Vec<D
                 .map(|c| (registry.capture_names[c.index as usize].as_str(), c.node))
                 .collect(),
         };
-        checker.rule = rule;
-        (rule.check)(&mut checker, &captures);
+        for &rule_index in &registry.pattern_rules[m.pattern_index] {
+            let rule = &registry.rules[rule_index];
+            if !enabled(&rule.meta.code) {
+                continue;
+            }
+            checker.rule = rule;
+            (rule.check)(&mut checker, &captures);
+        }
     }
     let mut diagnostics = checker.diagnostics;
     diagnostics.sort_by(|a, b| (a.start, &a.rule).cmp(&(b.start, &b.rule)));
