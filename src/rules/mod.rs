@@ -2,8 +2,8 @@
 //! embedded at build time) plus one Rust file here that decides with the project index.
 
 mod framework_sites;
-mod nested_prefetch;
 mod imports;
+mod nested_prefetch;
 mod orm101_select_related_in_loop;
 mod orm102_prefetch_related_in_loop;
 mod orm103_prefetch_single_valued;
@@ -152,7 +152,10 @@ pub fn load_registry() -> Result<Registry, String> {
         };
         let query = Query::new(&language, source.query)
             .map_err(|e| format!("{}/query.scm: {e}", source.folder))?;
-        match seen_queries.iter().find(|(text, _, _)| *text == source.query) {
+        match seen_queries
+            .iter()
+            .find(|(text, _, _)| *text == source.query)
+        {
             Some(&(_, first, count)) => {
                 for rules_of_pattern in &mut pattern_rules[first..first + count] {
                     rules_of_pattern.push(i);
