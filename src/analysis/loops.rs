@@ -381,39 +381,23 @@ impl<'t> Walker<'_, '_, 't> {
 
     fn nested_comprehension(&mut self, node: Node<'t>) {
         let saved = self.vars.clone();
-        let mut cursor = node.walk();
-        let clauses: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
-        for clause in &clauses {
-            if clause.kind() == "for_in_clause"
-                && let (Some(left), Some(right)) = (
-                    clause.child_by_field_name("left"),
-                    clause.child_by_field_name("right"),
-                )
-            {
-                self.walk(right);
-                if let Some((name, var)) = self.bind_loop_var(left, right) {
-                    self.vars.remove(&name);
-                    if let Some(var) = var {
-                        self.vars.insert(name, var);
-                    }
-                }
-            }
-        }
-        for clause in &clauses {
-            if clause.kind() != "for_in_clause" {
-                self.walk(*clause);
-            }
-        }
+        self.comprehension_clauses(node, None);
         self.vars = saved;
     }
 
     /// The rest of a comprehension after its first `for … in <queryset>` clause.
     fn walk_comprehension_rest(&mut self, node: Node<'t>, first: Node<'t>) {
+        self.comprehension_clauses(node, Some(first));
+    }
+
+    /// Bind each `for … in …` clause's variable (rows of a related manager when it iterates
+    /// one), then read the element and the conditions with those bindings.
+    fn comprehension_clauses(&mut self, node: Node<'t>, skip: Option<Node<'t>>) {
         let mut cursor = node.walk();
         let clauses: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
         for clause in &clauses {
             if clause.kind() == "for_in_clause"
-                && *clause != first
+                && Some(*clause) != skip
                 && let (Some(left), Some(right)) = (
                     clause.child_by_field_name("left"),
                     clause.child_by_field_name("right"),
