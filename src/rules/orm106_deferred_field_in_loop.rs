@@ -40,13 +40,15 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     };
     let model = ctx.index.model(qs.model);
     let is_pk = |name: &str| name == "id" || name == "pk";
+    // `only("author_id")` names the same column as `only("author")`.
+    let names_column = |l: &String, name: &str| l == name || l.strip_suffix("_id") == Some(name);
     let deferred = |name: &str| -> bool {
         if is_pk(name) {
             return false;
         }
         match call.method.as_str() {
-            "only" => !listed.iter().any(|l| l == name),
-            _ => listed.iter().any(|l| l == name),
+            "only" => !listed.iter().any(|l| names_column(l, name)),
+            _ => listed.iter().any(|l| names_column(l, name)),
         }
     };
     let mut reads: Vec<&Access> = Vec::new();

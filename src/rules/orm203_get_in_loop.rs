@@ -219,6 +219,8 @@ fn build_fix(
             replacement,
         ));
     }
+    // One in_bulk per function and pass: the next pass sees the name taken and picks another,
+    // so nested loops never share (and overwrite) one dict.
     Ok(Fix::new(
         edits,
         Applicability::Unsafe,
@@ -226,7 +228,8 @@ fn build_fix(
             "Fetch the objects with `{}.in_bulk(...)` before the loop",
             first.manager_text
         ),
-    ))
+    )
+    .with_group(format!("in_bulk@{}", scope.start_byte())))
 }
 
 /// A name, attribute or subscript: evaluating it twice gives the same collection.
