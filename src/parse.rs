@@ -13,6 +13,46 @@ thread_local! {
 
 /// Parse Python source. Returns None only if tree-sitter gives up (it should not).
 pub fn parse(text: &str) -> Option<Tree> {
+    with_parser(|parser| parser.parse(text, None))
+}
+
+/// Parse only `ranges` of `text` (sorted, apart), as if the rest were not there; nodes keep
+/// their positions in the whole text. Each range must hold whole statements.
+pub fn parse_ranges(text: &str, ranges: &[std::ops::Range<usize>]) -> Option<Tree> {
+    let mut included = Vec::with_capacity(ranges.len());
+    let (mut row, mut counted, mut line_start) = (0, 0, 0);
+    let mut point = |offset: usize| {
+        for nl in memchr::memchr_iter(b'\n', &text.as_bytes()[counted..offset]) {
+            row += 1;
+            line_start = counted + nl + 1;
+        }
+        counted = offset;
+        tree_sitter::Point::new(row, offset - line_start)
+    };
+    for r in ranges {
+        let (start_point, end_point) = (point(r.start), point(r.end));
+        included.push(tree_sitter::Range {
+            start_byte: r.start,
+            end_byte: r.end,
+            start_point,
+            end_point,
+        });
+    }
+    with_parser(|parser| {
+        parser.set_included_ranges(&included).ok()?;
+        // Back to whole texts for the next parse on this thread, even after a panic.
+        struct Whole<'p>(&'p mut Parser);
+        impl Drop for Whole<'_> {
+            fn drop(&mut self) {
+                let _ = self.0.set_included_ranges(&[]);
+            }
+        }
+        let whole = Whole(parser);
+        whole.0.parse(text, None)
+    })
+}
+
+fn with_parser<R>(f: impl FnOnce(&mut Parser) -> R) -> R {
     PARSER.with(|cell| {
         let mut slot = cell.borrow_mut();
         let parser = slot.get_or_insert_with(|| {
@@ -22,7 +62,7 @@ pub fn parse(text: &str) -> Option<Tree> {
                 .expect("tree-sitter-python is ABI-compatible with tree-sitter (tested)");
             parser
         });
-        parser.parse(text, None)
+        f(parser)
     })
 }
 

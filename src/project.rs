@@ -4,7 +4,8 @@ use crate::analysis::FileContext;
 use crate::diagnostic::Diagnostic;
 use crate::fix::{Applicability, apply_fixes};
 use crate::index::{self, ProjectIndex, extract_file, may_define_models};
-use crate::parse::{error_count, first_error, parse};
+use crate::parse::{error_count, first_error, parse, parse_ranges};
+use crate::prefilter::{self, FileScan, IndexScope, Needles};
 use crate::settings::{Overrides, Settings};
 use crate::source::SourceFile;
 use crate::suppression::Suppressions;
@@ -89,7 +90,7 @@ impl Project {
 
     /// Findings for one file's current text.
     pub fn analyze_text(&self, path: &Path, text: &str) -> Result<Vec<Diagnostic>, FileProblem> {
-        if !may_have_findings(text) {
+        if !may_have_findings(text, &self.index) {
             return Ok(Vec::new());
         }
         let tree = parse(text).ok_or_else(|| FileProblem {
@@ -235,32 +236,89 @@ fn normalize(p: &Path) -> PathBuf {
     out
 }
 
-/// Phase 1 over every file in parallel: facts per file, then one resolution.
+/// Phase 1 over every file in parallel: each file's outline, then which classes matter to the
+/// project (from every outline), then facts per file from a parse of only the statements that
+/// can define something (see `prefilter`), then one resolution.
 fn build_index(files: &[PathBuf], settings: &Settings) -> ProjectIndex {
-    let facts: Vec<index::FileFacts> = files
+    let whole = prefilter::disabled();
+    let scans: Vec<Option<FileScan>> = files
         .par_iter()
-        .filter_map(|path| {
+        .map(|path| {
             let bytes = std::fs::read(path).ok()?;
             if !may_define_models(&bytes) {
                 return None;
             }
             let source = SourceFile::from_bytes(path.clone(), bytes).ok()?;
-            let tree = parse(&source.text)?;
-            let relative = settings.relative(path);
-            Some(extract_file(&relative, &source.text, &tree))
+            Some(if whole {
+                FileScan::default()
+            } else {
+                FileScan::new(&source.text)
+            })
+        })
+        .collect();
+    let scope = IndexScope::new(&scans);
+    let facts: Vec<index::FileFacts> = files
+        .par_iter()
+        .zip(&scans)
+        .enumerate()
+        .filter_map(|(fi, (path, scan))| {
+            let scan = scan.as_ref()?;
+            let statements = if whole {
+                None
+            } else {
+                Some(scope.statements(fi, scan).unwrap_or_default())
+            };
+            file_facts(path, settings, scan, statements)
         })
         .collect();
     let mut index = index::build_index(&facts);
     index::frameworks::attach(&mut index, &facts, &settings.project_root);
+    if !whole {
+        index.needles = Some(Needles::new(&index));
+    }
     index
 }
 
-/// Cheap byte test before parsing for phase 2: no loop and no prefetch, nothing to find.
-fn may_have_findings(text: &str) -> bool {
+/// One file's facts from a parse of `statements` only (all of it when None, or when the
+/// partial parse finds a syntax error: the outline may have misread the file).
+fn file_facts(
+    path: &Path,
+    settings: &Settings,
+    scan: &FileScan,
+    statements: Option<Vec<usize>>,
+) -> Option<index::FileFacts> {
+    let relative = settings.relative(path);
+    if statements.as_ref().is_some_and(|s| s.is_empty()) {
+        let mut facts = extract_file(&relative, "", &parse("")?);
+        prefilter::add_outline_classes(&mut facts, scan, &[]);
+        return Some(facts);
+    }
+    let source = SourceFile::from_bytes(path.to_path_buf(), std::fs::read(path).ok()?).ok()?;
+    if let Some(statements) = statements
+        && let Some(tree) = parse_ranges(&source.text, &prefilter::ranges(scan, &statements))
+        && !tree.root_node().has_error()
+    {
+        let mut facts = extract_file(&relative, &source.text, &tree);
+        prefilter::add_outline_classes(&mut facts, scan, &statements);
+        return Some(facts);
+    }
+    let tree = parse(&source.text)?;
+    Some(extract_file(&relative, &source.text, &tree))
+}
+
+/// Cheap byte test before parsing for phase 2: can any rule find something in this file?
+fn may_have_findings(text: &str, index: &ProjectIndex) -> bool {
     let bytes = text.as_bytes();
-    memchr::memmem::find(bytes, b"for ").is_some()
-        || memchr::memmem::find(bytes, b"prefetch_related").is_some()
-        || index::frameworks::may_have_findings(bytes)
+    if index::frameworks::may_have_findings(bytes) {
+        return true;
+    }
+    let loops = memchr::memmem::find(bytes, b"for ").is_some()
+        || memchr::memmem::find(bytes, b"prefetch_related").is_some();
+    loops
+        && index
+            .needles
+            .as_ref()
+            .is_none_or(|n| n.may_have_queryset(bytes))
 }
 
 pub fn line_of(text: &str, offset: usize) -> usize {

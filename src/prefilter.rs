@@ -1,0 +1,518 @@
+//! Reading only what can matter, decided from bytes before anything is parsed.
+//!
+//! **Phase 1** parses only the top-level statements that can define what the index records:
+//! the classes related to models, managers, querysets and serializers (found from the outlines
+//! of every file, see [`IndexScope`]), functions that may return a queryset, and every other
+//! statement that is not a class or a function (imports, settings, `if`/`try` blocks). Every
+//! other class is still known by name, bases and method names, read from the outline.
+//!
+//! **Phase 2** parses a file only when some rule can find something in it: the framework rules
+//! ask for their own words; the loop rules need a loop (or a prefetch) and a queryset source
+//! the index knows: `Model.<manager>`, a model in an annotation (`author: Author`,
+//! `QuerySet[Book]`), `get_object_or_404`, or a call of a function that returns a queryset
+//! (see [`Needles`]).
+//!
+//! Both are conservative: with `DJOPT_NO_PREFILTER=1` every file is parsed whole, and the tests
+//! compare the findings both ways.
+
+use crate::index::{self, FileFacts, ProjectIndex};
+use crate::outline::{Class, Kind, Outline};
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+use std::sync::OnceLock;
+
+/// `DJOPT_NO_PREFILTER=1`: parse every file whole in both phases (for comparisons).
+pub fn disabled() -> bool {
+    static OFF: OnceLock<bool> = OnceLock::new();
+    *OFF.get_or_init(|| std::env::var_os("DJOPT_NO_PREFILTER").is_some_and(|v| v != "0"))
+}
+
+/// What phase 1 keeps of a file's outline to decide, for the whole project, which classes
+/// matter.
+#[derive(Debug, Default)]
+pub struct FileScan {
+    pub outline: Outline,
+    /// Per class of the outline (same order as `Outline::all_classes`).
+    pub classes: Vec<ClassScan>,
+    /// Statement indexes of the functions that may return a queryset.
+    pub queryset_functions: Vec<usize>,
+    /// A statement that is neither a class nor a function holds something the index reads.
+    pub other_matters: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct ClassScan {
+    /// The class can only be a model, manager, queryset or serializer, whatever its bases.
+    pub seed: bool,
+    /// Names its body statements call or pass (`objects = BookManager()`,
+    /// `Manager.from_queryset(BookQuerySet)()`): classes a model's managers are made of.
+    pub uses: Vec<String>,
+}
+
+/// Base names that make a class one the index records (or that it must follow).
+fn is_seed_name(name: &str) -> bool {
+    name.ends_with("Manager")
+        || name.contains("QuerySet")
+        || name.contains("Queryset")
+        || name.contains("Serializer")
+}
+
+fn builtin_models() -> &'static HashSet<String> {
+    static NAMES: OnceLock<HashSet<String>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        index::build_index(&[])
+            .models
+            .iter()
+            .map(|m| m.name.clone())
+            .collect()
+    })
+}
+
+impl FileScan {
+    pub fn new(src: &str) -> FileScan {
+        let outline = crate::outline::outline(src);
+        let bytes = src.as_bytes();
+        let mut scan = FileScan::default();
+        for (i, st) in outline.statements.iter().enumerate() {
+            let text = &bytes[st.range.clone()];
+            match &st.kind {
+                Kind::Class(_) => {}
+                Kind::Function => {
+                    if returns_attribute_chain(text) {
+                        scan.queryset_functions.push(i);
+                    }
+                }
+                Kind::Other(_) => scan.other_matters |= other_matters(text),
+            }
+        }
+        scan.classes = outline
+            .all_classes()
+            .map(|(_, class)| class_scan(class, bytes))
+            .collect();
+        scan.outline = outline;
+        scan
+    }
+}
+
+fn class_scan(class: &Class, src: &[u8]) -> ClassScan {
+    let builtins = builtin_models();
+    let mut seed = is_seed_name(&class.name)
+        || class.base_names.iter().any(|b| {
+            b == "Model"
+                || b == "as_manager"
+                || b == "from_queryset"
+                || is_seed_name(b)
+                || builtins.contains(b)
+        });
+    let mut uses = Vec::new();
+    for line in &class.body_lines {
+        let text = &src[line.clone()];
+        // Columns and managers declared as `models.XField(...)`, `models.Manager()`.
+        seed |= memchr::memmem::find(text, b"models.").is_some();
+        for word in identifiers(text) {
+            let word = String::from_utf8_lossy(&text[word]).into_owned();
+            if !uses.contains(&word) {
+                uses.push(word);
+            }
+        }
+    }
+    ClassScan { seed, uses }
+}
+
+/// Something phase 1 reads outside classes and functions: classes or functions nested in
+/// `if`/`try` blocks, the user model setting, the framework settings.
+fn other_matters(text: &[u8]) -> bool {
+    memchr::memmem::find(text, b"class ").is_some()
+        || memchr::memmem::find(text, b"def ").is_some()
+        || memchr::memmem::find(text, b"AUTH_USER_MODEL").is_some()
+        || index::frameworks::may_define(text)
+}
+
+/// `return X.y`: a function phase 1 may read as returning `Model.<manager>...`.
+fn returns_attribute_chain(text: &[u8]) -> bool {
+    memchr::memmem::find_iter(text, b"return").any(|at| {
+        if at > 0 && is_ident_byte(text[at - 1]) {
+            return false;
+        }
+        let mut i = at + b"return".len();
+        let skip = |i: &mut usize| {
+            while *i < text.len() && matches!(text[*i], b' ' | b'\t' | b'(' | b'\\' | b'\r' | b'\n')
+            {
+                *i += 1;
+            }
+        };
+        if text.get(i).is_some_and(|&b| is_ident_byte(b)) {
+            return false; // `returned`
+        }
+        skip(&mut i);
+        let start = i;
+        while i < text.len() && is_ident_byte(text[i]) {
+            i += 1;
+        }
+        if i == start {
+            return false;
+        }
+        skip(&mut i);
+        text.get(i) == Some(&b'.')
+    })
+}
+
+fn is_ident_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+}
+
+/// Byte ranges of the identifiers (and numbers) in `text`.
+fn identifiers(text: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < text.len() && !is_ident_byte(text[i]) {
+            i += 1;
+        }
+        if i >= text.len() {
+            return None;
+        }
+        let start = i;
+        while i < text.len() && is_ident_byte(text[i]) {
+            i += 1;
+        }
+        Some(start..i)
+    })
+}
+
+/// Which classes of the project phase 1 must read whole: those that can be (or lead to) a
+/// model, a manager, a queryset or a serializer, by name through their bases.
+///
+/// Seeds are classes whose own text says so (bases named `Model`, a built-in model, `…Manager`,
+/// `…QuerySet`, `…Serializer`; body statements using `models.`); then every class deriving
+/// from a class of such a name, again and again; then the classes their bodies use (managers)
+/// and every class their bases name, again and again (abstract bases, mixins). Every other
+/// class is not a model, manager, queryset or serializer whatever its imports say: the index
+/// resolves bases by their last name, so following names over-approximates it.
+pub struct IndexScope {
+    /// (file, statement, class in statement) of every class to read whole.
+    relevant: HashSet<Key>,
+}
+
+/// A class: its file, its statement, 0 or 1 + its place among the statement's nested classes.
+type Key = (usize, usize, usize);
+
+impl IndexScope {
+    pub fn new(files: &[Option<FileScan>]) -> IndexScope {
+        // Every class by name, and its outline.
+        let mut by_name: HashMap<&str, Vec<Key>> = HashMap::new();
+        let mut classes: HashMap<Key, (&Class, &ClassScan)> = HashMap::new();
+        let mut children: HashMap<&str, Vec<Key>> = HashMap::new();
+        for (fi, scan) in files.iter().enumerate() {
+            let Some(scan) = scan else { continue };
+            for (((si, k), class), info) in scan.outline.all_classes().zip(&scan.classes) {
+                let key = (fi, si, k);
+                by_name.entry(class.name.as_str()).or_default().push(key);
+                classes.insert(key, (class, info));
+                for base in &class.base_names {
+                    children.entry(base.as_str()).or_default().push(key);
+                }
+            }
+        }
+        // Seeds and everything deriving from a class of their names.
+        let mut derived: HashSet<Key> = HashSet::new();
+        let mut work: Vec<Key> = classes
+            .iter()
+            .filter(|(_, (_, info))| info.seed)
+            .map(|(k, _)| *k)
+            .collect();
+        let mut names_done: HashSet<&str> = HashSet::new();
+        while let Some(key) = work.pop() {
+            if !derived.insert(key) {
+                continue;
+            }
+            let name = classes[&key].0.name.as_str();
+            if names_done.insert(name) {
+                for child in children.get(name).into_iter().flatten() {
+                    if !derived.contains(child) {
+                        work.push(*child);
+                    }
+                }
+            }
+        }
+        // Plus the classes they use, and the ancestors (by name) of all of them.
+        let mut relevant: HashSet<Key> = HashSet::new();
+        let mut work: Vec<Key> = derived.iter().copied().collect();
+        for key in &derived {
+            for used in &classes[key].1.uses {
+                work.extend(by_name.get(used.as_str()).into_iter().flatten().copied());
+            }
+        }
+        let mut names_done: HashSet<&str> = HashSet::new();
+        while let Some(key) = work.pop() {
+            if !relevant.insert(key) {
+                continue;
+            }
+            for base in &classes[&key].0.base_names {
+                if names_done.insert(base.as_str()) {
+                    work.extend(by_name.get(base.as_str()).into_iter().flatten().copied());
+                }
+            }
+        }
+        IndexScope { relevant }
+    }
+
+    /// The statements of file `fi` to parse, or None when nothing in it needs parsing.
+    pub fn statements(&self, fi: usize, scan: &FileScan) -> Option<Vec<usize>> {
+        let classes: Vec<usize> = scan
+            .outline
+            .classes()
+            .map(|(si, _)| si)
+            .filter(|si| self.relevant.contains(&(fi, *si, 0)))
+            .collect();
+        if classes.is_empty() && scan.queryset_functions.is_empty() && !scan.other_matters {
+            return None;
+        }
+        let mut out: Vec<usize> = scan
+            .outline
+            .statements
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| matches!(s.kind, Kind::Other(_)))
+            .map(|(i, _)| i)
+            .chain(classes)
+            .chain(scan.queryset_functions.iter().copied())
+            .collect();
+        out.sort_unstable();
+        Some(out)
+    }
+}
+
+/// Adds what the outline knows of the classes phase 1 did not parse: name, line, bases and
+/// method names, the way the index's extractors would have recorded them (nothing else of
+/// theirs matters: they are not models, managers, querysets or serializers).
+pub fn add_outline_classes(facts: &mut FileFacts, scan: &FileScan, parsed: &[usize]) {
+    let mut index_classes = std::mem::take(&mut facts.classes);
+    let mut framework_classes = std::mem::take(&mut facts.frameworks.classes);
+    for (si, class) in scan.outline.classes() {
+        if parsed.binary_search(&si).is_ok() {
+            continue;
+        }
+        index_classes.push(Default::default());
+        let raw = index_classes.last_mut().expect("just pushed");
+        raw.name = class.name.clone();
+        raw.line = class.line;
+        raw.bases = class.bases.clone();
+        framework_classes.push(index::frameworks::RawClass {
+            name: class.name.clone(),
+            line: class.line,
+            bases: class.bases.clone(),
+            methods: class
+                .methods
+                .iter()
+                .map(|m| index::frameworks::RawMethod {
+                    name: m.clone(),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        });
+    }
+    // Source order, as the extractors list them.
+    index_classes.sort_by_key(|c| c.line);
+    framework_classes.sort_by_key(|c| c.line);
+    facts.classes = index_classes;
+    facts.frameworks.classes = framework_classes;
+}
+
+/// Byte ranges of the chosen statements, merged where they touch.
+pub fn ranges(scan: &FileScan, statements: &[usize]) -> Vec<Range<usize>> {
+    let mut out: Vec<Range<usize>> = Vec::new();
+    for &i in statements {
+        let range = scan.outline.statements[i].range.clone();
+        match out.last_mut() {
+            Some(last) if last.end == range.start => last.end = range.end,
+            _ => out.push(range),
+        }
+    }
+    out
+}
+
+/// The names phase 2 looks for before parsing a file for the loop rules, from the index.
+#[derive(Debug, Default)]
+pub struct Needles {
+    models: HashSet<Vec<u8>>,
+    managers: HashSet<Vec<u8>>,
+    functions: HashSet<Vec<u8>>,
+}
+
+impl Needles {
+    pub fn new(index: &ProjectIndex) -> Needles {
+        let mut needles = Needles::default();
+        for model in &index.models {
+            needles.models.insert(model.name.as_bytes().to_vec());
+            for manager in &model.managers {
+                needles.managers.insert(manager.name.as_bytes().to_vec());
+            }
+        }
+        for name in ["objects", "_default_manager", "_base_manager"] {
+            needles.managers.insert(name.as_bytes().to_vec());
+        }
+        for (_, name) in index.functions.keys() {
+            needles.functions.insert(name.as_bytes().to_vec());
+        }
+        needles
+    }
+
+    /// Can something in `text` be a queryset of a known model? (`Book.objects`, a manager of
+    /// a model, `author: Author`, `QuerySet[Book]`, `get_object_or_404`, `published_books(`),
+    /// also under an alias imported with `as`.
+    pub fn may_have_queryset(&self, text: &[u8]) -> bool {
+        let mut models: Vec<&[u8]> = Vec::new();
+        let mut functions: Vec<&[u8]> = Vec::new();
+        // Aliases first (`from shop.models import Book as B`), wherever they are.
+        let mut previous: Option<Range<usize>> = None;
+        let mut alias_of: Option<bool> = None; // Some(true): a model's, Some(false): a function's
+        for word in identifiers(text) {
+            let w = &text[word.clone()];
+            if let Some(model) = alias_of.take() {
+                if model {
+                    models.push(w);
+                } else {
+                    functions.push(w);
+                }
+            } else if w == b"as"
+                && let Some(prev) = previous.clone()
+            {
+                let p = &text[prev];
+                if self.models.contains(p) {
+                    alias_of = Some(true);
+                } else if self.functions.contains(p) {
+                    alias_of = Some(false);
+                }
+            }
+            previous = Some(word);
+        }
+        let is_model = |w: &[u8]| self.models.contains(w) || models.contains(&w);
+        let is_function = |w: &[u8]| self.functions.contains(w) || functions.contains(&w);
+        identifiers(text).any(|word| {
+            let w = &text[word.clone()];
+            if w == b"get_object_or_404" {
+                return true;
+            }
+            if is_function(w) && next_byte(text, word.end) == Some(b'(') {
+                return true;
+            }
+            if !is_model(w) {
+                return false;
+            }
+            if matches!(previous_byte(text, word.start), Some(b':' | b'[')) {
+                return true;
+            }
+            let mut i = word.end;
+            if next_byte_at(text, &mut i) != Some(b'.') {
+                return false;
+            }
+            i += 1;
+            next_byte_at(text, &mut i);
+            let start = i;
+            while i < text.len() && is_ident_byte(text[i]) {
+                i += 1;
+            }
+            self.managers.contains(&text[start..i])
+        })
+    }
+}
+
+/// The next byte after `at` that is not white space (or a line continuation).
+fn next_byte(text: &[u8], at: usize) -> Option<u8> {
+    let mut i = at;
+    next_byte_at(text, &mut i)
+}
+
+fn next_byte_at(text: &[u8], i: &mut usize) -> Option<u8> {
+    while *i < text.len() && matches!(text[*i], b' ' | b'\t' | b'\r' | b'\n' | b'\\') {
+        *i += 1;
+    }
+    text.get(*i).copied()
+}
+
+/// The byte before `at`, skipping white space and quotes (`x: "Book"`).
+fn previous_byte(text: &[u8], at: usize) -> Option<u8> {
+    let mut i = at;
+    while i > 0 {
+        i -= 1;
+        if !matches!(text[i], b' ' | b'\t' | b'\r' | b'\n' | b'\\' | b'"' | b'\'') {
+            return Some(text[i]);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn needles() -> Needles {
+        let mut n = Needles::default();
+        n.models.insert(b"Book".to_vec());
+        n.managers.insert(b"objects".to_vec());
+        n.managers.insert(b"published".to_vec());
+        n.functions.insert(b"recent_books".to_vec());
+        n
+    }
+
+    #[test]
+    fn queryset_sources_are_found() {
+        let n = needles();
+        for yes in [
+            "for b in Book.objects.all(): pass",
+            "x = Book .published\n",
+            "x = (Book\n  .objects)",
+            "def f(book: Book): pass",
+            "def f(qs: QuerySet[\"Book\"]): pass",
+            "get_object_or_404(Thing, pk=1)",
+            "for b in recent_books(): pass",
+            "from shop.models import Book as B\nfor b in B.objects.all(): pass",
+            "from shop.q import recent_books as rb\nrb ()",
+        ] {
+            assert!(n.may_have_queryset(yes.as_bytes()), "{yes}");
+        }
+        for no in [
+            "for b in books: print(b.title)",
+            "Book = 1\nBook.title",
+            "Booking.objects.all()",
+            "recent_books_count = 3",
+            "from shop.models import Book\n",
+        ] {
+            assert!(!n.may_have_queryset(no.as_bytes()), "{no}");
+        }
+    }
+
+    #[test]
+    fn returns_of_attribute_chains() {
+        assert!(returns_attribute_chain(
+            b"def f():\n    return Book.objects.all()\n"
+        ));
+        assert!(returns_attribute_chain(
+            b"def f():\n    return (\n        Book\n        .objects)\n"
+        ));
+        assert!(!returns_attribute_chain(b"def f():\n    return 1\n"));
+        assert!(!returns_attribute_chain(b"def f():\n    returned = x.y\n"));
+    }
+
+    #[test]
+    fn scope_follows_bases_by_name() {
+        let files = [
+            "from django.db import models\nclass Base(models.Model):\n    class Meta:\n        abstract = True\nclass Helper:\n    def label(self): pass\n",
+            "class Book(Base, Helper):\n    objects = BookManager()\nclass Unrelated(Other):\n    pass\nclass BookManager(Custom):\n    pass\nclass Custom:\n    pass\n",
+        ];
+        let scans: Vec<Option<FileScan>> = files.iter().map(|f| Some(FileScan::new(f))).collect();
+        let scope = IndexScope::new(&scans);
+        let names = |fi: usize| -> Vec<String> {
+            let scan = scans[fi].as_ref().unwrap();
+            let chosen = scope.statements(fi, scan).unwrap_or_default();
+            scan.outline
+                .classes()
+                .filter(|(si, _)| chosen.contains(si))
+                .map(|(_, c)| c.name.clone())
+                .collect()
+        };
+        assert_eq!(names(0), ["Base", "Helper"]);
+        assert_eq!(names(1), ["Book", "BookManager", "Custom"]);
+    }
+}
