@@ -1,3 +1,5 @@
 fn main() -> std::process::ExitCode {
-    djopt::cli::main()
+    djopt::crash::install_panic_hook();
+    djopt::interrupt::install();
+    djopt::crash::run_with_stack(djopt::cli::main)
 }

@@ -92,6 +92,38 @@ pub fn first_error(tree: &Tree) -> Option<Node<'_>> {
     }
 }
 
+/// Deepest nesting djopt analyses. Real code stays under 50 levels (the pinned corpus: 40);
+/// CPython's own compiler gives up around 3,000. Deeper files are reported and left alone, so
+/// the recursive walkers of phase 1 and 2 stay within `crash::STACK_SIZE`.
+pub const MAX_NESTING: usize = 3_000;
+
+/// How deep the tree goes (the root is 0), counted without recursion; stops counting once past
+/// `limit`.
+pub fn nesting_depth(tree: &Tree, limit: usize) -> usize {
+    let mut cursor = tree.walk();
+    let mut depth = 0;
+    let mut deepest = 0;
+    loop {
+        deepest = deepest.max(depth);
+        if deepest > limit {
+            return deepest;
+        }
+        if cursor.goto_first_child() {
+            depth += 1;
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return deepest;
+            }
+            depth -= 1;
+        }
+    }
+}
+
 /// Number of ERROR and MISSING nodes in the tree.
 pub fn error_count(tree: &Tree) -> usize {
     let root = tree.root_node();
@@ -129,6 +161,16 @@ mod tests {
         parser.set_language(&language()).unwrap();
         let tree = parser.parse("x = 1\n", None).unwrap();
         assert_eq!(tree.root_node().kind(), "module");
+    }
+
+    #[test]
+    fn measures_nesting_without_recursion() {
+        let tree = parse("x = 1\n").unwrap();
+        // module > expression_statement > assignment > integer
+        assert_eq!(nesting_depth(&tree, MAX_NESTING), 3);
+        let deep = format!("x = {}1{}\n", "(".repeat(100_000), ")".repeat(100_000));
+        let tree = parse(&deep).unwrap();
+        assert!(nesting_depth(&tree, MAX_NESTING) > MAX_NESTING);
     }
 
     #[test]

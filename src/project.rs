@@ -4,7 +4,7 @@ use crate::analysis::FileContext;
 use crate::diagnostic::Diagnostic;
 use crate::fix::{Applicability, apply_fixes};
 use crate::index::{self, ProjectIndex, extract_file, may_define_models};
-use crate::parse::{error_count, first_error, parse, parse_ranges};
+use crate::parse::{MAX_NESTING, error_count, first_error, nesting_depth, parse, parse_ranges};
 use crate::prefilter::{self, FileScan, IndexScope, Needles};
 use crate::settings::{Overrides, Settings};
 use crate::source::SourceFile;
@@ -83,7 +83,10 @@ impl Project {
     pub fn read(&self, path: &Path) -> Result<SourceFile, FileProblem> {
         SourceFile::read(path).map_err(|e| FileProblem {
             path: path.to_path_buf(),
-            fatal: matches!(e, crate::source::SourceError::Io(_)),
+            fatal: matches!(
+                e,
+                crate::source::SourceError::Io(_) | crate::source::SourceError::NotAFile
+            ),
             message: e.to_string(),
         })
     }
@@ -110,6 +113,15 @@ impl Project {
                 fatal: false,
             });
         }
+        if nesting_depth(&tree, MAX_NESTING) > MAX_NESTING {
+            return Err(FileProblem {
+                path: path.to_path_buf(),
+                message: format!(
+                    "nested more than {MAX_NESTING} levels deep, deeper than Python itself compiles; djopt leaves this file alone (exclude it if it is generated)"
+                ),
+                fatal: false,
+            });
+        }
         let relative = self.relative(path);
         let module = index::module_name(&relative);
         let is_package = path.file_name().is_some_and(|n| n == "__init__.py");
@@ -117,23 +129,31 @@ impl Project {
         let enabled = |code: &str| self.settings.rule_enabled(code, &relative);
         let mut diagnostics = crate::rules::run_rules(&ctx, &enabled);
         let suppressions = Suppressions::parse(text);
+        // Line numbers by binary search: counting newlines per finding is quadratic in big files.
+        let newlines: Vec<usize> = if diagnostics.is_empty() {
+            Vec::new()
+        } else {
+            memchr::memchr_iter(b'\n', text.as_bytes()).collect()
+        };
+        let line_of = |offset: usize| newlines.partition_point(|&n| n < offset) + 1;
         diagnostics.retain(|d| {
-            let line = line_of(text, d.start);
-            !suppressions.is_suppressed(line, d.rule)
+            !suppressions.is_suppressed(line_of(d.start), d.rule)
                 && !d
                     .also_suppressed_at
                     .iter()
-                    .any(|&o| suppressions.is_suppressed(line_of(text, o), d.rule))
+                    .any(|&o| suppressions.is_suppressed(line_of(o), d.rule))
         });
         Ok(diagnostics)
     }
 
     pub fn check_file(&self, path: &Path) -> Result<CheckedFile, FileProblem> {
-        let source = self.read(path)?;
-        let diagnostics = self.analyze_text(path, &source.text)?;
-        Ok(CheckedFile {
-            source,
-            diagnostics,
+        crate::crash::guard_file(path, || {
+            let source = self.read(path)?;
+            let diagnostics = self.analyze_text(path, &source.text)?;
+            Ok(CheckedFile {
+                source,
+                diagnostics,
+            })
         })
     }
 
@@ -157,6 +177,16 @@ impl Project {
     /// (one rule for `djopt pr`, one finding for `djopt fix -i`); the others are left and come
     /// back in `remaining`.
     pub fn fix_source_where(
+        &self,
+        source: SourceFile,
+        level: Applicability,
+        wanted: &dyn Fn(&str, &Diagnostic) -> bool,
+    ) -> Result<FixedFile, FileProblem> {
+        let path = source.path.clone();
+        crate::crash::guard_file(&path, || self.fix_passes(source, level, wanted))
+    }
+
+    fn fix_passes(
         &self,
         source: SourceFile,
         level: Applicability,
@@ -244,15 +274,17 @@ fn build_index(files: &[PathBuf], settings: &Settings) -> ProjectIndex {
     let scans: Vec<Option<FileScan>> = files
         .par_iter()
         .map(|path| {
-            let bytes = std::fs::read(path).ok()?;
-            if !may_define_models(&bytes) {
-                return None;
-            }
-            let source = SourceFile::from_bytes(path.clone(), bytes).ok()?;
-            Some(if whole {
-                FileScan::default()
-            } else {
-                FileScan::new(&source.text)
+            crate::crash::guard_index(path, || {
+                let bytes = std::fs::read(path).ok()?;
+                if !may_define_models(&bytes) {
+                    return None;
+                }
+                let source = SourceFile::from_bytes(path.clone(), bytes).ok()?;
+                Some(if whole {
+                    FileScan::default()
+                } else {
+                    FileScan::new(&source.text)
+                })
             })
         })
         .collect();
@@ -263,12 +295,14 @@ fn build_index(files: &[PathBuf], settings: &Settings) -> ProjectIndex {
         .enumerate()
         .filter_map(|(fi, (path, scan))| {
             let scan = scan.as_ref()?;
-            let statements = if whole {
-                None
-            } else {
-                Some(scope.statements(fi, scan).unwrap_or_default())
-            };
-            file_facts(path, settings, scan, statements)
+            crate::crash::guard_index(path, || {
+                let statements = if whole {
+                    None
+                } else {
+                    Some(scope.statements(fi, scan).unwrap_or_default())
+                };
+                file_facts(path, settings, scan, statements)
+            })
         })
         .collect();
     let mut index = index::build_index(&facts);
@@ -294,15 +328,20 @@ fn file_facts(
         return Some(facts);
     }
     let source = SourceFile::from_bytes(path.to_path_buf(), std::fs::read(path).ok()?).ok()?;
-    if let Some(statements) = statements
+    let deep = scan.outline.max_depth > MAX_NESTING / 4;
+    if let Some(statements) = statements.filter(|_| !deep)
         && let Some(tree) = parse_ranges(&source.text, &prefilter::ranges(scan, &statements))
         && !tree.root_node().has_error()
+        && nesting_depth(&tree, MAX_NESTING) <= MAX_NESTING
     {
         let mut facts = extract_file(&relative, &source.text, &tree);
         prefilter::add_outline_classes(&mut facts, scan, &statements);
         return Some(facts);
     }
     let tree = parse(&source.text)?;
+    if nesting_depth(&tree, MAX_NESTING) > MAX_NESTING {
+        return None; // Phase 2 reports it.
+    }
     Some(extract_file(&relative, &source.text, &tree))
 }
 
@@ -327,7 +366,10 @@ pub fn line_of(text: &str, offset: usize) -> usize {
 }
 
 /// Write the new bytes of a file atomically: temp file beside it, same permissions, rename.
-/// Refuses when the file changed on disk since it was read, or is read-only.
+/// Refuses when the file changed on disk since it was read, was deleted, is read-only, or djopt
+/// was interrupted. A symbolic link is followed: the file it points to is replaced, the link kept.
+/// Another djopt writing the same file waits for this one (a lock on the file), then sees that
+/// the file changed and refuses.
 pub fn write_atomic(source: &SourceFile, new_text: &str) -> Result<(), FileProblem> {
     let path = &source.path;
     let problem = |message: String| FileProblem {
@@ -335,20 +377,36 @@ pub fn write_atomic(source: &SourceFile, new_text: &str) -> Result<(), FileProbl
         message,
         fatal: true,
     };
-    let meta = std::fs::metadata(path).map_err(|e| problem(format!("cannot stat: {e}")))?;
+    let gone = |e: std::io::Error, doing: &str| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            problem("file was deleted while djopt was working; not recreated (run djopt again if it comes back)".into())
+        } else {
+            problem(format!("cannot {doing}: {e}"))
+        }
+    };
+    let changed = || {
+        problem("file changed on disk while djopt was working; not fixed (run djopt again)".into())
+    };
+    if crate::interrupt::interrupted() {
+        return Err(problem(crate::interrupt::NOT_WRITTEN.into()));
+    }
+    // The real file behind any symbolic link: renaming onto the link would replace the link.
+    let target = std::fs::canonicalize(path).map_err(|e| gone(e, "resolve the path"))?;
+    let meta = std::fs::metadata(&target).map_err(|e| gone(e, "stat"))?;
     if meta.permissions().readonly() {
         return Err(problem(
             "file is read-only; not fixed (make it writable and run again)".into(),
         ));
     }
-    let current = std::fs::read(path).map_err(|e| problem(format!("cannot re-read: {e}")))?;
+    let locked = std::fs::File::open(&target).map_err(|e| gone(e, "open"))?;
+    // Best effort: a file system without locks still has the checks below.
+    let _ = locked.lock();
+    let current = std::fs::read(&target).map_err(|e| gone(e, "re-read"))?;
     if current != source.original {
-        return Err(problem(
-            "file changed on disk while djopt was working; not fixed (run djopt again)".into(),
-        ));
+        return Err(changed());
     }
     let updated = source.with_text(new_text.to_string());
-    let dir = path
+    let dir = target
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
@@ -357,20 +415,24 @@ pub fn write_atomic(source: &SourceFile, new_text: &str) -> Result<(), FileProbl
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(|e| problem(format!("cannot create a temporary file beside it: {e}")))?;
+    let _tracked = crate::interrupt::track_temp(temp.path());
     use std::io::Write;
     temp.write_all(&updated.to_bytes())
         .and_then(|_| temp.as_file().sync_all())
         .map_err(|e| problem(format!("cannot write the temporary file: {e}")))?;
     std::fs::set_permissions(temp.path(), meta.permissions())
         .map_err(|e| problem(format!("cannot copy permissions: {e}")))?;
+    crate::interrupt::test_pause_before_rename(path);
     // Last look before the rename: still what we read?
-    let current = std::fs::read(path).map_err(|e| problem(format!("cannot re-read: {e}")))?;
+    let current = std::fs::read(&target).map_err(|e| gone(e, "re-read"))?;
     if current != source.original {
-        return Err(problem(
-            "file changed on disk while djopt was working; not fixed (run djopt again)".into(),
-        ));
+        return Err(changed());
     }
-    temp.persist(path)
+    temp.persist(&target)
         .map_err(|e| problem(format!("cannot replace the file: {}", e.error)))?;
+    // Make the rename itself durable (best effort: not every system can sync a folder).
+    if let Ok(folder) = std::fs::File::open(dir) {
+        let _ = folder.sync_all();
+    }
     Ok(())
 }

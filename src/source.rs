@@ -21,13 +21,21 @@ impl LineEnding {
 /// Why a file could not be read as Python source.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
-    #[error("cannot read: {0}")]
+    #[error("cannot read: {0}; make it readable or exclude it")]
     Io(#[from] std::io::Error),
-    #[error("not UTF-8 (byte offset {0}); convert it to UTF-8 or exclude it")]
-    NotUtf8(usize),
+    #[error("not a regular file (a folder, pipe or device named like a Python file); exclude it")]
+    NotAFile,
+    #[error(
+        "not UTF-8 (byte 0x{byte:02x} at line {line}, column {column}); djopt reads only UTF-8: convert the file or exclude it"
+    )]
+    NotUtf8 {
+        line: usize,
+        column: usize,
+        byte: u8,
+    },
     #[error("looks binary (contains a NUL byte); exclude it")]
     Binary,
-    #[error("too large ({0} bytes, limit {1}); exclude it or raise `max-file-size`")]
+    #[error("too large ({0} bytes, limit {1}); exclude it")]
     TooLarge(u64, u64),
 }
 
@@ -52,10 +60,18 @@ const BOM: &str = "\u{feff}";
 impl SourceFile {
     pub fn read(path: &Path) -> Result<SourceFile, SourceError> {
         let meta = std::fs::metadata(path)?;
+        // A FIFO would block the read forever; a folder cannot be read.
+        if !meta.is_file() {
+            return Err(SourceError::NotAFile);
+        }
         if meta.len() > MAX_FILE_SIZE {
             return Err(SourceError::TooLarge(meta.len(), MAX_FILE_SIZE));
         }
         let bytes = std::fs::read(path)?;
+        // It may have grown since the look at its size.
+        if bytes.len() as u64 > MAX_FILE_SIZE {
+            return Err(SourceError::TooLarge(bytes.len() as u64, MAX_FILE_SIZE));
+        }
         SourceFile::from_bytes(path.to_path_buf(), bytes)
     }
 
@@ -65,7 +81,7 @@ impl SourceFile {
         }
         let text = match std::str::from_utf8(&bytes) {
             Ok(t) => t.to_string(),
-            Err(e) => return Err(SourceError::NotUtf8(e.valid_up_to())),
+            Err(e) => return Err(not_utf8(&bytes, e.valid_up_to())),
         };
         let (bom, text) = match text.strip_prefix(BOM) {
             Some(rest) => (true, rest.to_string()),
@@ -102,9 +118,13 @@ impl SourceFile {
         out
     }
 
-    /// 1-based line and 1-based column (in characters) of a byte offset.
+    /// 1-based line and 1-based column (in characters) of a byte offset (clamped to the text,
+    /// and to the start of the character it falls in).
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
         let line = match self.line_starts.binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i - 1,
@@ -114,9 +134,11 @@ impl SourceFile {
         (line + 1, col + 1)
     }
 
-    /// The text of a 1-based line without its line ending.
+    /// The text of a 1-based line without its line ending ("" past the last line).
     pub fn line_text(&self, line: usize) -> &str {
-        let start = self.line_starts[line - 1];
+        let Some(&start) = line.checked_sub(1).and_then(|i| self.line_starts.get(i)) else {
+            return "";
+        };
         let end = self
             .line_starts
             .get(line)
@@ -133,6 +155,20 @@ impl SourceFile {
     pub fn line_start(&self, offset: usize) -> usize {
         let (line, _) = self.line_col(offset);
         self.line_starts[line - 1]
+    }
+}
+
+/// Where the first invalid byte is, for the message.
+fn not_utf8(bytes: &[u8], valid_up_to: usize) -> SourceError {
+    let before = &bytes[..valid_up_to];
+    let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
+    let line = memchr::memchr_iter(b'\n', before).count() + 1;
+    // The bytes before it on its line are valid UTF-8.
+    let column = std::str::from_utf8(&before[line_start..]).map_or(1, |s| s.chars().count() + 1);
+    SourceError::NotUtf8 {
+        line,
+        column,
+        byte: bytes.get(valid_up_to).copied().unwrap_or(0),
     }
 }
 
@@ -176,11 +212,90 @@ mod tests {
     fn rejects_non_utf8_and_binary() {
         assert!(matches!(
             SourceFile::from_bytes("a.py".into(), vec![b'a', 0xff]),
-            Err(SourceError::NotUtf8(1))
+            Err(SourceError::NotUtf8 {
+                line: 1,
+                column: 2,
+                byte: 0xff
+            })
         ));
+        let latin1 = b"x = 1\n# caf\xe9\n".to_vec();
+        let message = SourceFile::from_bytes("a.py".into(), latin1)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("byte 0xe9 at line 2, column 6"),
+            "{message}"
+        );
         assert!(matches!(
             SourceFile::from_bytes("a.py".into(), vec![b'a', 0]),
             Err(SourceError::Binary)
         ));
+    }
+}
+
+/// The round trip over arbitrary bytes: what djopt reads is what it writes back, BOM and line
+/// endings included, and positions agree between the LF and CRLF copies of a text.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Python-ish text with every kind of line ending, tabs and multi-byte characters.
+    fn text() -> impl Strategy<Value = String> {
+        "[a-z =:().\t\u{e9}\u{1F600}\u{feff}\r\n]{0,60}"
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Any bytes: either refused, or read and written back unchanged.
+        #[test]
+        fn bytes_round_trip(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
+            if let Ok(file) = SourceFile::from_bytes("a.py".into(), bytes.clone()) {
+                prop_assert_eq!(file.to_bytes(), bytes);
+            }
+        }
+
+        /// Text, with or without a BOM, with any line endings: written back unchanged, the BOM
+        /// kept apart from the text, and an edit-free `with_text` changes nothing.
+        #[test]
+        fn text_round_trip(text in text(), bom in any::<bool>()) {
+            let mut bytes = if bom { BOM.as_bytes().to_vec() } else { Vec::new() };
+            bytes.extend_from_slice(text.as_bytes());
+            let file = SourceFile::from_bytes("a.py".into(), bytes.clone()).unwrap();
+            let all = String::from_utf8(bytes.clone()).unwrap();
+            prop_assert_eq!(file.bom, all.starts_with(BOM));
+            prop_assert_eq!(&file.text, all.strip_prefix(BOM).unwrap_or(&all));
+            prop_assert_eq!(file.to_bytes(), bytes.clone());
+            prop_assert_eq!(file.with_text(file.text.clone()).to_bytes(), bytes);
+        }
+
+        /// The CRLF copy of an LF text: detected as CRLF, and every line and column the same.
+        #[test]
+        fn crlf_copy_has_the_same_positions(text in "[a-z =\u{e9}\n]{0,60}") {
+            let lf = SourceFile::from_bytes("a.py".into(), text.clone().into_bytes()).unwrap();
+            let crlf_text = text.replace('\n', "\r\n");
+            let crlf = SourceFile::from_bytes("a.py".into(), crlf_text.clone().into_bytes()).unwrap();
+            prop_assert_eq!(crlf.line_ending, if text.contains('\n') { LineEnding::CrLf } else { LineEnding::Lf });
+            prop_assert_eq!(lf.line_count(), crlf.line_count());
+            for line in 1..=lf.line_count() {
+                prop_assert_eq!(lf.line_text(line), crlf.line_text(line));
+            }
+            let mut crlf_offset = 0;
+            for (offset, c) in text.char_indices() {
+                prop_assert_eq!(lf.line_col(offset), crlf.line_col(crlf_offset));
+                crlf_offset += if c == '\n' { 2 } else { c.len_utf8() };
+            }
+        }
+
+        /// Positions never panic, whatever offset or line a caller asks for.
+        #[test]
+        fn positions_are_total(text in text(), offset in 0usize..200, line in 0usize..40) {
+            let file = SourceFile::from_bytes("a.py".into(), text.into_bytes()).unwrap();
+            let (l, c) = file.line_col(offset);
+            prop_assert!(l >= 1 && l <= file.line_count() && c >= 1);
+            let _ = file.line_text(line);
+            let _ = file.line_start(offset);
+        }
     }
 }

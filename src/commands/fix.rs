@@ -27,9 +27,12 @@ pub fn run(args: FixArgs, mode: Mode) -> Result<ExitCode> {
     };
     let progress = Progress::new(project.targets.len(), args.common.quiet);
     progress.message("Fixing");
+    // A signal now stops djopt between two writes (see `interrupt`).
+    let _deferred = (mode == Mode::Write).then(crate::interrupt::defer);
     let results: Vec<_> = project
         .targets
         .par_iter()
+        .filter(|_| !crate::interrupt::interrupted())
         .map(|path| {
             let result = project.fix_file(path, level).and_then(|fixed| {
                 if mode == Mode::Write && fixed.fixed != fixed.source.text {
@@ -47,6 +50,7 @@ pub fn run(args: FixArgs, mode: Mode) -> Result<ExitCode> {
     for result in results {
         match result {
             Ok(file) => files.push(file),
+            Err(p) if p.message == crate::interrupt::NOT_WRITTEN => {}
             Err(p) => problems.push(p),
         }
     }
@@ -82,6 +86,12 @@ pub fn run(args: FixArgs, mode: Mode) -> Result<ExitCode> {
         );
     }
     let fatal = super::print_problems(&problems);
+    if let Some(status) = crate::interrupt::exit_status() {
+        eprintln!(
+            "djopt: interrupted: every file is either as it was or wholly fixed; run `djopt fix` again to finish."
+        );
+        return Ok(ExitCode::from(status));
+    }
     Ok(if fatal {
         ExitCode::from(2)
     } else if mode == Mode::Diff && !changed.is_empty() {

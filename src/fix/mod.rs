@@ -1,6 +1,7 @@
 //! Fixes as data: byte-range edits with a safety level. Knows nothing of rules.
 
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// How sure we are that a fix keeps the program's results.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -91,6 +92,24 @@ impl Fix {
     pub fn start(&self) -> usize {
         self.edits.first().map_or(0, |e| e.start)
     }
+
+    /// Can the fix be applied to `text` at all: every edit inside it, on character boundaries,
+    /// and its own edits apart from each other? A fix that is not is a bug in its rule;
+    /// `apply_fixes` leaves it out rather than cut a character in two.
+    pub fn fits(&self, text: &str) -> bool {
+        let inside = self.edits.iter().all(|e| {
+            e.start <= e.end
+                && e.end <= text.len()
+                && text.is_char_boundary(e.start)
+                && text.is_char_boundary(e.end)
+        });
+        inside
+            && self
+                .edits
+                .iter()
+                .enumerate()
+                .all(|(i, a)| self.edits[i + 1..].iter().all(|b| !a.conflicts_with(b)))
+    }
 }
 
 /// Choose a non-conflicting subset of `fixes` (in position order) and apply it.
@@ -98,12 +117,15 @@ impl Fix {
 pub fn apply_fixes(text: &str, fixes: &[&Fix]) -> (String, Vec<usize>) {
     let mut order: Vec<usize> = (0..fixes.len()).collect();
     order.sort_by_key(|&i| (fixes[i].start(), i));
-    let mut accepted: Vec<&Edit> = Vec::new();
+    // Accepted edits by start. They never overlap, counting an insertion as one byte wide, so
+    // an edit conflicts with one of them only if it does with the last that starts before its
+    // end: one look-up, not a scan (a file can have tens of thousands of fixes).
+    let mut accepted: BTreeMap<usize, &Edit> = BTreeMap::new();
     let mut groups: Vec<&str> = Vec::new();
     let mut applied = Vec::new();
     for i in order {
         let fix = fixes[i];
-        if fix.edits.is_empty() {
+        if fix.edits.is_empty() || !fix.fits(text) {
             continue;
         }
         if let Some(group) = &fix.group
@@ -111,31 +133,32 @@ pub fn apply_fixes(text: &str, fixes: &[&Fix]) -> (String, Vec<usize>) {
         {
             continue;
         }
-        let all_present = fix.edits.iter().all(|e| accepted.contains(&e));
-        if all_present {
+        let present = |e: &Edit| accepted.get(&e.start).is_some_and(|a| *a == e);
+        if fix.edits.iter().all(present) {
             // The same edits again (two findings, one fix): counts once.
             applied.push(i);
             continue;
         }
-        let conflict = fix
-            .edits
-            .iter()
-            .any(|e| accepted.iter().any(|a| a.conflicts_with(e)));
+        let conflict = fix.edits.iter().any(|e| {
+            !present(e)
+                && accepted
+                    .range(..e.end.max(e.start + 1))
+                    .next_back()
+                    .is_some_and(|(_, a)| a.conflicts_with(e))
+        });
         if conflict {
             continue;
         }
         for e in &fix.edits {
-            if !accepted.contains(&e) {
-                accepted.push(e);
-            }
+            accepted.insert(e.start, e);
         }
         if let Some(group) = &fix.group {
             groups.push(group);
         }
         applied.push(i);
     }
-    accepted.sort_by_key(|e| (e.start, e.end));
-    (apply_edits(text, &accepted), applied)
+    let edits: Vec<&Edit> = accepted.into_values().collect();
+    (apply_edits(text, &edits), applied)
 }
 
 /// Apply sorted, non-overlapping edits.
@@ -195,5 +218,111 @@ mod tests {
         let (text, applied) = apply_fixes("ab", &[&a, &b]);
         assert_eq!(text, "1ab");
         assert_eq!(applied, vec![0]);
+    }
+}
+
+/// Properties of edit application over arbitrary texts and fixes, valid or not.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Text with multi-byte characters, so that offsets can fall inside one.
+    fn text() -> impl Strategy<Value = String> {
+        "[a-cé\u{1F600}\n\r ]{0,24}"
+    }
+
+    fn edit() -> impl Strategy<Value = Edit> {
+        (0usize..40, 0usize..6, "[xyé\n]{0,3}").prop_map(|(start, len, content)| Edit {
+            start,
+            end: start + len,
+            content,
+        })
+    }
+
+    fn fixes() -> impl Strategy<Value = Vec<Fix>> {
+        let fix = (
+            prop::collection::vec(edit(), 0..3),
+            prop::option::of(0u8..3),
+        )
+            .prop_map(|(edits, group)| {
+                let fix = Fix::new(edits, Applicability::Safe, String::new());
+                match group {
+                    Some(g) => fix.with_group(format!("g{g}")),
+                    None => fix,
+                }
+            });
+        prop::collection::vec(fix, 0..6)
+    }
+
+    /// The edits of the fixes `apply_fixes` accepted, once each, in position order.
+    fn accepted_edits<'f>(fixes: &'f [Fix], applied: &[usize]) -> Vec<&'f Edit> {
+        let mut edits: Vec<&Edit> = applied.iter().flat_map(|&i| &fixes[i].edits).collect();
+        edits.sort_by_key(|e| (e.start, e.end, e.content.clone()));
+        edits.dedup();
+        edits
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Never panics, applies only fixes that fit, and the accepted edits are sorted and do
+        /// not overlap (identical edits count once).
+        #[test]
+        fn applied_edits_fit_and_do_not_overlap(text in text(), fixes in fixes()) {
+            let refs: Vec<&Fix> = fixes.iter().collect();
+            let (_, applied) = apply_fixes(&text, &refs);
+            for &i in &applied {
+                prop_assert!(fixes[i].fits(&text));
+            }
+            let edits = accepted_edits(&fixes, &applied);
+            for pair in edits.windows(2) {
+                prop_assert!(!pair[0].conflicts_with(pair[1]), "{:?} overlaps {:?}", pair[0], pair[1]);
+                prop_assert!(pair[0].end <= pair[1].start);
+            }
+        }
+
+        /// The result is the text with exactly the accepted edits, the rest kept byte for byte:
+        /// applying them back to front, each on the text so far, gives the same.
+        #[test]
+        fn result_is_the_text_with_the_accepted_edits(text in text(), fixes in fixes()) {
+            let refs: Vec<&Fix> = fixes.iter().collect();
+            let (result, applied) = apply_fixes(&text, &refs);
+            let mut expected = text.clone();
+            for e in accepted_edits(&fixes, &applied).iter().rev() {
+                expected.replace_range(e.start..e.end, &e.content);
+            }
+            prop_assert_eq!(result, expected);
+        }
+
+        /// One fix per group, and a fix left out had a reason: its group was taken, it does not
+        /// fit, or it overlaps an accepted edit.
+        #[test]
+        fn only_conflicting_fixes_wait(text in text(), fixes in fixes()) {
+            let refs: Vec<&Fix> = fixes.iter().collect();
+            let (_, applied) = apply_fixes(&text, &refs);
+            let groups: Vec<&String> = applied.iter().filter_map(|&i| fixes[i].group.as_ref()).collect();
+            let mut unique = groups.clone();
+            unique.sort();
+            unique.dedup();
+            prop_assert_eq!(unique.len(), groups.len(), "two fixes of one group in one pass");
+            let edits = accepted_edits(&fixes, &applied);
+            for (i, fix) in fixes.iter().enumerate() {
+                if applied.contains(&i) || fix.edits.is_empty() {
+                    continue;
+                }
+                let group_taken = fix.group.as_ref().is_some_and(|g| groups.contains(&g));
+                let overlaps = fix.edits.iter().any(|e| edits.iter().any(|a| a.conflicts_with(e)));
+                prop_assert!(group_taken || !fix.fits(&text) || overlaps, "fix {} left out for no reason", i);
+            }
+        }
+
+        /// Two findings with the same fix count once: the fixes twice give the same text.
+        #[test]
+        fn duplicate_fixes_change_nothing(text in text(), fixes in fixes()) {
+            let once: Vec<&Fix> = fixes.iter().collect();
+            let twice: Vec<&Fix> = fixes.iter().chain(fixes.iter()).collect();
+            prop_assert_eq!(apply_fixes(&text, &once).0, apply_fixes(&text, &twice).0);
+        }
     }
 }

@@ -151,7 +151,8 @@ pub fn loop_diagnostic(
         .iter()
         .min_by_key(|a| a.node.start_byte())
         .expect("called with at least one access");
-    let (loop_line, _) = line_col(ctx, facts.loop_node.start_byte());
+    // Tree-sitter counts rows as we do (`\n`); counting them here again made big files quadratic.
+    let loop_line = facts.loop_node.start_position().row + 1;
     let model = &ctx.index.model(facts.queryset.model).name;
     let mut reads: Vec<String> = Vec::new();
     for a in accesses {
@@ -202,12 +203,6 @@ pub fn loop_diagnostic(
         also_suppressed_at: vec![facts.loop_node.start_byte()],
         fix: fix.ok(),
     }
-}
-
-fn line_col(ctx: &FileContext, offset: usize) -> (usize, usize) {
-    let before = &ctx.src[..offset.min(ctx.src.len())];
-    let line = before.bytes().filter(|b| *b == b'\n').count() + 1;
-    (line, 0)
 }
 
 fn compact(text: &str) -> String {
