@@ -108,6 +108,7 @@ pub fn outline(src: &str) -> Outline {
     let mut builder = Builder::new(s);
     let mut scanner = Scanner {
         s,
+        quotes: Quotes::default(),
         i: 0,
         depth: 0,
         max_depth: 0,
@@ -129,8 +130,56 @@ pub fn outline(src: &str) -> Outline {
     out
 }
 
+/// String literals counted by their quote character.
+#[derive(Default)]
+struct Quotes {
+    double: usize,
+    single: usize,
+}
+
+impl Quotes {
+    fn count(&mut self, quote: u8) {
+        if quote == b'"' {
+            self.double += 1;
+        } else {
+            self.single += 1;
+        }
+    }
+}
+
+/// The quote most string literals of `src` start with (`"` when tied or none), counting every
+/// literal as tree-sitter's `string_start` nodes do: docstrings, each part of a concatenation,
+/// strings inside f-string fields; not comments.
+pub fn majority_quote(src: &str) -> char {
+    let s = src.as_bytes();
+    let mut quotes = Quotes::default();
+    let mut i = 0;
+    while let Some(at) = memchr::memchr3(b'#', b'"', b'\'', &s[i..]) {
+        let at = i + at;
+        if s[at] == b'#' {
+            i = memchr::memchr(b'\n', &s[at..]).map_or(s.len(), |nl| at + nl);
+            continue;
+        }
+        // A prefix right before the quote (`f"`, `rb'`) makes a formatted string.
+        let near = at.saturating_sub(3);
+        let word_start = s[near..at]
+            .iter()
+            .rposition(|&b| !is_ident_byte(b))
+            .map_or(near, |p| near + p + 1);
+        let formatted =
+            (word_start > near || near == 0) && string_prefix(&s[word_start..at]).unwrap_or(false);
+        i = skip_string(s, at, formatted, &mut quotes);
+    }
+    if quotes.single > quotes.double {
+        '\''
+    } else {
+        '"'
+    }
+}
+
 struct Scanner<'s> {
     s: &'s [u8],
+    quotes: Quotes,
     i: usize,
     depth: usize,
     max_depth: usize,
@@ -230,7 +279,7 @@ impl Scanner<'_> {
                 }
                 b'\'' | b'"' => {
                     let start = self.i;
-                    self.i = skip_string(s, self.i, false);
+                    self.i = skip_string(s, self.i, false, &mut self.quotes);
                     self.push(Tok::Str, start);
                 }
                 _ if is_ident_byte(c) => {
@@ -242,7 +291,7 @@ impl Scanner<'_> {
                         && matches!(s[self.i], b'\'' | b'"')
                         && let Some(formatted) = string_prefix(&s[start..self.i])
                     {
-                        self.i = skip_string(s, self.i, formatted);
+                        self.i = skip_string(s, self.i, formatted, &mut self.quotes);
                         self.push(Tok::Str, start);
                     } else {
                         self.push(Tok::Ident, start);
@@ -277,8 +326,9 @@ impl Scanner<'_> {
 
 /// From the opening quote at `i`: the offset after the string. An unterminated one-line string
 /// stops at the end of its line, as Python's tokenizer reports it there.
-fn skip_string(s: &[u8], i: usize, formatted: bool) -> usize {
+fn skip_string(s: &[u8], i: usize, formatted: bool, quotes: &mut Quotes) -> usize {
     let quote = s[i];
+    quotes.count(quote);
     let triple = s.len() >= i + 3 && s[i + 1] == quote && s[i + 2] == quote;
     let mut i = if triple { i + 3 } else { i + 1 };
     while i < s.len() {
@@ -292,7 +342,7 @@ fn skip_string(s: &[u8], i: usize, formatted: bool) -> usize {
                 i += 2;
                 continue;
             }
-            i = skip_field(s, i + 1, triple);
+            i = skip_field(s, i + 1, triple, quotes);
             continue;
         }
         if c == quote {
@@ -312,13 +362,13 @@ fn skip_string(s: &[u8], i: usize, formatted: bool) -> usize {
 }
 
 /// Inside an f-string replacement field (after its `{`): the offset after its `}`.
-fn skip_field(s: &[u8], mut i: usize, triple: bool) -> usize {
+fn skip_field(s: &[u8], mut i: usize, triple: bool, quotes: &mut Quotes) -> usize {
     let mut depth = 0usize;
     while i < s.len() {
         let c = s[i];
         match c {
             b'\'' | b'"' => {
-                i = skip_string(s, i, false);
+                i = skip_string(s, i, false, quotes);
                 continue;
             }
             b'\n' if !triple => return i,
@@ -331,7 +381,7 @@ fn skip_field(s: &[u8], mut i: usize, triple: bool) -> usize {
                 depth -= 1;
             }
             b':' if depth == 0 && s.get(i + 1) != Some(&b'=') => {
-                return skip_spec(s, i + 1, triple);
+                return skip_spec(s, i + 1, triple, quotes);
             }
             _ if is_ident_byte(c) => {
                 let start = i;
@@ -342,7 +392,7 @@ fn skip_field(s: &[u8], mut i: usize, triple: bool) -> usize {
                     && matches!(s[i], b'\'' | b'"')
                     && let Some(formatted) = string_prefix(&s[start..i])
                 {
-                    i = skip_string(s, i, formatted);
+                    i = skip_string(s, i, formatted, quotes);
                 }
                 continue;
             }
@@ -354,11 +404,11 @@ fn skip_field(s: &[u8], mut i: usize, triple: bool) -> usize {
 }
 
 /// A format spec (after the field's `:`): literal text with nested fields, up to the `}`.
-fn skip_spec(s: &[u8], mut i: usize, triple: bool) -> usize {
+fn skip_spec(s: &[u8], mut i: usize, triple: bool, quotes: &mut Quotes) -> usize {
     while i < s.len() {
         match s[i] {
             b'{' => {
-                i = skip_field(s, i + 1, triple);
+                i = skip_field(s, i + 1, triple, quotes);
                 continue;
             }
             b'}' => return i + 1,
@@ -752,5 +802,15 @@ mod tests {
         let k = kinds(src);
         assert_eq!(k.len(), 3);
         assert_eq!(k[2].1, "class");
+    }
+    #[test]
+    fn majority_quote_counts_literals_like_tree_sitter() {
+        assert_eq!(majority_quote("x = 'a'\ny = 'b'\nz = \"c\"\n"), '\'');
+        assert_eq!(majority_quote("x = 'a'\ny = \"b\"\n"), '"');
+        assert_eq!(majority_quote("x = 1  # 'a' 'b'\n"), '"');
+        // The field's strings count too; `{{` is not a field.
+        assert_eq!(majority_quote("x = f\"{a['k']}{b['k']}\"\n"), '\'');
+        assert_eq!(majority_quote("x = \"{a['k']}{b['k']}\"\n"), '"');
+        assert_eq!(majority_quote("x = f\"{{a['k']}}\"\n"), '"');
     }
 }

@@ -22,26 +22,6 @@ pub struct FileContext<'a> {
     pub quote: char,
 }
 
-/// The quote most string literals of the file start with (`"` when tied or none).
-fn majority_quote(tree: &Tree, src: &str) -> char {
-    let (mut double, mut single) = (0usize, 0usize);
-    crate::syntax::walk_named(tree.root_node(), |n| {
-        if n.kind() == "string_start" || n.kind() == "string" {
-            if n.kind() == "string" {
-                return true;
-            }
-            match text(n, src).chars().last() {
-                Some('"') => double += 1,
-                Some('\'') => single += 1,
-                _ => {}
-            }
-            return false;
-        }
-        true
-    });
-    if single > double { '\'' } else { '"' }
-}
-
 impl<'a> FileContext<'a> {
     pub fn new(
         index: &'a ProjectIndex,
@@ -70,7 +50,7 @@ impl<'a> FileContext<'a> {
             tree,
             module,
             imports,
-            quote: majority_quote(tree, src),
+            quote: crate::outline::majority_quote(src),
         }
     }
 
