@@ -45,6 +45,10 @@ pub fn guard_file<T>(
     work: impl FnOnce() -> Result<T, FileProblem>,
 ) -> Result<T, FileProblem> {
     let _current = CurrentFile::set(path);
+    let work = || {
+        test_panic(path);
+        work()
+    };
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
         Ok(result) => result,
         Err(_) => Err(FileProblem {
@@ -52,6 +56,16 @@ pub fn guard_file<T>(
             message: "djopt crashed on this file (details above) and left it unchanged; this is a bug in djopt, please report it".into(),
             fatal: true,
         }),
+    }
+}
+
+/// Test hook, only in debug builds: panic on the file named by `DJOPT_TEST_PANIC_IN`.
+fn test_panic(path: &Path) {
+    if cfg!(debug_assertions)
+        && let Some(name) = std::env::var_os("DJOPT_TEST_PANIC_IN")
+        && path.file_name() == Some(name.as_os_str())
+    {
+        panic!("test panic (DJOPT_TEST_PANIC_IN)");
     }
 }
 

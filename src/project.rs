@@ -275,6 +275,10 @@ fn build_index(files: &[PathBuf], settings: &Settings) -> ProjectIndex {
         .par_iter()
         .map(|path| {
             crate::crash::guard_index(path, || {
+                // A FIFO named on the command line would block the read forever.
+                if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+                    return None;
+                }
                 let bytes = std::fs::read(path).ok()?;
                 if !may_define_models(&bytes) {
                     return None;
