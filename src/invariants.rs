@@ -149,6 +149,22 @@ mod tests {
         assert!(checked >= 20, "only {checked} fixture files found");
     }
 
+    /// Inputs the fuzz target once failed on (`fuzz/regressions/`).
+    #[test]
+    fn fuzz_regressions_keep_every_promise() {
+        let harness = harness();
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if let Err(violation) = harness.check(&std::fs::read(&path).unwrap()) {
+                panic!("{}: {violation}", path.display());
+            }
+            checked += 1;
+        }
+        assert!(checked >= 1, "no regression inputs in {}", dir.display());
+    }
+
     #[test]
     fn odd_inputs_keep_every_promise() {
         let harness = harness();

@@ -607,13 +607,17 @@ fn after_statement(src: &str, statement: Node) -> usize {
 }
 
 /// Insert `line` (no indentation, no line ending) as a new line after `statement`, at the same
-/// indentation.
-pub fn line_after(src: &str, statement: Node, line: &str) -> Edit {
+/// indentation; None when the statement does not start its line (`class A: x = 1`), where the
+/// "indentation" would copy the class header (found by fuzzing: a fix that never settled).
+pub fn line_after(src: &str, statement: Node, line: &str) -> Option<Edit> {
     let indent = indentation(src, statement);
-    Edit::insertion(
+    if !indent.chars().all(char::is_whitespace) {
+        return None;
+    }
+    Some(Edit::insertion(
         after_statement(src, statement),
         format!("{}{indent}{line}", line_ending(src)),
-    )
+    ))
 }
 
 /// Insert `line` as the first statement of a class body (after its docstring, if any).
@@ -626,7 +630,7 @@ pub fn line_at_class_start(src: &str, class: Node, line: &str) -> Option<Edit> {
     let docstring = first.kind() == "expression_statement"
         && first.named_child(0).is_some_and(|n| n.kind() == "string");
     if docstring {
-        return Some(line_after(src, first, line));
+        return line_after(src, first, line);
     }
     let indent = indentation(src, first);
     if !indent.chars().all(char::is_whitespace) {
@@ -710,7 +714,8 @@ pub fn site_fix(
             }
             let value = new_queryset_text(ctx, *model, name, missing);
             let line = format!("queryset = {value}");
-            let edit = line_after(ctx.src, *statement, &line);
+            let edit = line_after(ctx.src, *statement, &line)
+                .ok_or("the statement shares its line with another")?;
             let unsafe_reason = m.managers.first().is_some_and(|mg| !mg.resolved).then_some(
                 "the manager's class is not in the project, so its get_queryset is unknown",
             );

@@ -232,7 +232,8 @@ fn changelist_fix<'a>(
             SelectRelated::Auto(None) => {
                 let line = format!("list_select_related = {list}");
                 let edit = match class.attr("list_display") {
-                    Some((_, stmt)) => line_after(ctx.src, stmt, &line),
+                    Some((_, stmt)) => line_after(ctx.src, stmt, &line)
+                        .ok_or("list_display shares its line with the class header")?,
                     None => line_at_class_start(ctx.src, class.node, &line)
                         .ok_or("the class has no body to add to")?,
                 };
