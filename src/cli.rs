@@ -68,6 +68,9 @@ pub struct CommonArgs {
     /// Print only the findings or the diff, no summary
     #[arg(long, short)]
     pub quiet: bool,
+    /// Neither read nor write the cache of results (`.djopt_cache/` in the project root)
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

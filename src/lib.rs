@@ -5,6 +5,7 @@
 
 pub mod analysis;
 pub mod baseline;
+pub mod cache;
 pub mod cli;
 pub mod commands;
 pub mod crash;

@@ -47,32 +47,62 @@ pub struct FixedFile {
     pub remaining: Vec<Diagnostic>,
 }
 
-impl Project {
-    pub fn load(paths: &[PathBuf], overrides: &Overrides) -> Result<Project> {
+/// A run's files before anything is parsed: the settings, the targets and the files phase 1
+/// reads (the whole project, also when checking one file).
+pub struct Walked {
+    pub settings: Settings,
+    /// The Python files to check, sorted.
+    pub targets: Vec<PathBuf>,
+    /// The Python files of the whole project (and the targets), sorted.
+    pub index_files: Vec<PathBuf>,
+    /// The project's folders named `templates`, sorted.
+    pub template_dirs: Vec<PathBuf>,
+}
+
+impl Walked {
+    pub fn new(paths: &[PathBuf], overrides: &Overrides) -> Result<Walked> {
         let paths: Vec<PathBuf> = if paths.is_empty() {
             vec![PathBuf::from(".")]
         } else {
             paths.to_vec()
         };
         let settings = Settings::load(&paths, overrides)?;
-        let targets = crate::walk::python_files(&paths, &settings)?;
+        let walk = crate::walk::walk(&paths, &settings)?;
+        let targets = walk.files;
         // Models may live outside the paths being checked: index the whole project.
         let root = settings.project_root.clone();
-        let index_files = if paths.iter().all(|p| same_dir(p, &root)) {
-            targets.clone()
+        let (index_files, template_dirs) = if paths.iter().all(|p| same_dir(p, &root)) {
+            (targets.clone(), walk.template_dirs)
         } else {
-            let mut all = crate::walk::python_files(std::slice::from_ref(&root), &settings)?;
+            let whole = crate::walk::walk(std::slice::from_ref(&root), &settings)?;
+            let mut all = whole.files;
             all.extend(targets.iter().cloned());
             all.sort();
             all.dedup();
-            all
+            (all, whole.template_dirs)
         };
-        let index = build_index(&index_files, &settings);
-        Ok(Project {
+        Ok(Walked {
             settings,
-            index,
             targets,
+            index_files,
+            template_dirs,
         })
+    }
+
+    /// Phase 1: the project with its index.
+    pub fn index(self) -> Project {
+        let index = build_index(&self.index_files, &self.settings);
+        Project {
+            settings: self.settings,
+            index,
+            targets: self.targets,
+        }
+    }
+}
+
+impl Project {
+    pub fn load(paths: &[PathBuf], overrides: &Overrides) -> Result<Project> {
+        Ok(Walked::new(paths, overrides)?.index())
     }
 
     pub fn relative(&self, path: &Path) -> PathBuf {

@@ -8,24 +8,40 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 pub fn python_files(paths: &[PathBuf], settings: &Settings) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
+    Ok(walk(paths, settings)?.files)
+}
+
+/// What one walk finds.
+#[derive(Debug, Default)]
+pub struct Walk {
+    /// The Python files, sorted.
+    pub files: Vec<PathBuf>,
+    /// Every folder named `templates` on the way, sorted (the cache watches what they hold).
+    pub template_dirs: Vec<PathBuf>,
+}
+
+pub fn walk(paths: &[PathBuf], settings: &Settings) -> Result<Walk> {
+    let mut out = Walk::default();
     for path in paths {
         if !path.exists() && path.symlink_metadata().is_err() {
             bail!("{}: no such file or directory", path.display());
         }
         if !path.is_dir() {
-            out.push(path.clone());
+            out.files.push(path.clone());
             continue;
         }
-        out.extend(walk_dir(path, settings));
+        walk_dir(path, settings, &mut out);
     }
-    out.sort();
-    out.dedup();
+    out.files.sort();
+    out.files.dedup();
+    out.template_dirs.sort();
+    out.template_dirs.dedup();
     Ok(out)
 }
 
-fn walk_dir(root: &Path, settings: &Settings) -> Vec<PathBuf> {
+fn walk_dir(root: &Path, settings: &Settings, out: &mut Walk) {
     let found = Mutex::new(Vec::new());
+    let templates = Mutex::new(Vec::new());
     let walker = WalkBuilder::new(root)
         .hidden(false)
         .git_global(false)
@@ -39,6 +55,7 @@ fn walk_dir(root: &Path, settings: &Settings) -> Vec<PathBuf> {
         .build_parallel();
     walker.run(|| {
         let found = &found;
+        let templates = &templates;
         Box::new(move |entry| {
             let Ok(entry) = entry else {
                 return WalkState::Continue;
@@ -57,9 +74,17 @@ fn walk_dir(root: &Path, settings: &Settings) -> Vec<PathBuf> {
                 if settings.is_excluded(&relative) {
                     return WalkState::Skip;
                 }
+                if entry.file_name() == "templates" {
+                    templates
+                        .lock()
+                        .expect("walker lock")
+                        .push(path.to_path_buf());
+                }
             }
             WalkState::Continue
         })
     });
-    found.into_inner().expect("walker lock")
+    out.files.extend(found.into_inner().expect("walker lock"));
+    out.template_dirs
+        .extend(templates.into_inner().expect("walker lock"));
 }

@@ -16,6 +16,9 @@ fn root() -> PathBuf {
 fn djopt(args: &[&str], path: &Path, prefilter: bool) -> (String, String) {
     let mut cmd = Command::cargo_bin("djopt").unwrap();
     cmd.args(args).arg(path);
+    if args[0] == "check" {
+        cmd.arg("--no-cache");
+    }
     if prefilter {
         cmd.env_remove("DJOPT_NO_PREFILTER");
     } else {

@@ -92,7 +92,8 @@ fn run(dir: &Path, args: &[&str]) -> Run {
     run
 }
 
-/// Every file under `root` (not following links) and its bytes.
+/// Every file under `root` (not following links) and its bytes; djopt's cache of results
+/// (`.djopt_cache/`, ignored by git) aside.
 fn files(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut out = BTreeMap::new();
     let mut stack = vec![root.to_path_buf()];
@@ -101,6 +102,9 @@ fn files(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
             let entry = entry.unwrap();
             let kind = entry.file_type().unwrap();
             let rel = entry.path().strip_prefix(root).unwrap().to_path_buf();
+            if kind.is_dir() && entry.file_name() == ".djopt_cache" {
+                continue;
+            }
             if kind.is_dir() {
                 stack.push(entry.path());
             } else if kind.is_file() {

@@ -2,13 +2,14 @@
 
 use crate::baseline::{Baseline, Entry};
 use crate::cli::{CheckArgs, Format};
-use crate::project::{CheckedFile, FileProblem, Project};
+use crate::project::{CheckedFile, FileProblem, Project, Walked};
 use crate::render::progress::Progress;
 use crate::render::{self, Report};
 use anyhow::{Result, bail};
 use rayon::prelude::*;
 use std::fmt::Write as _;
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -18,8 +19,12 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
         bail!("--statistics prints text or json; drop it or use --format text/json");
     }
     let baseline = args.baseline.as_deref().map(Baseline::read).transpose()?;
-    let project = Project::load(&args.common.paths, &super::overrides(&args.common))?;
-    let (checked, problems) = check_all(&project, args.common.quiet);
+    let walked = Walked::new(&args.common.paths, &super::overrides(&args.common))?;
+    let quiet = args.common.quiet;
+    let (project, checked, problems) =
+        crate::cache::check(walked, !args.common.no_cache, |project, targets| {
+            check_all(project, targets, quiet)
+        });
     let all: Vec<Report> = checked
         .iter()
         .flat_map(|file| {
@@ -123,17 +128,25 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
     })
 }
 
-/// Every target checked in parallel, with a progress bar for long runs.
-fn check_all(project: &Project, quiet: bool) -> (Vec<CheckedFile>, Vec<FileProblem>) {
-    let progress = Progress::new(project.targets.len(), quiet);
+/// Every target checked in parallel, with a progress bar for long runs: the files with findings
+/// (a file without any is dropped at once: holding every file's text doubled peak memory) and the
+/// files that could not be checked.
+fn check_all(
+    project: &Project,
+    targets: &[PathBuf],
+    quiet: bool,
+) -> (Vec<CheckedFile>, Vec<FileProblem>) {
+    let progress = Progress::new(targets.len(), quiet);
     progress.message("Checking");
-    let results: Vec<_> = project
-        .targets
+    let results: Vec<_> = targets
         .par_iter()
-        .map(|path| {
+        .filter_map(|path| {
             let result = project.check_file(path);
             progress.inc();
-            result
+            match result {
+                Ok(file) if file.diagnostics.is_empty() => None,
+                other => Some(other),
+            }
         })
         .collect();
     progress.finish();

@@ -25,6 +25,8 @@ pub struct TemplateSet {
     templates: HashMap<String, Template>,
     /// A settings module with a Django `TEMPLATES` backend was found.
     pub configured: bool,
+    /// The folders read, relative to the project root (the cache watches them).
+    pub dirs: Vec<PathBuf>,
 }
 
 #[derive(Debug)]
@@ -85,9 +87,10 @@ impl TemplateSet {
                 }
             }
         }
-        for dir in dirs {
-            set.read_dir(root, &dir);
+        for dir in &dirs {
+            set.read_dir(root, dir);
         }
+        set.dirs = dirs;
         set
     }
 
