@@ -37,6 +37,7 @@ pub fn install() {
     }
 }
 
+#[cfg_attr(not(unix), allow(dead_code))]
 fn on_signal(signal: i32) {
     let first = RECEIVED
         .compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst)
@@ -51,6 +52,7 @@ fn on_signal(signal: i32) {
     std::process::exit(128 + signal);
 }
 
+#[cfg_attr(not(unix), allow(dead_code))]
 fn remove_temp_files() {
     let temps = TEMP_FILES.lock().unwrap_or_else(|e| e.into_inner());
     for path in temps.iter() {

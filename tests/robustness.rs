@@ -106,7 +106,10 @@ fn files(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
                 continue;
             }
             if kind.is_dir() {
-                stack.push(entry.path());
+                // djopt's own cache of check results is not the user's code.
+                if entry.file_name() != ".djopt_cache" {
+                    stack.push(entry.path());
+                }
             } else if kind.is_file() {
                 out.insert(rel, fs::read(entry.path()).unwrap());
             } else if kind.is_symlink() {
