@@ -49,6 +49,15 @@ pub struct Class {
     pub methods: Vec<String>,
     /// Byte ranges of the statements directly in the body (a method's is its `def` line).
     pub body_lines: Vec<Range<usize>>,
+    /// What each of `body_lines` starts: a decorator, a method, or another statement.
+    pub body_kinds: Vec<BodyLine>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyLine {
+    Decorator,
+    Def,
+    Other,
 }
 
 impl Outline {
@@ -646,6 +655,13 @@ impl<'s> Builder<'s> {
                 .methods
                 .push(String::from_utf8_lossy(&s[name.start..name.end]).into_owned());
         }
+        class.body_kinds.push(if name_at.is_some() {
+            BodyLine::Def
+        } else if t.first().is_some_and(|t| t.kind == Tok::Op(b'@')) {
+            BodyLine::Decorator
+        } else {
+            BodyLine::Other
+        });
     }
 
     fn finish(self) -> Outline {

@@ -16,7 +16,7 @@
 //! compare the findings both ways.
 
 use crate::index::{self, FileFacts, ProjectIndex};
-use crate::outline::{Class, Kind, Outline};
+use crate::outline::{BodyLine, Class, Kind, Outline};
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::OnceLock;
@@ -362,18 +362,23 @@ impl Needles {
     /// a model, `author: Author`, `QuerySet[Book]`, `get_object_or_404`, `published_books(`),
     /// also under an alias imported with `as`.
     pub fn may_have_queryset(&self, text: &[u8]) -> bool {
-        let mut models: Vec<&[u8]> = Vec::new();
-        let mut functions: Vec<&[u8]> = Vec::new();
-        // Aliases first (`from shop.models import Book as B`), wherever they are.
+        let aliases = self.aliases(text);
+        self.has_queryset_source(text, &aliases)
+    }
+
+    /// Names imported under another name (`from shop.models import Book as B`), wherever they
+    /// are in the file: (models, functions).
+    pub fn aliases<'t>(&self, text: &'t [u8]) -> Aliases<'t> {
+        let mut aliases = Aliases::default();
         let mut previous: Option<Range<usize>> = None;
         let mut alias_of: Option<bool> = None; // Some(true): a model's, Some(false): a function's
         for word in identifiers(text) {
             let w = &text[word.clone()];
             if let Some(model) = alias_of.take() {
                 if model {
-                    models.push(w);
+                    aliases.models.push(w);
                 } else {
-                    functions.push(w);
+                    aliases.functions.push(w);
                 }
             } else if w == b"as"
                 && let Some(prev) = previous.clone()
@@ -387,8 +392,13 @@ impl Needles {
             }
             previous = Some(word);
         }
-        let is_model = |w: &[u8]| self.models.contains(w) || models.contains(&w);
-        let is_function = |w: &[u8]| self.functions.contains(w) || functions.contains(&w);
+        aliases
+    }
+
+    /// A queryset source in `text` (a part of the file whose aliases are `aliases`).
+    pub fn has_queryset_source(&self, text: &[u8], aliases: &Aliases) -> bool {
+        let is_model = |w: &[u8]| self.models.contains(w) || aliases.models.contains(&w);
+        let is_function = |w: &[u8]| self.functions.contains(w) || aliases.functions.contains(&w);
         identifiers(text).any(|word| {
             let w = &text[word.clone()];
             if w == b"get_object_or_404" {
@@ -416,6 +426,97 @@ impl Needles {
             self.managers.contains(&text[start..i])
         })
     }
+}
+
+/// Names a file imports under another name.
+#[derive(Default)]
+pub struct Aliases<'t> {
+    models: Vec<&'t [u8]>,
+    functions: Vec<&'t [u8]>,
+}
+
+/// Something for the loop rules: a loop or a prefetch.
+pub fn has_loop(text: &[u8]) -> bool {
+    memchr::memmem::find(text, b"for ").is_some()
+        || memchr::memmem::find(text, b"prefetch_related").is_some()
+}
+
+/// Phase 2 on a file that may have findings: the parts to parse, or None for all of it. Kept:
+/// every statement that is not a function or a class (imports, module-level code such as
+/// `admin.site.register(...)`); functions and classes the framework rules look at; functions
+/// with a loop and a queryset source; of other classes, the statements that are not methods,
+/// and the methods with a loop and a queryset source. What is left out cannot hold a finding:
+/// the loop rules read a loop, its function and the index.
+pub fn analysis_ranges(text: &str, needles: &Needles) -> Option<Vec<Range<usize>>> {
+    let bytes = text.as_bytes();
+    let outline = crate::outline::outline(text);
+    if outline.max_depth > 256 {
+        return None;
+    }
+    let aliases = needles.aliases(bytes);
+    // The file has a loop somewhere; a part may hold a finding when it has a queryset source
+    // (ORM105's thrown-away `qs.filter(...)` needs no loop of its own).
+    let orm = |part: &[u8]| needles.has_queryset_source(part, &aliases);
+    let mut out: Vec<Range<usize>> = Vec::new();
+    let mut push = |range: Range<usize>| match out.last_mut() {
+        Some(last) if last.end == range.start => last.end = range.end,
+        _ => out.push(range),
+    };
+    let mut partial = false;
+    for st in &outline.statements {
+        let part = &bytes[st.range.clone()];
+        match &st.kind {
+            Kind::Other(_) => push(st.range.clone()),
+            Kind::Function => {
+                if index::frameworks::may_have_findings(part) || orm(part) {
+                    push(st.range.clone());
+                } else {
+                    partial = true;
+                }
+            }
+            Kind::Class(class) => {
+                if index::frameworks::may_have_findings(part) {
+                    push(st.range.clone());
+                    continue;
+                }
+                partial = true;
+                if !orm(part) || class.body_lines.is_empty() {
+                    continue;
+                }
+                // Members: decorators go with the method below them.
+                let body_start = class.body_lines[0].start;
+                push(st.range.start..body_start);
+                let mut member_start = None;
+                let mut members: Vec<(usize, bool)> = Vec::new();
+                for (line, kind) in class.body_lines.iter().zip(&class.body_kinds) {
+                    let start = *member_start.get_or_insert(line.start);
+                    match kind {
+                        BodyLine::Decorator => {}
+                        BodyLine::Def => {
+                            members.push((start, true));
+                            member_start = None;
+                        }
+                        BodyLine::Other => {
+                            members.push((start, false));
+                            member_start = None;
+                        }
+                    }
+                }
+                let mut kept = false;
+                for (k, &(start, method)) in members.iter().enumerate() {
+                    let end = members.get(k + 1).map_or(st.range.end, |m| m.0);
+                    if !method || orm(&bytes[start..end]) {
+                        push(start..end);
+                        kept |= method;
+                    }
+                }
+                if !kept {
+                    return None; // the class's loop is not in a method: read it all
+                }
+            }
+        }
+    }
+    partial.then_some(out)
 }
 
 /// The next byte after `at` that is not white space (or a line continuation).

@@ -91,6 +91,8 @@ impl Walked {
 
     /// Phase 1: the project with its index.
     pub fn index(self) -> Project {
+        // Phase 2 needs the rules' queries: compiled meanwhile, not after.
+        rayon::spawn(|| crate::rules::registry().prepare());
         let index = build_index(&self.index_files, &self.settings);
         Project {
             settings: self.settings,
@@ -126,12 +128,38 @@ impl Project {
         if !may_have_findings(text, &self.index) {
             return Ok(Vec::new());
         }
+        // First only the parts that can hold a finding, when that is less than the file. Found
+        // something (or a syntax error there)? Then the whole file, as the findings are only
+        // reported, and fixed, in a file that parses.
+        let partial = self
+            .index
+            .needles
+            .as_ref()
+            .and_then(|n| prefilter::analysis_ranges(text, n))
+            .and_then(|ranges| parse_ranges(text, &ranges))
+            .filter(|tree| !tree.root_node().has_error());
+        if let Some(tree) = partial {
+            let found = self.analyze_tree(path, text, &tree)?;
+            if found.is_empty() {
+                return Ok(found);
+            }
+        }
         let tree = parse(text).ok_or_else(|| FileProblem {
             path: path.to_path_buf(),
             message: "tree-sitter could not parse the file".into(),
             fatal: false,
         })?;
-        if let Some(error) = first_error(&tree) {
+        self.analyze_tree(path, text, &tree)
+    }
+
+    /// Findings in a parsed file (or part of one).
+    fn analyze_tree(
+        &self,
+        path: &Path,
+        text: &str,
+        tree: &tree_sitter::Tree,
+    ) -> Result<Vec<Diagnostic>, FileProblem> {
+        if let Some(error) = first_error(tree) {
             let pos = error.start_position();
             return Err(FileProblem {
                 path: path.to_path_buf(),
@@ -143,7 +171,7 @@ impl Project {
                 fatal: false,
             });
         }
-        if nesting_depth(&tree, MAX_NESTING) > MAX_NESTING {
+        if nesting_depth(tree, MAX_NESTING) > MAX_NESTING {
             return Err(FileProblem {
                 path: path.to_path_buf(),
                 message: format!(
@@ -155,7 +183,7 @@ impl Project {
         let relative = self.relative(path);
         let module = index::module_name(&relative);
         let is_package = path.file_name().is_some_and(|n| n == "__init__.py");
-        let ctx = FileContext::new(&self.index, text, &tree, module, is_package);
+        let ctx = FileContext::new(&self.index, text, tree, module, is_package);
         let enabled = |code: &str| self.settings.rule_enabled(code, &relative);
         let mut diagnostics = crate::rules::run_rules(&ctx, &enabled);
         let suppressions = Suppressions::parse(text);

@@ -111,6 +111,13 @@ pub struct Rule {
 
 pub struct Registry {
     pub rules: Vec<Rule>,
+    /// The rules' queries, compiled on first use: compiling them is a good part of a small
+    /// project's run, and commands that only need the metadata, or a `check` answered from
+    /// the cache, do without.
+    compiled: OnceLock<Compiled>,
+}
+
+struct Compiled {
     /// All rule queries as one query: one traversal per tree serves every rule.
     query: Query,
     /// For each pattern of the combined query, the rules it serves (rules whose query files
@@ -121,20 +128,22 @@ pub struct Registry {
 
 pub fn registry() -> &'static Registry {
     static REGISTRY: OnceLock<Registry> = OnceLock::new();
-    REGISTRY.get_or_init(|| {
-        load_registry().unwrap_or_else(|e| panic!("built-in rules are invalid: {e}"))
-    })
+    REGISTRY
+        .get_or_init(|| load_rules().unwrap_or_else(|e| panic!("built-in rules are invalid: {e}")))
 }
 
 /// Load and validate every rule: metadata parses, code matches the folder, the query compiles.
 pub fn load_registry() -> Result<Registry, String> {
-    let language = crate::parse::language();
+    let registry = load_rules()?;
+    let compiled = compile(&registry.rules)?;
+    let _ = registry.compiled.set(compiled);
+    Ok(registry)
+}
+
+/// Every rule's metadata, checked; the queries are compiled later.
+fn load_rules() -> Result<Registry, String> {
     let mut rules = Vec::new();
-    let mut combined = String::new();
-    let mut pattern_rules: Vec<Vec<usize>> = Vec::new();
-    // Query text → the index of its first pattern in the combined query, and its pattern count.
-    let mut seen_queries: Vec<(&str, usize, usize)> = Vec::new();
-    for (i, source) in SOURCES.iter().enumerate() {
+    for source in SOURCES {
         let meta: RuleMeta =
             toml::from_str(source.toml).map_err(|e| format!("{}/rule.toml: {e}", source.folder))?;
         let expected = format!("{}-{}", meta.code, meta.name);
@@ -150,24 +159,6 @@ pub fn load_registry() -> Result<Registry, String> {
             "suggestion" => Applicability::Suggestion,
             other => return Err(format!("{}: unknown fix_safety {other:?}", source.folder)),
         };
-        let query = Query::new(&language, source.query)
-            .map_err(|e| format!("{}/query.scm: {e}", source.folder))?;
-        match seen_queries
-            .iter()
-            .find(|(text, _, _)| *text == source.query)
-        {
-            Some(&(_, first, count)) => {
-                for rules_of_pattern in &mut pattern_rules[first..first + count] {
-                    rules_of_pattern.push(i);
-                }
-            }
-            None => {
-                seen_queries.push((source.query, pattern_rules.len(), query.pattern_count()));
-                pattern_rules.extend(std::iter::repeat_n(vec![i], query.pattern_count()));
-                combined.push_str(source.query);
-                combined.push('\n');
-            }
-        }
         rules.push(Rule {
             meta,
             folder: source.folder,
@@ -176,17 +167,60 @@ pub fn load_registry() -> Result<Registry, String> {
             max_applicability,
         });
     }
-    let query = Query::new(&language, &combined).map_err(|e| format!("combined query: {e}"))?;
-    if query.pattern_count() != pattern_rules.len() {
-        return Err("combined query has a different number of patterns".into());
+    Ok(Registry {
+        rules,
+        compiled: OnceLock::new(),
+    })
+}
+
+/// The rules' queries as one (rules with the same query text share it).
+fn compile(rules: &[Rule]) -> Result<Compiled, String> {
+    let language = crate::parse::language();
+    let mut combined = String::new();
+    // Each distinct query text: where it starts in the combined text, and its rules.
+    let mut distinct: Vec<(&str, usize, Vec<usize>)> = Vec::new();
+    for (i, rule) in rules.iter().enumerate() {
+        match distinct
+            .iter_mut()
+            .find(|(text, _, _)| *text == rule.query_source)
+        {
+            Some((_, _, users)) => users.push(i),
+            None => {
+                distinct.push((rule.query_source, combined.len(), vec![i]));
+                combined.push_str(rule.query_source);
+                combined.push('\n');
+            }
+        }
     }
+    let query = match Query::new(&language, &combined) {
+        Ok(query) => query,
+        Err(e) => {
+            // Name the rule whose query is wrong.
+            for rule in rules {
+                Query::new(&language, rule.query_source)
+                    .map_err(|e| format!("{}/query.scm: {e}", rule.folder))?;
+            }
+            return Err(format!("combined query: {e}"));
+        }
+    };
+    // A pattern serves the rules of the query text it starts in.
+    let pattern_rules: Vec<Vec<usize>> = (0..query.pattern_count())
+        .map(|p| {
+            let at = query.start_byte_for_pattern(p);
+            distinct
+                .iter()
+                .rev()
+                .find(|(_, start, _)| *start <= at)
+                .map(|(_, _, users)| users.clone())
+                .unwrap_or_default()
+        })
+        .collect();
     let capture_names = query
         .capture_names()
         .iter()
         .map(|s| s.to_string())
         .collect();
-    Ok(Registry {
-        rules,
+    Ok(Compiled {
         query,
         pattern_rules,
         capture_names,
@@ -194,6 +228,17 @@ pub fn load_registry() -> Result<Registry, String> {
 }
 
 impl Registry {
+    fn compiled(&self) -> &Compiled {
+        self.compiled.get_or_init(|| {
+            compile(&self.rules).unwrap_or_else(|e| panic!("built-in rules are invalid: {e}"))
+        })
+    }
+
+    /// Compile the rules' queries now (say, on another thread while phase 1 runs).
+    pub fn prepare(&self) {
+        self.compiled();
+    }
+
     pub fn by_code(&self, code: &str) -> Option<&Rule> {
         self.rules
             .iter()
@@ -231,6 +276,7 @@ impl<'c, 'a> Checker<'c, 'a> {
 /// Run the enabled rules over one parsed file.
 pub fn run_rules(ctx: &FileContext<'_>, enabled: &dyn Fn(&str) -> bool) -> Vec<Diagnostic> {
     let registry = registry();
+    let compiled = registry.compiled();
     let tree = ctx.tree;
     let root = tree.root_node();
     let mut checker = Checker {
@@ -240,16 +286,16 @@ pub fn run_rules(ctx: &FileContext<'_>, enabled: &dyn Fn(&str) -> bool) -> Vec<D
         loops: HashMap::new(),
     };
     let mut cursor = QueryCursor::new();
-    let mut matches = cursor.matches(&registry.query, root, ctx.src.as_bytes());
+    let mut matches = cursor.matches(&compiled.query, root, ctx.src.as_bytes());
     while let Some(m) = matches.next() {
         let captures = Captures {
             items: m
                 .captures()
                 .iter()
-                .map(|c| (registry.capture_names[c.index as usize].as_str(), c.node))
+                .map(|c| (compiled.capture_names[c.index as usize].as_str(), c.node))
                 .collect(),
         };
-        for &rule_index in &registry.pattern_rules[m.pattern_index] {
+        for &rule_index in &compiled.pattern_rules[m.pattern_index] {
             let rule = &registry.rules[rule_index];
             if !enabled(&rule.meta.code) {
                 continue;
@@ -262,4 +308,23 @@ pub fn run_rules(ctx: &FileContext<'_>, enabled: &dyn Fn(&str) -> bool) -> Vec<D
     diagnostics.sort_by(|a, b| (a.start, &a.rule).cmp(&(b.start, &b.rule)));
     diagnostics.dedup_by(|a, b| a.start == b.start && a.rule == b.rule && a.message == b.message);
     diagnostics
+}
+
+#[cfg(test)]
+mod registry_tests {
+    #[test]
+    fn every_rule_loads_and_every_pattern_serves_a_rule() {
+        let registry = super::load_registry().unwrap();
+        let compiled = registry.compiled();
+        assert!(compiled.pattern_rules.iter().all(|rules| !rules.is_empty()));
+        // Every rule is served by some pattern.
+        for i in 0..registry.rules.len() {
+            assert!(
+                compiled
+                    .pattern_rules
+                    .iter()
+                    .any(|rules| rules.contains(&i))
+            );
+        }
+    }
 }
