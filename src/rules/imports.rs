@@ -19,7 +19,7 @@ pub fn db_models_names(ctx: &FileContext, names: &[&str]) -> (String, Vec<Edit>)
         ) {
             continue;
         }
-        last_import_end = Some(node.end_byte());
+        last_import_end = Some(end_of_line_statements(node));
         if node.kind() != "import_from_statement" {
             continue;
         }
@@ -93,6 +93,19 @@ fn line_ending(ctx: &FileContext) -> &'static str {
     } else {
         "\n"
     }
+}
+
+/// Where the statements that share the line `node` ends on end: `import os; X = (\n 1,\n)`
+/// goes on past the import's own line, and a new line after the import's would split `X`
+/// (found by fuzzing: a fix that broke the syntax, rolled back).
+fn end_of_line_statements(node: tree_sitter::Node) -> usize {
+    let mut last = node;
+    while let Some(next) = last.next_named_sibling()
+        && next.start_position().row == last.end_position().row
+    {
+        last = next;
+    }
+    last.end_byte()
 }
 
 /// The offset just past the end of the line holding `offset`.
