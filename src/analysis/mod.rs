@@ -38,10 +38,20 @@ impl<'a> FileContext<'a> {
                 imports_from(node, src, &module, is_package, &mut imports);
                 false
             }
-            "module" | "block" | "function_definition" | "class_definition"
-            | "decorated_definition" | "if_statement" | "elif_clause" | "else_clause"
-            | "try_statement" | "except_clause" | "finally_clause" | "with_statement"
-            | "for_statement" | "while_statement" => true,
+            "module"
+            | "block"
+            | "function_definition"
+            | "class_definition"
+            | "decorated_definition"
+            | "if_statement"
+            | "elif_clause"
+            | "else_clause"
+            | "try_statement"
+            | "except_clause"
+            | "finally_clause"
+            | "with_statement"
+            | "for_statement"
+            | "while_statement" => true,
             _ => false,
         });
         FileContext {
