@@ -122,11 +122,18 @@ pub fn check(
     } else {
         finish_key(files_key, &project.settings, &watched_dirs(&dirs))
     };
+    // Entries of files this run did not check (`djopt check one.py`, a pre-commit hook) stay
+    // while the key is the same.
+    let kept = stored
+        .as_ref()
+        .filter(|old| old.key == new_key)
+        .map(|old| old.files.clone())
+        .unwrap_or_default();
     let mut store = Stored {
         format: FORMAT,
         key: new_key,
         template_dirs: dirs,
-        files: BTreeMap::new(),
+        files: kept,
     };
     let mut checked = Vec::new();
     let mut problems = Vec::new();
@@ -223,7 +230,7 @@ struct Stored {
     files: BTreeMap<String, StoredFile>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, Clone)]
 struct StoredFile {
     hash: String,
     result: StoredResult,
@@ -334,13 +341,27 @@ fn hash_files(walked: &Walked) -> HashMap<PathBuf, Hashed> {
 
 /// The key's part for phase 1's files: their paths and contents.
 fn files_key(walked: &Walked, hashes: &HashMap<PathBuf, Hashed>) -> KeyHasher {
+    // By path relative to the root, sorted: the same files give the same key however they were
+    // named on the command line.
+    let mut files: Vec<(String, u128)> = walked
+        .index_files
+        .iter()
+        .filter_map(|path| {
+            let h = hashes.get(path).filter(|h| h.indexed)?;
+            Some((
+                walked
+                    .settings
+                    .relative(path)
+                    .to_string_lossy()
+                    .into_owned(),
+                h.content,
+            ))
+        })
+        .collect();
+    files.sort();
+    files.dedup();
     let mut key = KeyHasher::default();
-    for path in &walked.index_files {
-        if let Some(h) = hashes.get(path).filter(|h| h.indexed) {
-            key.add(&walked.settings.relative(path));
-            key.add(&h.content);
-        }
-    }
+    key.add(&files);
     key
 }
 

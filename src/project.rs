@@ -76,7 +76,19 @@ impl Walked {
         } else {
             let whole = crate::walk::walk(std::slice::from_ref(&root), &settings)?;
             let mut all = whole.files;
-            all.extend(targets.iter().cloned());
+            // A target named `shop/views.py` is the walk's `/project/shop/views.py`: once.
+            let seen: std::collections::HashSet<PathBuf> = all
+                .iter()
+                .filter_map(|p| std::path::absolute(p).ok().map(|a| normalize(&a)))
+                .collect();
+            all.extend(
+                targets
+                    .iter()
+                    .filter(|t| {
+                        std::path::absolute(t).map_or(true, |a| !seen.contains(&normalize(&a)))
+                    })
+                    .cloned(),
+            );
             all.sort();
             all.dedup();
             (all, whole.template_dirs)

@@ -185,3 +185,16 @@ fn a_file_that_cannot_be_checked_is_reported_again() {
         assert!(stderr.contains("broken.py"), "{stderr}");
     }
 }
+
+#[test]
+fn checking_one_file_keeps_the_other_files_results() {
+    let dir = project();
+    let root = dir.path();
+    let first = check(root, &[]);
+    mark_cache(root);
+    // A pre-commit hook checks the files of the commit only.
+    check(root, &["shop/models.py"]);
+    let out = check(root, &[]);
+    assert!(out.contains("CACHED"), "{out}");
+    assert_eq!(out.replace("CACHED ", ""), first);
+}
