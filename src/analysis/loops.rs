@@ -719,29 +719,12 @@ fn attribute_names<'s>(expr: Node, src: &'s str) -> Option<(&'s str, Vec<String>
 
 /// Does what the queryset already loads serve this path?
 pub fn is_covered(access: &Access, cov: &Coverage) -> bool {
-    if cov.unknown || cov.fetch_raise {
-        return true;
-    }
-    let lookup = access.lookup();
-    let serves = |l: &String| {
-        let (l, subtree) = match l.strip_suffix('\u{1}') {
-            Some(stripped) => (stripped, true),
-            None => (l.as_str(), false),
-        };
-        l == lookup
-            || l.starts_with(&format!("{lookup}__"))
-            || (subtree && lookup.starts_with(&format!("{l}__")))
-    };
-    if cov.prefetch.iter().any(serves) {
-        return true;
-    }
-    if access.multi {
-        return false;
-    }
-    if cov.fetch_peers && access.forward {
-        return true;
-    }
-    cov.select.iter().any(serves) || (cov.select_all && access.forward_non_null)
+    cov.serves(
+        &access.lookup(),
+        access.multi,
+        access.forward,
+        access.forward_non_null,
+    )
 }
 
 /// The paths a loop needs and does not have yet: (select_related, prefetch_related). Paths

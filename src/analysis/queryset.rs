@@ -100,6 +100,37 @@ pub struct Coverage {
     pub fetch_raise: bool,
 }
 
+impl Coverage {
+    /// Does what the queryset already loads serve the path `lookup`? `multi`: the path crosses
+    /// a multi-valued relation (only a prefetch serves it); `forward`: every step is a forward
+    /// FK/one-to-one (FETCH_PEERS batches it); `forward_non_null`: a bare `select_related()`
+    /// follows it.
+    pub fn serves(&self, lookup: &str, multi: bool, forward: bool, forward_non_null: bool) -> bool {
+        if self.unknown || self.fetch_raise {
+            return true;
+        }
+        let serves = |l: &String| {
+            let (l, subtree) = match l.strip_suffix('\u{1}') {
+                Some(stripped) => (stripped, true),
+                None => (l.as_str(), false),
+            };
+            l == lookup
+                || l.starts_with(&format!("{lookup}__"))
+                || (subtree && lookup.starts_with(&format!("{l}__")))
+        };
+        if self.prefetch.iter().any(serves) {
+            return true;
+        }
+        if multi {
+            return false;
+        }
+        if self.fetch_peers && forward {
+            return true;
+        }
+        self.select.iter().any(serves) || (self.select_all && forward_non_null)
+    }
+}
+
 impl<'t> Queryset<'t> {
     /// A queryset of `model` whose chain starts at `root`, an expression only a caller can read
     /// (`super().get_queryset(request)` in a view or a ModelAdmin); extend it with `push_call`.

@@ -351,31 +351,14 @@ pub fn rows_are_not_instances(qs: &Queryset) -> bool {
         || qs.has_call("datetimes")
 }
 
-/// Is this need served by what the queryset loads? (Mirrors the loop rules' reading of coverage.)
+/// Is this need served by what the queryset loads? (The loop rules ask the same question.)
 pub fn covered(need: &Need, cov: &Coverage) -> bool {
-    if cov.unknown || cov.fetch_raise {
-        return true;
-    }
-    let lookup = need.lookup();
-    let serves = |l: &String| {
-        let (l, subtree) = match l.strip_suffix('\u{1}') {
-            Some(stripped) => (stripped, true),
-            None => (l.as_str(), false),
-        };
-        l == lookup
-            || l.starts_with(&format!("{lookup}__"))
-            || (subtree && lookup.starts_with(&format!("{l}__")))
-    };
-    if cov.prefetch.iter().any(serves) {
-        return true;
-    }
-    if need.multi {
-        return false;
-    }
-    if cov.fetch_peers && need.forward {
-        return true;
-    }
-    cov.select.iter().any(serves) || (cov.select_all && need.forward_non_null)
+    cov.serves(
+        &need.lookup(),
+        need.multi,
+        need.forward,
+        need.forward_non_null,
+    )
 }
 
 /// The needs the queryset does not serve, as (select_related, prefetch_related) lookups, each
