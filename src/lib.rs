@@ -25,4 +25,5 @@ pub mod settings;
 pub mod source;
 pub mod suppression;
 pub mod syntax;
+pub mod timings;
 pub mod walk;

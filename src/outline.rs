@@ -90,17 +90,17 @@ impl Outline {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Tok {
+pub enum Tok {
     Ident,
     Str,
     Op(u8),
 }
 
 #[derive(Clone, Copy, Debug)]
-struct Token {
-    kind: Tok,
-    start: usize,
-    end: usize,
+pub struct Token {
+    pub kind: Tok,
+    pub start: usize,
+    pub end: usize,
 }
 
 /// One logical line: its tokens, where its first physical line starts and its indentation.
@@ -137,6 +137,24 @@ pub fn outline(src: &str) -> Outline {
     let mut out = builder.finish();
     out.max_depth = scanner.max_depth;
     out
+}
+
+/// Every logical line of `src` with its indentation (columns) and its tokens: the same
+/// tokenizer as the outline (strings and comments are single tokens or skipped).
+pub fn logical_lines(src: &[u8], mut f: impl FnMut(usize, &[Token])) {
+    let mut scanner = Scanner {
+        s: src,
+        quotes: Quotes::default(),
+        i: 0,
+        depth: 0,
+        max_depth: 0,
+        tokens: Vec::new(),
+    };
+    while let Some((_, indent)) = scanner.next_line_start() {
+        scanner.tokens.clear();
+        scanner.logical_line();
+        f(indent, &scanner.tokens);
+    }
 }
 
 /// String literals counted by their quote character.

@@ -16,7 +16,7 @@
 //! compare the findings both ways.
 
 use crate::index::{self, FileFacts, ProjectIndex};
-use crate::outline::{BodyLine, Class, Kind, Outline};
+use crate::outline::{BodyLine, Class, Kind, Outline, Tok, Token};
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::OnceLock;
@@ -49,12 +49,16 @@ pub struct ClassScan {
     pub uses: Vec<String>,
 }
 
-/// Base names that make a class one the index records (or that it must follow).
+/// Base names that make a class one the index records (or that it must follow): Django's and
+/// DRF's managers, querysets and serializers, and those of packages outside the project
+/// (`TreeManager`, `PolymorphicQuerySet`). A class's own name does not make it one (a test case
+/// named `PageQuerySetTests` is none): a manager is found through the model that assigns it
+/// (see `ClassScan::uses`), a serializer through its bases.
 fn is_seed_name(name: &str) -> bool {
     name.ends_with("Manager")
-        || name.contains("QuerySet")
-        || name.contains("Queryset")
-        || name.contains("Serializer")
+        || name.ends_with("QuerySet")
+        || name.ends_with("Queryset")
+        || name.ends_with("Serializer")
 }
 
 fn builtin_models() -> &'static HashSet<String> {
@@ -96,27 +100,125 @@ impl FileScan {
 
 fn class_scan(class: &Class, src: &[u8]) -> ClassScan {
     let builtins = builtin_models();
-    let mut seed = is_seed_name(&class.name)
-        || class.base_names.iter().any(|b| {
-            b == "Model"
-                || b == "as_manager"
-                || b == "from_queryset"
-                || is_seed_name(b)
-                || builtins.contains(b)
-        });
+    let mut seed = class.base_names.iter().any(|b| {
+        b == "Model"
+            || b == "as_manager"
+            || b == "from_queryset"
+            || is_seed_name(b)
+            || builtins.contains(b)
+    });
     let mut uses = Vec::new();
-    for line in &class.body_lines {
+    for (line, kind) in class.body_lines.iter().zip(&class.body_kinds) {
+        if *kind != BodyLine::Other {
+            continue;
+        }
         let text = &src[line.clone()];
-        // Columns and managers declared as `models.XField(...)`, `models.Manager()`.
-        seed |= memchr::memmem::find(text, b"models.").is_some();
-        for word in identifiers(text) {
-            let word = String::from_utf8_lossy(&text[word]).into_owned();
-            if !uses.contains(&word) {
-                uses.push(word);
+        // Columns and managers declared as `name = models.XField(...)`, `models.Manager()`:
+        // the index takes a class with such a column for a model whatever its bases.
+        seed |= assigns_from_models(text);
+        // Managers: `objects = BookManager()` (the index takes any callee named `…Manager`),
+        // and those made of a queryset class: `X.as_manager()`, `M.from_queryset(X)()`.
+        let words: Vec<Range<usize>> = identifiers(text).collect();
+        if let Some(callee) = assigned_callee(text, &words)
+            && callee.ends_with(b"Manager")
+        {
+            let name = String::from_utf8_lossy(callee).into_owned();
+            if !uses.contains(&name) {
+                uses.push(name);
+            }
+        }
+        for (k, word) in words.iter().enumerate() {
+            let w = &text[word.clone()];
+            let used = match w {
+                b"as_manager" => k.checked_sub(1).map(|p| vec![p]),
+                b"from_queryset" => Some(
+                    k.checked_sub(1)
+                        .into_iter()
+                        .chain(k + 1..words.len().min(k + 3))
+                        .collect(),
+                ),
+                _ => None,
+            };
+            for p in used.into_iter().flatten() {
+                let name = String::from_utf8_lossy(&text[words[p].clone()]).into_owned();
+                if !uses.contains(&name) {
+                    uses.push(name);
+                }
             }
         }
     }
     ClassScan { seed, uses }
+}
+
+/// `name = a.b.C(…)`: the last name of the callee, `C`.
+fn assigned_callee<'t>(text: &'t [u8], words: &[Range<usize>]) -> Option<&'t [u8]> {
+    let first = words.first()?;
+    let eq = first.end
+        + text[first.end..]
+            .iter()
+            .position(|&b| !b.is_ascii_whitespace())?;
+    if text.get(eq) != Some(&b'=') || text.get(eq + 1) == Some(&b'=') {
+        return None;
+    }
+    // The dotted callee right after `=`, then `(`.
+    let mut last = None;
+    for word in words.iter().skip(1) {
+        let gap = &text[last.as_ref().map_or(eq + 1, |w: &Range<usize>| w.end)..word.start];
+        let expected: &[u8] = if last.is_some() { b"." } else { b"" };
+        if gap
+            .iter()
+            .filter(|b| !b.is_ascii_whitespace())
+            .copied()
+            .collect::<Vec<u8>>()
+            != expected
+        {
+            break;
+        }
+        last = Some(word.clone());
+    }
+    let last = last?;
+    let after = text[last.end..].iter().find(|b| !b.is_ascii_whitespace());
+    (after == Some(&b'(')).then(|| &text[last])
+}
+
+/// `name = models.…` (or `name: T = models.…`): a column or manager declared from
+/// `django.db.models`, as the index's extractor reads class-level assignments.
+fn assigns_from_models(line: &[u8]) -> bool {
+    let mut i = 0;
+    while i < line.len() && line[i].is_ascii_whitespace() {
+        i += 1;
+    }
+    let start = i;
+    while i < line.len() && is_ident_byte(line[i]) {
+        i += 1;
+    }
+    if i == start {
+        return false;
+    }
+    // The first `=` that is not part of `==`, `<=`, `>=`, `!=`.
+    let Some(eq) = line[i..].iter().position(|&b| b == b'=').map(|p| p + i) else {
+        return false;
+    };
+    if line.get(eq + 1) == Some(&b'=') || matches!(line[eq - 1], b'<' | b'>' | b'!' | b'=') {
+        return false;
+    }
+    let mut j = eq + 1;
+    while j < line.len() && matches!(line[j], b' ' | b'\t' | b'(' | b'\\' | b'\r' | b'\n') {
+        j += 1;
+    }
+    // `models.CharField(`, `models.ForeignKey(`, `models.Manager(`: a column or a manager.
+    let Some(rest) = line[j..].strip_prefix(b"models.") else {
+        return false;
+    };
+    let end = rest
+        .iter()
+        .position(|&b| !is_ident_byte(b))
+        .unwrap_or(rest.len());
+    let callee = String::from_utf8_lossy(&rest[..end]);
+    rest[end..].first() == Some(&b'(')
+        && (callee.ends_with("Field")
+            || callee.ends_with("Manager")
+            || index::relation_kind_of(&callee).is_some())
 }
 
 /// Something phase 1 reads outside classes and functions: classes or functions nested in
@@ -338,9 +440,167 @@ pub struct Needles {
     models: HashSet<Vec<u8>>,
     managers: HashSet<Vec<u8>>,
     functions: HashSet<Vec<u8>>,
+    /// The names of the project's templates, when its settings configure Django's templates
+    /// (ORM303 reads nothing otherwise).
+    templates: HashSet<Vec<u8>>,
 }
 
 impl Needles {
+    /// `render(request, "library/books.html", …)`, `TemplateResponse(…)`,
+    /// `render_to_string(…)`: ORM303 reads such a call when its template name is written out
+    /// and is one of the project's templates.
+    pub fn renders_template(&self, part: &[u8]) -> bool {
+        if self.templates.is_empty()
+            || (memchr::memmem::find(part, b"render").is_none()
+                && memchr::memmem::find(part, b"TemplateResponse").is_none())
+        {
+            return false;
+        }
+        memchr::memchr2_iter(b'"', b'\'', part).any(|at| {
+            let quote = part[at];
+            let rest = &part[at + 1..];
+            rest.iter()
+                .position(|&b| b == quote || b == b'\n')
+                .is_some_and(|end| self.templates.contains(&rest[..end]))
+        })
+    }
+
+    /// Can a loop of `part` (a function or method) run a query per row? The loop rules need a
+    /// loop (statement or comprehension) whose iterable resolves to a queryset, or a loop whose
+    /// body fetches one row per id (ORM203). The queryset resolver follows names bound in the
+    /// function, so this follows them too, without order and without scopes (more than the
+    /// resolver, never less): a name is *tainted* when a line that binds it (`=`, `:=`, augmented
+    /// assignments, `for … in`, `as`, a `def` line's parameters) holds a queryset source or a
+    /// tainted name. A loop counts when its line holds a source or a tainted name; a fetch
+    /// counts inside a `for` block.
+    pub fn loops_over_querysets(&self, part: &[u8], aliases: &Aliases) -> bool {
+        struct Line {
+            indent: usize,
+            for_statement: bool,
+            has_for: bool,
+            source: bool,
+            fetch: bool,
+            words: Vec<Range<usize>>,
+            bound: Vec<Range<usize>>,
+        }
+        let mut lines: Vec<Line> = Vec::new();
+        crate::outline::logical_lines(part, |indent, tokens| {
+            let (Some(first), Some(last)) = (tokens.first(), tokens.last()) else {
+                return;
+            };
+            let text = &part[first.start..last.end];
+            let source = self.has_queryset_source(text, aliases);
+            let word = |t: &Token, w: &[u8]| t.kind == Tok::Ident && &part[t.start..t.end] == w;
+            let mut line = Line {
+                indent,
+                for_statement: word(first, b"for")
+                    || (word(first, b"async") && tokens.get(1).is_some_and(|t| word(t, b"for"))),
+                has_for: tokens.iter().any(|t| word(t, b"for")),
+                source,
+                fetch: source
+                    && (memchr::memmem::find(text, b".get").is_some()
+                        || memchr::memmem::find(text, b".filter").is_some()
+                        || memchr::memmem::find(text, b"get_object_or_404").is_some()),
+                words: Vec::new(),
+                bound: Vec::new(),
+            };
+            let def = word(first, b"def") || word(first, b"async");
+            let mut depth = 0usize;
+            let mut assigned_before = None; // tokens before the last top-level `=`
+            let mut binding_for = false;
+            for (k, t) in tokens.iter().enumerate() {
+                match t.kind {
+                    Tok::Ident => {
+                        line.words.push(t.start..t.end);
+                        let w = &part[t.start..t.end];
+                        if def || binding_for {
+                            line.bound.push(t.start..t.end);
+                        }
+                        if w == b"for" {
+                            binding_for = true;
+                        } else if w == b"in" {
+                            binding_for = false;
+                        } else if k > 0 && word(&tokens[k - 1], b"as") {
+                            line.bound.push(t.start..t.end);
+                        }
+                    }
+                    Tok::Op(b'(' | b'[' | b'{') => depth += 1,
+                    Tok::Op(b')' | b']' | b'}') => depth = depth.saturating_sub(1),
+                    Tok::Op(b'=') => {
+                        let before = t.start.checked_sub(1).map(|i| part[i]);
+                        let after = part.get(t.end).copied();
+                        if before == Some(b':') {
+                            // `name := value`
+                            if let Some(name) = k.checked_sub(2).map(|p| &tokens[p])
+                                && name.kind == Tok::Ident
+                            {
+                                line.bound.push(name.start..name.end);
+                            }
+                        } else if depth == 0
+                            && after != Some(b'=')
+                            && !matches!(before, Some(b'=' | b'!' | b'<' | b'>'))
+                        {
+                            assigned_before = Some(k);
+                        } else if depth == 0
+                            && matches!(before, Some(b'<' | b'>'))
+                            && k >= 2
+                            && tokens[k - 2].kind == before.map(Tok::Op).unwrap_or(Tok::Str)
+                        {
+                            assigned_before = Some(k); // `<<=`, `>>=`
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if let Some(k) = assigned_before {
+                for t in &tokens[..k] {
+                    if t.kind == Tok::Ident {
+                        line.bound.push(t.start..t.end);
+                    }
+                }
+            }
+            lines.push(line);
+        });
+        let mut tainted: HashSet<&[u8]> = HashSet::new();
+        loop {
+            let mut changed = false;
+            for line in &lines {
+                if line.bound.is_empty()
+                    || !(line.source
+                        || line
+                            .words
+                            .iter()
+                            .any(|w| tainted.contains(&part[w.clone()])))
+                {
+                    continue;
+                }
+                for b in &line.bound {
+                    changed |= tainted.insert(&part[b.clone()]);
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        let mut loops: Vec<usize> = Vec::new(); // indentation of the enclosing `for` statements
+        lines.iter().any(|line| {
+            while loops.last().is_some_and(|&i| i >= line.indent) {
+                loops.pop();
+            }
+            let found = (line.has_for
+                && (line.source
+                    || line
+                        .words
+                        .iter()
+                        .any(|w| tainted.contains(&part[w.clone()]))))
+                || (line.fetch && !loops.is_empty());
+            if line.for_statement {
+                loops.push(line.indent);
+            }
+            found
+        })
+    }
+
     pub fn new(index: &ProjectIndex) -> Needles {
         let mut needles = Needles::default();
         for model in &index.models {
@@ -354,6 +614,10 @@ impl Needles {
         }
         for (_, name) in index.functions.keys() {
             needles.functions.insert(name.as_bytes().to_vec());
+        }
+        let templates = &index.frameworks.templates;
+        if templates.configured {
+            needles.templates = templates.names().map(|n| n.as_bytes().to_vec()).collect();
         }
         needles
     }
@@ -441,46 +705,66 @@ pub fn has_loop(text: &[u8]) -> bool {
         || memchr::memmem::find(text, b"prefetch_related").is_some()
 }
 
-/// Phase 2 on a file that may have findings: the parts to parse, or None for all of it. Kept:
-/// every statement that is not a function or a class (imports, module-level code such as
-/// `admin.site.register(...)`); functions and classes the framework rules look at; functions
-/// with a loop and a queryset source; of other classes, the statements that are not methods,
-/// and the methods with a loop and a queryset source. What is left out cannot hold a finding:
-/// the loop rules read a loop, its function and the index.
-pub fn analysis_ranges(text: &str, needles: &Needles) -> Option<Vec<Range<usize>>> {
+/// Phase 2 on a file that may have findings: the parts to parse, or None for all of it.
+///
+/// Kept: every statement that is not a function or a class (imports, module-level code such as
+/// `admin.site.register(...)`); whole classes the framework rules read (a view, admin or inline
+/// by its bases, followed through the project's classes as the rules follow them); and of
+/// every other function, method or class, what can hold a finding:
+/// - for the loop rules, a loop (or a `prefetch_related`, or a thrown-away queryset method
+///   call for ORM105) together with a queryset source the index knows;
+/// - for the framework rules, a call that renders a template or builds a serializer over rows.
+///
+/// A class that is not kept whole keeps its header and its statements that are not methods.
+/// What is left out cannot hold a finding: the loop rules read a loop, its function and the
+/// index; the framework rules read their classes and calls, and the index.
+pub fn analysis_ranges(text: &str, index: &ProjectIndex) -> Option<Vec<Range<usize>>> {
+    let needles = index.needles.as_ref()?;
     let bytes = text.as_bytes();
     let outline = crate::outline::outline(text);
     if outline.max_depth > 256 {
         return None;
     }
     let aliases = needles.aliases(bytes);
-    // The file has a loop somewhere; a part may hold a finding when it has a queryset source
-    // (ORM105's thrown-away `qs.filter(...)` needs no loop of its own).
-    let orm = |part: &[u8]| needles.has_queryset_source(part, &aliases);
+    let wanted = |part: &[u8]| {
+        needles.renders_template(part)
+            || (needles.has_queryset_source(part, &aliases)
+                && (memchr::memmem::find(part, b"prefetch_related").is_some()
+                    || discarded_call(part)
+                    || serializes_rows(part)
+                    || needles.loops_over_querysets(part, &aliases)))
+    };
     let mut out: Vec<Range<usize>> = Vec::new();
     let mut push = |range: Range<usize>| match out.last_mut() {
         Some(last) if last.end == range.start => last.end = range.end,
         _ => out.push(range),
     };
+    // ORM302 reads the module-level functions an admin's `list_display` names: with a class
+    // the framework rules read, every function of the file is kept.
+    let site = |st: &crate::outline::Statement| match &st.kind {
+        Kind::Class(class) => index.frameworks.is_site_class(&class.bases),
+        _ => false,
+    };
+    let sites = outline.statements.iter().any(site);
     let mut partial = false;
     for st in &outline.statements {
         let part = &bytes[st.range.clone()];
         match &st.kind {
             Kind::Other(_) => push(st.range.clone()),
             Kind::Function => {
-                if index::frameworks::may_have_findings(part) || orm(part) {
+                if sites || wanted(part) {
                     push(st.range.clone());
                 } else {
                     partial = true;
                 }
             }
             Kind::Class(class) => {
-                if index::frameworks::may_have_findings(part) {
+                if index.frameworks.is_site_class(&class.bases) {
                     push(st.range.clone());
                     continue;
                 }
                 partial = true;
-                if !orm(part) || class.body_lines.is_empty() {
+                if class.body_lines.is_empty() || !wanted(part) {
                     continue;
                 }
                 // Members: decorators go with the method below them.
@@ -502,21 +786,45 @@ pub fn analysis_ranges(text: &str, needles: &Needles) -> Option<Vec<Range<usize>
                         }
                     }
                 }
-                let mut kept = false;
                 for (k, &(start, method)) in members.iter().enumerate() {
                     let end = members.get(k + 1).map_or(st.range.end, |m| m.0);
-                    if !method || orm(&bytes[start..end]) {
+                    if !method || wanted(&bytes[start..end]) {
                         push(start..end);
-                        kept |= method;
                     }
-                }
-                if !kept {
-                    return None; // the class's loop is not in a method: read it all
                 }
             }
         }
     }
     partial.then_some(out)
+}
+
+/// A line that is only `name.method(…` with a method that returns a new queryset.
+fn discarded_call(part: &[u8]) -> bool {
+    part.split(|&b| b == b'\n').any(|line| {
+        let words: Vec<Range<usize>> = identifiers(line).take(2).collect();
+        let [name, method] = words.as_slice() else {
+            return false;
+        };
+        line[..name.start].iter().all(|b| b.is_ascii_whitespace())
+            && !line[name.start].is_ascii_digit()
+            && &line[name.end..method.start] == b"."
+            && line.get(method.end) == Some(&b'(')
+            && crate::rules::RETURNS_QUERYSET
+                .contains(&&*String::from_utf8_lossy(&line[method.clone()]))
+    })
+}
+
+/// `SomeSerializer(rows, many=True)` (ORM301 reads it when `rows` is a queryset).
+fn serializes_rows(part: &[u8]) -> bool {
+    memchr::memmem::find_iter(part, b"many").any(|at| {
+        let mut i = at + 4;
+        if next_byte_at(part, &mut i) != Some(b'=') || part.get(i + 1) == Some(&b'=') {
+            return false;
+        }
+        i += 1;
+        next_byte_at(part, &mut i);
+        part[i..].starts_with(b"True")
+    })
 }
 
 /// The next byte after `at` that is not white space (or a line continuation).
@@ -615,5 +923,109 @@ mod tests {
         };
         assert_eq!(names(0), ["Base", "Helper"]);
         assert_eq!(names(1), ["Book", "BookManager", "Custom"]);
+    }
+
+    #[test]
+    fn scope_ignores_names_that_only_look_like_querysets() {
+        let files = [
+            // A test case named like a queryset, deriving from an admin: neither is read.
+            "class BookAdmin(ModelAdmin):\n    list_display = ['title']\nclass PageQuerySetTests(TestCase):\n    pass\n",
+            // A view with `model = models.Book` is no model; a class with a column is.
+            "class BookView(ListView):\n    model = models.Book\nclass Thing(External):\n    name = models.CharField(max_length=3)\n",
+            // Managers a model uses: by callee, by `as_manager`, by `from_queryset`.
+            "class Book(models.Model):\n    a = Shelf()\n    b = BookQS.as_manager()\n    c = Base.from_queryset(OtherQS)()\nclass BookQS(Mixin):\n    pass\nclass OtherQS:\n    pass\nclass Base:\n    pass\nclass Shelf:\n    pass\nclass Mixin:\n    pass\n",
+        ];
+        let scans: Vec<Option<FileScan>> = files.iter().map(|f| Some(FileScan::new(f))).collect();
+        let scope = IndexScope::new(&scans);
+        let names = |fi: usize| -> Vec<String> {
+            let scan = scans[fi].as_ref().unwrap();
+            let chosen = scope.statements(fi, scan).unwrap_or_default();
+            scan.outline
+                .classes()
+                .filter(|(si, _)| chosen.contains(si))
+                .map(|(_, c)| c.name.clone())
+                .collect()
+        };
+        assert!(names(0).is_empty(), "{:?}", names(0));
+        assert_eq!(names(1), ["Thing"]);
+        assert_eq!(names(2), ["Book", "BookQS", "OtherQS", "Base", "Mixin"]);
+    }
+
+    #[test]
+    fn model_columns_are_seen_in_class_lines() {
+        for yes in [
+            "    name = models.CharField(max_length=3)",
+            "    author = models.ForeignKey(Author, on_delete=models.CASCADE)",
+            "    objects = models.Manager()",
+            "    tags: list = models.ManyToManyField('Tag')",
+        ] {
+            assert!(assigns_from_models(yes.as_bytes()), "{yes}");
+        }
+        for no in [
+            "    model = models.Book",
+            "    queryset = models.Book.objects.all()",
+            "    formfield_overrides = {models.TextField: {}}",
+            "    x == models.CharField()",
+        ] {
+            assert!(!assigns_from_models(no.as_bytes()), "{no}");
+        }
+    }
+
+    fn loops(part: &str) -> bool {
+        let n = needles();
+        let aliases = n.aliases(part.as_bytes());
+        n.loops_over_querysets(part.as_bytes(), &aliases)
+    }
+
+    #[test]
+    fn loops_over_querysets_follow_names() {
+        for yes in [
+            "def f():\n    for b in Book.objects.all():\n        pass\n",
+            "def f():\n    qs = Book.objects.all()\n    rows = list(qs)\n    for b in rows:\n        pass\n",
+            // Bound after the loop in the text (a loop runs again): order is not followed.
+            "def f():\n    for b in later:\n        pass\n    later = Book.objects.all()\n",
+            "def f(author: Author, books: QuerySet[Book]):\n    for b in books:\n        pass\n",
+            "def f():\n    a = Book.objects.get(pk=1)\n    return [c.x for c in a.chapters.all()]\n",
+            "def f():\n    with ctx() as (qs := Book.objects.all()):\n        pass\n    for b in qs: pass\n",
+            "def f():\n    qs = None\n    qs |= Book.objects.all()\n    for b in qs: pass\n",
+            "def f():\n    for i, (a, b) in enumerate(recent_books()):\n        pass\n",
+            // ORM203: one row per id inside a loop over anything.
+            "def f(ids):\n    for i in ids:\n        if i:\n            x = Book.objects.get(pk=i)\n",
+        ] {
+            assert!(loops(yes), "{yes}");
+        }
+        for no in [
+            "def f():\n    Book.objects.create(title='x')\n    for i in range(3):\n        print(i)\n",
+            "def f():\n    n = Book.objects.count()\n    for k, v in data.items():\n        pass\n",
+            "def f():\n    \"\"\"for b in Book.objects.all()\"\"\"\n    for x in y:\n        pass\n",
+            "def f(ids):\n    for i in ids:\n        pass\n    x = Book.objects.get(pk=1)\n",
+            "def f():\n    ok = Book.objects.exists() == other\n    for x in ok_list:\n        pass\n",
+        ] {
+            assert!(!loops(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn framework_calls_and_thrown_away_results() {
+        let mut n = needles();
+        assert!(!n.renders_template(b"render(request, 'shop/books.html', {})"));
+        n.templates.insert(b"shop/books.html".to_vec());
+        assert!(n.renders_template(b"return render(request, \"shop/books.html\", ctx)"));
+        assert!(n.renders_template(b"TemplateResponse(request, ['x.html', 'shop/books.html'])"));
+        assert!(!n.renders_template(b"template.render(Context({}))"));
+        assert!(!n.renders_template(b"'shop/books.html'"));
+
+        assert!(serializes_rows(b"BookSerializer(qs, many=True).data"));
+        assert!(serializes_rows(b"BookSerializer(qs, many = True)"));
+        assert!(!serializes_rows(b"BookSerializer(qs, many=False)"));
+        assert!(!serializes_rows(b"many == True"));
+
+        assert!(discarded_call(
+            b"def f(qs):\n    qs.prefetch_related('a')\n    return qs\n"
+        ));
+        assert!(discarded_call(b"    books.filter(x=1)\n"));
+        assert!(!discarded_call(b"    qs = qs.filter(x=1)\n"));
+        assert!(!discarded_call(b"    self.assertEqual(a, b)\n"));
+        assert!(!discarded_call(b"    return qs.filter(x=1)\n"));
     }
 }

@@ -66,6 +66,7 @@ impl Walked {
         } else {
             paths.to_vec()
         };
+        crate::timings::begin();
         let settings = Settings::load(&paths, overrides)?;
         let walk = crate::walk::walk(&paths, &settings)?;
         let targets = walk.files;
@@ -93,6 +94,7 @@ impl Walked {
             all.dedup();
             (all, whole.template_dirs)
         };
+        crate::timings::mark("walk");
         Ok(Walked {
             settings,
             targets,
@@ -147,7 +149,7 @@ impl Project {
             .index
             .needles
             .as_ref()
-            .and_then(|n| prefilter::analysis_ranges(text, n))
+            .and_then(|_| prefilter::analysis_ranges(text, &self.index))
             .and_then(|ranges| parse_ranges(text, &ranges))
             .filter(|tree| !tree.root_node().has_error());
         if let Some(tree) = partial {
@@ -362,7 +364,9 @@ fn build_index(files: &[PathBuf], settings: &Settings) -> ProjectIndex {
             })
         })
         .collect();
+    crate::timings::mark("phase 1: outlines");
     let scope = IndexScope::new(&scans);
+    crate::timings::mark("phase 1: scope");
     let facts: Vec<index::FileFacts> = files
         .par_iter()
         .zip(&scans)
@@ -379,11 +383,13 @@ fn build_index(files: &[PathBuf], settings: &Settings) -> ProjectIndex {
             })
         })
         .collect();
+    crate::timings::mark("phase 1: parse and extract");
     let mut index = index::build_index(&facts);
     index::frameworks::attach(&mut index, &facts, &settings.project_root);
     if !whole {
         index.needles = Some(Needles::new(&index));
     }
+    crate::timings::mark("phase 1: resolve");
     index
 }
 

@@ -895,8 +895,27 @@ fn bindings_in<'t>(scope: Node<'t>, name: &str, src: &str) -> Vec<Binding<'t>> {
 }
 
 fn collect_bindings<'t>(node: Node<'t>, name: &str, src: &str, out: &mut Vec<Binding<'t>>) {
+    let finder = memchr::memmem::Finder::new(name.as_bytes());
+    collect_bindings_with(node, name, &finder, src, out);
+}
+
+/// `collect_bindings`, skipping every statement whose text does not hold the name (every way
+/// of binding it writes it out): one byte search instead of a walk of its subtree.
+fn collect_bindings_with<'t>(
+    node: Node<'t>,
+    name: &str,
+    finder: &memchr::memmem::Finder,
+    src: &str,
+    out: &mut Vec<Binding<'t>>,
+) {
     let mut cursor = node.walk();
     for child in node.named_children(&mut cursor) {
+        if finder
+            .find(&src.as_bytes()[child.start_byte()..child.end_byte()])
+            .is_none()
+        {
+            continue;
+        }
         match child.kind() {
             "function_definition" | "class_definition" | "lambda" => {
                 if child
@@ -937,7 +956,7 @@ fn collect_bindings<'t>(node: Node<'t>, name: &str, src: &str, out: &mut Vec<Bin
                         value: None,
                     });
                 }
-                collect_bindings(child, name, src, out);
+                collect_bindings_with(child, name, finder, src, out);
             }
             "with_statement"
             | "try_statement"
@@ -961,9 +980,9 @@ fn collect_bindings<'t>(node: Node<'t>, name: &str, src: &str, out: &mut Vec<Bin
                         value: None,
                     });
                 }
-                collect_bindings(child, name, src, out);
+                collect_bindings_with(child, name, finder, src, out);
             }
-            _ => collect_bindings(child, name, src, out),
+            _ => collect_bindings_with(child, name, finder, src, out),
         }
     }
 }

@@ -150,6 +150,7 @@ fn check_all(
         })
         .collect();
     progress.finish();
+    crate::timings::mark("phase 2");
     let mut checked = Vec::new();
     let mut problems = Vec::new();
     for result in results {

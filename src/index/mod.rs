@@ -3,6 +3,7 @@
 
 mod builtin;
 mod extract;
+pub use extract::relation_kind_of;
 pub mod frameworks;
 mod resolve;
 

@@ -9,6 +9,7 @@ mod orm102_prefetch_related_in_loop;
 mod orm103_prefetch_single_valued;
 mod orm104_generic_relation_in_loop;
 mod orm105_discarded_queryset_method;
+pub use orm105_discarded_queryset_method::RETURNS_QUERYSET;
 mod orm106_deferred_field_in_loop;
 mod orm107_only_columns_read;
 mod orm201_count_in_loop;

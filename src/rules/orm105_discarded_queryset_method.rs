@@ -8,7 +8,7 @@ use crate::index::{FieldKind, ModelId, ProjectIndex};
 use crate::syntax::{call_args, string_value, text};
 
 /// Methods that return a new queryset (the ones whose result can be thrown away by mistake).
-const RETURNS_QUERYSET: &[&str] = &[
+pub const RETURNS_QUERYSET: &[&str] = &[
     "select_related",
     "prefetch_related",
     "filter",

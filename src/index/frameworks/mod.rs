@@ -327,6 +327,21 @@ impl Frameworks {
             .any(|b| self.class_bases.contains_key(b))
     }
 
+    /// A class the framework rules read whole, by its bases (as `all_bases` follows them): a DRF
+    /// generic view or viewset (ORM301), a `ModelAdmin` or an inline (ORM302), a `ListView` or
+    /// `DetailView` (ORM303). Phase 2's prefilter keeps such a class whole.
+    pub fn is_site_class(&self, bases: &[String]) -> bool {
+        self.all_bases(bases).iter().any(|b| {
+            drf::VIEWS.contains(&b.as_str())
+                || b.ends_with("ModelAdmin")
+                || b.ends_with("Inline")
+                || matches!(
+                    b.as_str(),
+                    "ListView" | "BaseListView" | "DetailView" | "BaseDetailView"
+                )
+        })
+    }
+
     /// Every base name reachable from `bases` through project classes (by name), `bases`
     /// included: a view deriving from a project `BaseListView(ListAPIView)` is a DRF view.
     pub fn all_bases(&self, bases: &[String]) -> Vec<String> {

@@ -153,6 +153,11 @@ impl TemplateSet {
         );
     }
 
+    /// Every template name (`library/book_list.html`).
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.templates.keys().map(String::as_str)
+    }
+
     pub fn get(&self, name: &str) -> Option<&Template> {
         self.templates.get(name)
     }
