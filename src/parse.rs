@@ -97,8 +97,16 @@ pub fn first_error(tree: &Tree) -> Option<Node<'_>> {
 /// the recursive walkers of phase 1 and 2 stay within `crash::STACK_SIZE`.
 pub const MAX_NESTING: usize = 3_000;
 
-/// How deep the tree goes (the root is 0), counted without recursion; stops counting once past
-/// `limit`.
+/// At most this many nodes of a tree-sitter-python tree nest on one byte of text: every level
+/// of nesting writes at least one byte (an operator, a bracket, a keyword, an indentation), and
+/// the nodes that wrap another with the same span (`expression_statement` around a call, a
+/// `block` around its only statement) are a handful at most.
+const NODES_PER_BYTE: usize = 16;
+
+/// Whether the tree goes deeper than `limit` (the root is 0): the result is above `limit` exactly
+/// when it does (below, it is only a lower bound). Counted without recursion, and a subtree too
+/// short to reach past `limit` (see `NODES_PER_BYTE`) is not entered, so most statements are
+/// not walked at all.
 pub fn nesting_depth(tree: &Tree, limit: usize) -> usize {
     let mut cursor = tree.walk();
     let mut depth = 0;
@@ -108,7 +116,9 @@ pub fn nesting_depth(tree: &Tree, limit: usize) -> usize {
         if deepest > limit {
             return deepest;
         }
-        if cursor.goto_first_child() {
+        let node = cursor.node();
+        let could_reach = depth + NODES_PER_BYTE * (node.end_byte() - node.start_byte() + 1);
+        if could_reach > limit && cursor.goto_first_child() {
             depth += 1;
             continue;
         }
@@ -155,6 +165,45 @@ pub fn error_count(tree: &Tree) -> usize {
 mod tests {
     use super::*;
 
+    /// The depth of every node, walked in full.
+    fn full_depth(tree: &Tree) -> usize {
+        fn go(node: tree_sitter::Node, depth: usize) -> usize {
+            let mut cursor = node.walk();
+            node.children(&mut cursor)
+                .map(|c| go(c, depth + 1))
+                .fold(depth, usize::max)
+        }
+        go(tree.root_node(), 0)
+    }
+
+    #[test]
+    fn nesting_depth_skips_short_subtrees_without_missing_deep_ones() {
+        let deep_block = (0..30).fold(String::new(), |acc, i| {
+            format!("{acc}{}if x{i}:\n", "    ".repeat(i))
+        }) + &"    ".repeat(30)
+            + "pass\n";
+        let samples = [
+            format!("x = {}1\n", "-".repeat(60)),
+            format!("x = {}1{}\n", "(".repeat(40), ")".repeat(40)),
+            format!("x = 1{}\n", "+1".repeat(80)),
+            format!("x = {}\n", "not ".repeat(50) + "y"),
+            format!("f({})\n", "[".repeat(30) + &"]".repeat(30)),
+            deep_block,
+            "def f(a, b=1, *c, **d):\n    return [x.y for x in a if x]\n".to_string(),
+        ];
+        for src in &samples {
+            let tree = parse(src).unwrap();
+            let full = full_depth(&tree);
+            for limit in [3, 10, 25, 40, 60, 100, 200] {
+                assert_eq!(
+                    nesting_depth(&tree, limit) > limit,
+                    full > limit,
+                    "limit {limit}, depth {full}: {src}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn grammar_loads_into_this_tree_sitter() {
         let mut parser = Parser::new();
@@ -167,7 +216,8 @@ mod tests {
     fn measures_nesting_without_recursion() {
         let tree = parse("x = 1\n").unwrap();
         // module > expression_statement > assignment > integer
-        assert_eq!(nesting_depth(&tree, MAX_NESTING), 3);
+        assert!(nesting_depth(&tree, 2) > 2);
+        assert!(nesting_depth(&tree, 3) <= 3);
         let deep = format!("x = {}1{}\n", "(".repeat(100_000), ")".repeat(100_000));
         let tree = parse(&deep).unwrap();
         assert!(nesting_depth(&tree, MAX_NESTING) > MAX_NESTING);

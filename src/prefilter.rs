@@ -17,7 +17,7 @@
 
 use crate::index::{self, FileFacts, ProjectIndex};
 use crate::outline::{BodyLine, Class, Kind, Outline, Tok, Token};
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::ops::Range;
 use std::sync::OnceLock;
 
@@ -301,9 +301,9 @@ type Key = (usize, usize, usize);
 impl IndexScope {
     pub fn new(files: &[Option<FileScan>]) -> IndexScope {
         // Every class by name, and its outline.
-        let mut by_name: HashMap<&str, Vec<Key>> = HashMap::new();
-        let mut classes: HashMap<Key, (&Class, &ClassScan)> = HashMap::new();
-        let mut children: HashMap<&str, Vec<Key>> = HashMap::new();
+        let mut by_name: HashMap<&str, Vec<Key>> = HashMap::default();
+        let mut classes: HashMap<Key, (&Class, &ClassScan)> = HashMap::default();
+        let mut children: HashMap<&str, Vec<Key>> = HashMap::default();
         for (fi, scan) in files.iter().enumerate() {
             let Some(scan) = scan else { continue };
             for (((si, k), class), info) in scan.outline.all_classes().zip(&scan.classes) {
@@ -316,13 +316,13 @@ impl IndexScope {
             }
         }
         // Seeds and everything deriving from a class of their names.
-        let mut derived: HashSet<Key> = HashSet::new();
+        let mut derived: HashSet<Key> = HashSet::default();
         let mut work: Vec<Key> = classes
             .iter()
             .filter(|(_, (_, info))| info.seed)
             .map(|(k, _)| *k)
             .collect();
-        let mut names_done: HashSet<&str> = HashSet::new();
+        let mut names_done: HashSet<&str> = HashSet::default();
         while let Some(key) = work.pop() {
             if !derived.insert(key) {
                 continue;
@@ -337,14 +337,14 @@ impl IndexScope {
             }
         }
         // Plus the classes they use, and the ancestors (by name) of all of them.
-        let mut relevant: HashSet<Key> = HashSet::new();
+        let mut relevant: HashSet<Key> = HashSet::default();
         let mut work: Vec<Key> = derived.iter().copied().collect();
         for key in &derived {
             for used in &classes[key].1.uses {
                 work.extend(by_name.get(used.as_str()).into_iter().flatten().copied());
             }
         }
-        let mut names_done: HashSet<&str> = HashSet::new();
+        let mut names_done: HashSet<&str> = HashSet::default();
         while let Some(key) = work.pop() {
             if !relevant.insert(key) {
                 continue;
@@ -473,109 +473,109 @@ impl Needles {
     /// assignments, `for … in`, `as`, a `def` line's parameters) holds a queryset source or a
     /// tainted name. A loop counts when its line holds a source or a tainted name; a fetch
     /// counts inside a `for` block.
-    pub fn loops_over_querysets(&self, part: &[u8], aliases: &Aliases) -> bool {
-        struct Line {
+    pub fn loops_over_querysets(&self, parts: &[&[u8]], aliases: &Aliases) -> bool {
+        struct Line<'t> {
             indent: usize,
             for_statement: bool,
             has_for: bool,
             source: bool,
             fetch: bool,
-            words: Vec<Range<usize>>,
-            bound: Vec<Range<usize>>,
+            words: Vec<&'t [u8]>,
+            bound: Vec<&'t [u8]>,
         }
         let mut lines: Vec<Line> = Vec::new();
-        crate::outline::logical_lines(part, |indent, tokens| {
-            let (Some(first), Some(last)) = (tokens.first(), tokens.last()) else {
-                return;
-            };
-            let text = &part[first.start..last.end];
-            let source = self.has_queryset_source(text, aliases);
-            let word = |t: &Token, w: &[u8]| t.kind == Tok::Ident && &part[t.start..t.end] == w;
-            let mut line = Line {
-                indent,
-                for_statement: word(first, b"for")
-                    || (word(first, b"async") && tokens.get(1).is_some_and(|t| word(t, b"for"))),
-                has_for: tokens.iter().any(|t| word(t, b"for")),
-                source,
-                fetch: source
-                    && (memchr::memmem::find(text, b".get").is_some()
-                        || memchr::memmem::find(text, b".filter").is_some()
-                        || memchr::memmem::find(text, b"get_object_or_404").is_some()),
-                words: Vec::new(),
-                bound: Vec::new(),
-            };
-            let def = word(first, b"def") || word(first, b"async");
-            let mut depth = 0usize;
-            let mut assigned_before = None; // tokens before the last top-level `=`
-            let mut binding_for = false;
-            for (k, t) in tokens.iter().enumerate() {
-                match t.kind {
-                    Tok::Ident => {
-                        line.words.push(t.start..t.end);
-                        let w = &part[t.start..t.end];
-                        if def || binding_for {
-                            line.bound.push(t.start..t.end);
-                        }
-                        if w == b"for" {
-                            binding_for = true;
-                        } else if w == b"in" {
-                            binding_for = false;
-                        } else if k > 0 && word(&tokens[k - 1], b"as") {
-                            line.bound.push(t.start..t.end);
-                        }
-                    }
-                    Tok::Op(b'(' | b'[' | b'{') => depth += 1,
-                    Tok::Op(b')' | b']' | b'}') => depth = depth.saturating_sub(1),
-                    Tok::Op(b'=') => {
-                        let before = t.start.checked_sub(1).map(|i| part[i]);
-                        let after = part.get(t.end).copied();
-                        if before == Some(b':') {
-                            // `name := value`
-                            if let Some(name) = k.checked_sub(2).map(|p| &tokens[p])
-                                && name.kind == Tok::Ident
-                            {
-                                line.bound.push(name.start..name.end);
+        for part in parts {
+            let part: &[u8] = part;
+            crate::outline::logical_lines(part, |indent, tokens| {
+                let (Some(first), Some(last)) = (tokens.first(), tokens.last()) else {
+                    return;
+                };
+                let text = &part[first.start..last.end];
+                let source = self.has_queryset_source(text, aliases);
+                let word = |t: &Token, w: &[u8]| t.kind == Tok::Ident && &part[t.start..t.end] == w;
+                let mut line = Line {
+                    indent,
+                    for_statement: word(first, b"for")
+                        || (word(first, b"async")
+                            && tokens.get(1).is_some_and(|t| word(t, b"for"))),
+                    has_for: tokens.iter().any(|t| word(t, b"for")),
+                    source,
+                    fetch: source
+                        && (memchr::memmem::find(text, b".get").is_some()
+                            || memchr::memmem::find(text, b".filter").is_some()
+                            || memchr::memmem::find(text, b"get_object_or_404").is_some()),
+                    words: Vec::new(),
+                    bound: Vec::new(),
+                };
+                let def = word(first, b"def") || word(first, b"async");
+                let mut depth = 0usize;
+                let mut assigned_before = None; // tokens before the last top-level `=`
+                let mut binding_for = false;
+                for (k, t) in tokens.iter().enumerate() {
+                    match t.kind {
+                        Tok::Ident => {
+                            line.words.push(&part[t.start..t.end]);
+                            let w = &part[t.start..t.end];
+                            if def || binding_for {
+                                line.bound.push(&part[t.start..t.end]);
                             }
-                        } else if depth == 0
-                            && after != Some(b'=')
-                            && !matches!(before, Some(b'=' | b'!' | b'<' | b'>'))
-                        {
-                            assigned_before = Some(k);
-                        } else if depth == 0
-                            && matches!(before, Some(b'<' | b'>'))
-                            && k >= 2
-                            && tokens[k - 2].kind == before.map(Tok::Op).unwrap_or(Tok::Str)
-                        {
-                            assigned_before = Some(k); // `<<=`, `>>=`
+                            if w == b"for" {
+                                binding_for = true;
+                            } else if w == b"in" {
+                                binding_for = false;
+                            } else if k > 0 && word(&tokens[k - 1], b"as") {
+                                line.bound.push(&part[t.start..t.end]);
+                            }
+                        }
+                        Tok::Op(b'(' | b'[' | b'{') => depth += 1,
+                        Tok::Op(b')' | b']' | b'}') => depth = depth.saturating_sub(1),
+                        Tok::Op(b'=') => {
+                            let before = t.start.checked_sub(1).map(|i| part[i]);
+                            let after = part.get(t.end).copied();
+                            if before == Some(b':') {
+                                // `name := value`
+                                if let Some(name) = k.checked_sub(2).map(|p| &tokens[p])
+                                    && name.kind == Tok::Ident
+                                {
+                                    line.bound.push(&part[name.start..name.end]);
+                                }
+                            } else if depth == 0
+                                && after != Some(b'=')
+                                && !matches!(before, Some(b'=' | b'!' | b'<' | b'>'))
+                            {
+                                assigned_before = Some(k);
+                            } else if depth == 0
+                                && matches!(before, Some(b'<' | b'>'))
+                                && k >= 2
+                                && tokens[k - 2].kind == before.map(Tok::Op).unwrap_or(Tok::Str)
+                            {
+                                assigned_before = Some(k); // `<<=`, `>>=`
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                if let Some(k) = assigned_before {
+                    for t in &tokens[..k] {
+                        if t.kind == Tok::Ident {
+                            line.bound.push(&part[t.start..t.end]);
                         }
                     }
-                    _ => {}
                 }
-            }
-            if let Some(k) = assigned_before {
-                for t in &tokens[..k] {
-                    if t.kind == Tok::Ident {
-                        line.bound.push(t.start..t.end);
-                    }
-                }
-            }
-            lines.push(line);
-        });
-        let mut tainted: HashSet<&[u8]> = HashSet::new();
+                lines.push(line);
+            });
+        }
+        let mut tainted: HashSet<&[u8]> = HashSet::default();
         loop {
             let mut changed = false;
             for line in &lines {
                 if line.bound.is_empty()
-                    || !(line.source
-                        || line
-                            .words
-                            .iter()
-                            .any(|w| tainted.contains(&part[w.clone()])))
+                    || !(line.source || line.words.iter().any(|w| tainted.contains(w)))
                 {
                     continue;
                 }
                 for b in &line.bound {
-                    changed |= tainted.insert(&part[b.clone()]);
+                    changed |= tainted.insert(b);
                 }
             }
             if !changed {
@@ -588,11 +588,7 @@ impl Needles {
                 loops.pop();
             }
             let found = (line.has_for
-                && (line.source
-                    || line
-                        .words
-                        .iter()
-                        .any(|w| tainted.contains(&part[w.clone()]))))
+                && (line.source || line.words.iter().any(|w| tainted.contains(w))))
                 || (line.fetch && !loops.is_empty());
             if line.for_statement {
                 loops.push(line.indent);
@@ -726,14 +722,19 @@ pub fn analysis_ranges(text: &str, index: &ProjectIndex) -> Option<Vec<Range<usi
         return None;
     }
     let aliases = needles.aliases(bytes);
-    let wanted = |part: &[u8]| {
-        needles.renders_template(part)
-            || (needles.has_queryset_source(part, &aliases)
-                && (memchr::memmem::find(part, b"prefetch_related").is_some()
-                    || discarded_call(part)
-                    || serializes_rows(part)
-                    || needles.loops_over_querysets(part, &aliases)))
+    // Parts read together: the module-level statements are one scope.
+    let wanted_together = |parts: &[&[u8]]| {
+        parts.iter().any(|p| needles.renders_template(p))
+            || (parts
+                .iter()
+                .any(|p| needles.has_queryset_source(p, &aliases))
+                && (parts.iter().any(|p| {
+                    memchr::memmem::find(p, b"prefetch_related").is_some()
+                        || discarded_call(p)
+                        || serializes_rows(p)
+                }) || needles.loops_over_querysets(parts, &aliases)))
     };
+    let wanted = |part: &[u8]| wanted_together(&[part]);
     let mut out: Vec<Range<usize>> = Vec::new();
     let mut push = |range: Range<usize>| match out.last_mut() {
         Some(last) if last.end == range.start => last.end = range.end,
@@ -746,6 +747,16 @@ pub fn analysis_ranges(text: &str, index: &ProjectIndex) -> Option<Vec<Range<usi
         _ => false,
     };
     let sites = outline.statements.iter().any(site);
+    // Module-level code (a script, a management module) is one scope; so are the imports and
+    // `admin.site.register(...)` calls the kept parts need.
+    let module_level: Vec<&[u8]> = outline
+        .statements
+        .iter()
+        .filter(|st| matches!(st.kind, Kind::Other(_)))
+        .map(|st| &bytes[st.range.clone()])
+        .collect();
+    // Nothing kept but the module-level statements, and they hold nothing: nothing to parse.
+    let mut wanted_any = sites || wanted_together(&module_level);
     let mut partial = false;
     for st in &outline.statements {
         let part = &bytes[st.range.clone()];
@@ -753,6 +764,7 @@ pub fn analysis_ranges(text: &str, index: &ProjectIndex) -> Option<Vec<Range<usi
             Kind::Other(_) => push(st.range.clone()),
             Kind::Function => {
                 if sites || wanted(part) {
+                    wanted_any = true;
                     push(st.range.clone());
                 } else {
                     partial = true;
@@ -760,6 +772,7 @@ pub fn analysis_ranges(text: &str, index: &ProjectIndex) -> Option<Vec<Range<usi
             }
             Kind::Class(class) => {
                 if index.frameworks.is_site_class(&class.bases) {
+                    wanted_any = true;
                     push(st.range.clone());
                     continue;
                 }
@@ -788,12 +801,18 @@ pub fn analysis_ranges(text: &str, index: &ProjectIndex) -> Option<Vec<Range<usi
                 }
                 for (k, &(start, method)) in members.iter().enumerate() {
                     let end = members.get(k + 1).map_or(st.range.end, |m| m.0);
-                    if !method || wanted(&bytes[start..end]) {
+                    let member_wanted = wanted(&bytes[start..end]);
+                    if !method || member_wanted {
+                        wanted_any |= member_wanted;
                         push(start..end);
                     }
                 }
             }
         }
+    }
+    if !wanted_any {
+        // Nothing can hold a finding: imports and module-level code alone cannot.
+        return Some(Vec::new());
     }
     partial.then_some(out)
 }
@@ -974,7 +993,7 @@ mod tests {
     fn loops(part: &str) -> bool {
         let n = needles();
         let aliases = n.aliases(part.as_bytes());
-        n.loops_over_querysets(part.as_bytes(), &aliases)
+        n.loops_over_querysets(&[part.as_bytes()], &aliases)
     }
 
     #[test]

@@ -149,7 +149,11 @@ impl Project {
             .index
             .needles
             .as_ref()
-            .and_then(|_| prefilter::analysis_ranges(text, &self.index))
+            .and_then(|_| prefilter::analysis_ranges(text, &self.index));
+        if partial.as_ref().is_some_and(|ranges| ranges.is_empty()) {
+            return Ok(Vec::new());
+        }
+        let partial = partial
             .and_then(|ranges| parse_ranges(text, &ranges))
             .filter(|tree| !tree.root_node().has_error());
         if let Some(tree) = partial {
