@@ -63,7 +63,8 @@ impl Harness {
             facts.push(index::extract_file(&relative, &source.text, &tree));
         }
         let mut index = index::build_index(&facts);
-        index::frameworks::attach(&mut index, &facts, &self.root);
+        let templates = index::frameworks::templates::TemplateSet::load(&facts, &self.root);
+        index::frameworks::attach(&mut index, &facts, templates);
         Ok(Project {
             settings,
             index,

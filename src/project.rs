@@ -143,8 +143,9 @@ impl Project {
             return Ok(Vec::new());
         }
         // First only the parts that can hold a finding, when that is less than the file. Found
-        // something (or a syntax error there)? Then the whole file, as the findings are only
-        // reported, and fixed, in a file that parses.
+        // something? Then the whole file is parsed too: findings are only reported, and fixed,
+        // in a file that parses. They are the same as the whole file's (the parts left out
+        // cannot change them: tests/prefilter.rs and bench/compare-prefilter compare both).
         let partial = self
             .index
             .needles
@@ -156,27 +157,25 @@ impl Project {
         let partial = partial
             .and_then(|ranges| parse_ranges(text, &ranges))
             .filter(|tree| !tree.root_node().has_error());
+        let whole = || {
+            parse(text).ok_or_else(|| FileProblem {
+                path: path.to_path_buf(),
+                message: "tree-sitter could not parse the file".into(),
+                fatal: false,
+            })
+        };
         if let Some(tree) = partial {
             let found = self.analyze_tree(path, text, &tree)?;
-            if found.is_empty() {
-                return Ok(found);
+            if !found.is_empty() {
+                self.check_tree(path, &whole()?)?;
             }
+            return Ok(found);
         }
-        let tree = parse(text).ok_or_else(|| FileProblem {
-            path: path.to_path_buf(),
-            message: "tree-sitter could not parse the file".into(),
-            fatal: false,
-        })?;
-        self.analyze_tree(path, text, &tree)
+        self.analyze_tree(path, text, &whole()?)
     }
 
-    /// Findings in a parsed file (or part of one).
-    fn analyze_tree(
-        &self,
-        path: &Path,
-        text: &str,
-        tree: &tree_sitter::Tree,
-    ) -> Result<Vec<Diagnostic>, FileProblem> {
+    /// A file djopt can analyze: no syntax error, not nested deeper than its walkers go.
+    fn check_tree(&self, path: &Path, tree: &tree_sitter::Tree) -> Result<(), FileProblem> {
         if let Some(error) = first_error(tree) {
             let pos = error.start_position();
             return Err(FileProblem {
@@ -198,6 +197,17 @@ impl Project {
                 fatal: false,
             });
         }
+        Ok(())
+    }
+
+    /// Findings in a parsed file (or part of one).
+    fn analyze_tree(
+        &self,
+        path: &Path,
+        text: &str,
+        tree: &tree_sitter::Tree,
+    ) -> Result<Vec<Diagnostic>, FileProblem> {
+        self.check_tree(path, tree)?;
         let relative = self.relative(path);
         let module = index::module_name(&relative);
         let is_package = path.file_name().is_some_and(|n| n == "__init__.py");
@@ -388,8 +398,14 @@ fn build_index(files: &[PathBuf], settings: &Settings) -> ProjectIndex {
         })
         .collect();
     crate::timings::mark("phase 1: parse and extract");
-    let mut index = index::build_index(&facts);
-    index::frameworks::attach(&mut index, &facts, &settings.project_root);
+    // The templates are read and parsed while the index resolves.
+    let (mut index, templates) = rayon::join(
+        || index::build_index(&facts),
+        || index::frameworks::templates::TemplateSet::load(&facts, &settings.project_root),
+    );
+    crate::timings::mark("TMP build+templates");
+    index::frameworks::attach(&mut index, &facts, templates);
+    crate::timings::mark("TMP attach");
     if !whole {
         index.needles = Some(Needles::new(&index));
     }

@@ -188,9 +188,9 @@ fn raw_method(node: Node, src: &str) -> RawMethod {
     }
 }
 
-/// Resolve this part of the index once the models are known, and read the templates the
-/// settings point to (under `root`).
-pub fn attach(index: &mut ProjectIndex, files: &[FileFacts], root: &Path) {
+/// Resolve this part of the index once the models are known, with the templates the settings
+/// point to (read meanwhile: `templates::TemplateSet::load`).
+pub fn attach(index: &mut ProjectIndex, files: &[FileFacts], templates: templates::TemplateSet) {
     let mut fw = Frameworks::default();
     let classes = ClassTable::new(files);
     for file in files {
@@ -229,7 +229,7 @@ pub fn attach(index: &mut ProjectIndex, files: &[FileFacts], root: &Path) {
             .or_default()
             .push(i);
     }
-    fw.templates = templates::TemplateSet::load(files, root);
+    fw.templates = templates;
     index.frameworks = fw;
 }
 

@@ -12,6 +12,7 @@
 use super::FileFacts;
 use super::reads::{ROWS, RawRead, STR};
 use super::settings::{PathExpr, evaluate};
+use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -87,59 +88,27 @@ impl TemplateSet {
                 }
             }
         }
+        // Listed in order, then read and parsed in parallel; the first of a name that reads wins.
+        let mut listed: Vec<(String, PathBuf)> = Vec::new();
+        let mut seen: HashSet<String> = HashSet::new();
         for dir in &dirs {
-            set.read_dir(root, dir);
+            list_dir(root, dir, &mut seen, &mut listed);
+        }
+        let parsed: Vec<(String, String, Vec<TNode>)> = listed
+            .into_par_iter()
+            .filter_map(|(name, rel)| {
+                let bytes = std::fs::read(root.join(&rel)).ok()?;
+                let source = String::from_utf8(bytes).ok()?;
+                Some((name, rel.to_string_lossy().into_owned(), parse(&source)))
+            })
+            .collect();
+        for (name, path, nodes) in parsed {
+            set.templates
+                .entry(name)
+                .or_insert(Template { path, nodes });
         }
         set.dirs = dirs;
         set
-    }
-
-    fn read_dir(&mut self, root: &Path, dir: &Path) {
-        let mut stack = vec![(dir.to_path_buf(), 0usize)];
-        while let Some((current, depth)) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(root.join(&current)) else {
-                continue;
-            };
-            let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
-            entries.sort_by_key(|e| e.file_name());
-            for entry in entries {
-                let Ok(kind) = entry.file_type() else {
-                    continue;
-                };
-                let rel = current.join(entry.file_name());
-                if kind.is_dir() && depth < 12 {
-                    stack.push((rel, depth + 1));
-                } else if kind.is_file() {
-                    if self.templates.len() >= MAX_TEMPLATES {
-                        return;
-                    }
-                    let Ok(name) = rel.strip_prefix(dir) else {
-                        continue;
-                    };
-                    let name = name
-                        .components()
-                        .map(|c| c.as_os_str().to_string_lossy())
-                        .collect::<Vec<_>>()
-                        .join("/");
-                    if self.templates.contains_key(&name) {
-                        continue; // an earlier folder wins, as with Django's loaders
-                    }
-                    let too_big = entry
-                        .metadata()
-                        .map_or(true, |m| m.len() > MAX_TEMPLATE_SIZE);
-                    if too_big {
-                        continue;
-                    }
-                    let Ok(bytes) = std::fs::read(root.join(&rel)) else {
-                        continue;
-                    };
-                    let Ok(source) = String::from_utf8(bytes) else {
-                        continue;
-                    };
-                    self.insert(&name, &rel.to_string_lossy(), &source);
-                }
-            }
-        }
     }
 
     /// Add a template from its text (also for tests).
@@ -849,6 +818,49 @@ fn split_filters(expr: &str) -> Vec<String> {
     }
     out.push(current.trim().to_string());
     out
+}
+
+/// The template files under `dir` (relative to `root`), by template name, in the order Django's
+/// loaders look at them (`seen` counts the names, up to `MAX_TEMPLATES`).
+fn list_dir(root: &Path, dir: &Path, seen: &mut HashSet<String>, out: &mut Vec<(String, PathBuf)>) {
+    let mut stack = vec![(dir.to_path_buf(), 0usize)];
+    while let Some((current, depth)) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(root.join(&current)) else {
+            continue;
+        };
+        let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            let rel = current.join(entry.file_name());
+            if kind.is_dir() && depth < 12 {
+                stack.push((rel, depth + 1));
+            } else if kind.is_file() {
+                let Ok(name) = rel.strip_prefix(dir) else {
+                    continue;
+                };
+                let name = name
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                // An earlier folder wins a name, as with Django's loaders: every candidate is
+                // listed, the first that reads is kept.
+                let too_big = entry
+                    .metadata()
+                    .map_or(true, |m| m.len() > MAX_TEMPLATE_SIZE);
+                if too_big {
+                    continue;
+                }
+                if seen.insert(name.clone()) && seen.len() > MAX_TEMPLATES {
+                    return;
+                }
+                out.push((name, rel));
+            }
+        }
+    }
 }
 
 #[cfg(test)]
