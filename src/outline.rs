@@ -113,6 +113,12 @@ struct Line<'b> {
 
 /// The outline of `src` (BOM-less text).
 pub fn outline(src: &str) -> Outline {
+    outline_with(src, |_, _, _| {})
+}
+
+/// The outline of `src`, showing `observe` every logical line on the way: its byte range (from
+/// its first physical line's start), its indentation and its tokens (offsets into `src`).
+pub fn outline_with(src: &str, mut observe: impl FnMut(Range<usize>, usize, &[Token])) -> Outline {
     let s = src.as_bytes();
     let mut builder = Builder::new(s);
     let mut scanner = Scanner {
@@ -132,6 +138,7 @@ pub fn outline(src: &str) -> Outline {
             indent,
             tokens: &scanner.tokens,
         };
+        observe(line_start..end, indent, line.tokens);
         builder.push(&line);
     }
     let mut out = builder.finish();

@@ -38,6 +38,10 @@ pub struct FileScan {
     pub queryset_functions: Vec<usize>,
     /// A statement that is neither a class nor a function holds something the index reads.
     pub other_matters: bool,
+    /// The statements that are neither classes nor functions and that phase 1 reads when it
+    /// parses the file: `from … import …` (names resolve through them), the ones that
+    /// `other_matters`, and every one in a settings module (its paths use module-level names).
+    pub module_level: Vec<usize>,
 }
 
 #[derive(Debug, Default)]
@@ -86,8 +90,23 @@ impl FileScan {
                         scan.queryset_functions.push(i);
                     }
                 }
-                Kind::Other(_) => scan.other_matters |= other_matters(text),
+                Kind::Other(_) => {
+                    let matters = other_matters(text);
+                    scan.other_matters |= matters;
+                    if matters || text.starts_with(b"from") || block_imports(text) {
+                        scan.module_level.push(i);
+                    }
+                }
             }
+        }
+        if index::frameworks::may_define(bytes) {
+            scan.module_level = outline
+                .statements
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| matches!(s.kind, Kind::Other(_)))
+                .map(|(i, _)| i)
+                .collect();
         }
         scan.classes = outline
             .all_classes()
@@ -219,6 +238,13 @@ fn assigns_from_models(line: &[u8]) -> bool {
         && (callee.ends_with("Field")
             || callee.ends_with("Manager")
             || index::relation_kind_of(&callee).is_some())
+}
+
+/// `if TYPE_CHECKING: from … import …`, `try: from … import …`: imports the index reads one
+/// block level in.
+fn block_imports(text: &[u8]) -> bool {
+    (text.starts_with(b"if") || text.starts_with(b"try"))
+        && memchr::memmem::find(text, b"import").is_some()
 }
 
 /// Something phase 1 reads outside classes and functions: classes or functions nested in
@@ -370,12 +396,9 @@ impl IndexScope {
             return None;
         }
         let mut out: Vec<usize> = scan
-            .outline
-            .statements
+            .module_level
             .iter()
-            .enumerate()
-            .filter(|(_, s)| matches!(s.kind, Kind::Other(_)))
-            .map(|(i, _)| i)
+            .copied()
             .chain(classes)
             .chain(scan.queryset_functions.iter().copied())
             .collect();
@@ -465,136 +488,118 @@ impl Needles {
         })
     }
 
-    /// Can a loop of `part` (a function or method) run a query per row? The loop rules need a
-    /// loop (statement or comprehension) whose iterable resolves to a queryset, or a loop whose
-    /// body fetches one row per id (ORM203). The queryset resolver follows names bound in the
-    /// function, so this follows them too, without order and without scopes (more than the
-    /// resolver, never less): a name is *tainted* when a line that binds it (`=`, `:=`, augmented
-    /// assignments, `for … in`, `as`, a `def` line's parameters) holds a queryset source or a
-    /// tainted name. A loop counts when its line holds a source or a tainted name; a fetch
-    /// counts inside a `for` block.
+    /// Can a loop of `parts` (a function or method, or the module-level statements, read as
+    /// one scope) run a query per row? See [`loops_over`]; this tokenizes the parts itself.
     pub fn loops_over_querysets(&self, parts: &[&[u8]], aliases: &Aliases) -> bool {
-        struct Line<'t> {
-            indent: usize,
-            for_statement: bool,
-            has_for: bool,
-            source: bool,
-            fetch: bool,
-            words: Vec<&'t [u8]>,
-            bound: Vec<&'t [u8]>,
-        }
-        let mut lines: Vec<Line> = Vec::new();
+        let mut lines = Vec::new();
         for part in parts {
             let part: &[u8] = part;
             crate::outline::logical_lines(part, |indent, tokens| {
-                let (Some(first), Some(last)) = (tokens.first(), tokens.last()) else {
-                    return;
-                };
-                let text = &part[first.start..last.end];
-                let source = self.has_queryset_source(text, aliases);
-                let word = |t: &Token, w: &[u8]| t.kind == Tok::Ident && &part[t.start..t.end] == w;
-                let mut line = Line {
-                    indent,
-                    for_statement: word(first, b"for")
-                        || (word(first, b"async")
-                            && tokens.get(1).is_some_and(|t| word(t, b"for"))),
-                    has_for: tokens.iter().any(|t| word(t, b"for")),
-                    source,
-                    fetch: source
-                        && (memchr::memmem::find(text, b".get").is_some()
-                            || memchr::memmem::find(text, b".filter").is_some()
-                            || memchr::memmem::find(text, b"get_object_or_404").is_some()),
-                    words: Vec::new(),
-                    bound: Vec::new(),
-                };
-                let def = word(first, b"def") || word(first, b"async");
-                let mut depth = 0usize;
-                let mut assigned_before = None; // tokens before the last top-level `=`
-                let mut binding_for = false;
-                for (k, t) in tokens.iter().enumerate() {
-                    match t.kind {
-                        Tok::Ident => {
-                            line.words.push(&part[t.start..t.end]);
-                            let w = &part[t.start..t.end];
-                            if def || binding_for {
-                                line.bound.push(&part[t.start..t.end]);
-                            }
-                            if w == b"for" {
-                                binding_for = true;
-                            } else if w == b"in" {
-                                binding_for = false;
-                            } else if k > 0 && word(&tokens[k - 1], b"as") {
-                                line.bound.push(&part[t.start..t.end]);
-                            }
-                        }
-                        Tok::Op(b'(' | b'[' | b'{') => depth += 1,
-                        Tok::Op(b')' | b']' | b'}') => depth = depth.saturating_sub(1),
-                        Tok::Op(b'=') => {
-                            let before = t.start.checked_sub(1).map(|i| part[i]);
-                            let after = part.get(t.end).copied();
-                            if before == Some(b':') {
-                                // `name := value`
-                                if let Some(name) = k.checked_sub(2).map(|p| &tokens[p])
-                                    && name.kind == Tok::Ident
-                                {
-                                    line.bound.push(&part[name.start..name.end]);
-                                }
-                            } else if depth == 0
-                                && after != Some(b'=')
-                                && !matches!(before, Some(b'=' | b'!' | b'<' | b'>'))
-                            {
-                                assigned_before = Some(k);
-                            } else if depth == 0
-                                && matches!(before, Some(b'<' | b'>'))
-                                && k >= 2
-                                && tokens[k - 2].kind == before.map(Tok::Op).unwrap_or(Tok::Str)
-                            {
-                                assigned_before = Some(k); // `<<=`, `>>=`
-                            }
-                        }
-                        _ => {}
-                    }
+                if let (Some(first), Some(last)) = (tokens.first(), tokens.last()) {
+                    lines.push(self.line_facts(
+                        part,
+                        first.start..last.end,
+                        indent,
+                        tokens,
+                        aliases,
+                    ));
                 }
-                if let Some(k) = assigned_before {
-                    for t in &tokens[..k] {
-                        if t.kind == Tok::Ident {
-                            line.bound.push(&part[t.start..t.end]);
-                        }
-                    }
-                }
-                lines.push(line);
             });
         }
-        let mut tainted: HashSet<&[u8]> = HashSet::default();
-        loop {
-            let mut changed = false;
-            for line in &lines {
-                if line.bound.is_empty()
-                    || !(line.source || line.words.iter().any(|w| tainted.contains(w)))
-                {
-                    continue;
+        loops_over(lines.iter())
+    }
+
+    /// What the loop rules' prefilter reads of one logical line (`range` in `text`, tokens
+    /// with offsets into `text`).
+    fn line_facts<'t>(
+        &self,
+        text: &'t [u8],
+        range: Range<usize>,
+        indent: usize,
+        tokens: &[Token],
+        aliases: &Aliases,
+    ) -> LineFacts<'t> {
+        let line_text = &text[range.clone()];
+        let source = self.has_queryset_source(line_text, aliases);
+        let word = |t: &Token, w: &[u8]| t.kind == Tok::Ident && &text[t.start..t.end] == w;
+        let (first, second) = (tokens.first(), tokens.get(1));
+        let mut line = LineFacts {
+            start: range.start,
+            indent,
+            for_statement: first.is_some_and(|t| word(t, b"for"))
+                || (first.is_some_and(|t| word(t, b"async"))
+                    && second.is_some_and(|t| word(t, b"for"))),
+            has_for: tokens.iter().any(|t| word(t, b"for")),
+            source,
+            fetch: source
+                && (memchr::memmem::find(line_text, b".get").is_some()
+                    || memchr::memmem::find(line_text, b".filter").is_some()
+                    || memchr::memmem::find(line_text, b"get_object_or_404").is_some()),
+            words: Vec::new(),
+            bound: Vec::new(),
+        };
+        let def = first.is_some_and(|t| word(t, b"def") || word(t, b"async"));
+        let mut depth = 0usize;
+        let mut assigned_before = None; // tokens before the last top-level `=`
+        let mut binding_for = false;
+        for (k, t) in tokens.iter().enumerate() {
+            match t.kind {
+                Tok::Ident => {
+                    let w = &text[t.start..t.end];
+                    line.words.push(w);
+                    if def || binding_for {
+                        line.bound.push(w);
+                    }
+                    if w == b"for" {
+                        binding_for = true;
+                    } else if w == b"in" {
+                        binding_for = false;
+                    } else if k > 0 && word(&tokens[k - 1], b"as") {
+                        line.bound.push(w);
+                    }
                 }
-                for b in &line.bound {
-                    changed |= tainted.insert(b);
+                // An f-string's fields are code: a comprehension or a name in one counts.
+                Tok::Str if memchr::memchr(b'{', &text[t.start..t.end]).is_some() => {
+                    let s = &text[t.start..t.end];
+                    line.has_for |= memchr::memmem::find(s, b"for ").is_some();
+                    line.words.extend(identifiers(s).map(|w| &s[w]));
                 }
-            }
-            if !changed {
-                break;
+                Tok::Op(b'(' | b'[' | b'{') => depth += 1,
+                Tok::Op(b')' | b']' | b'}') => depth = depth.saturating_sub(1),
+                Tok::Op(b'=') => {
+                    let before = t.start.checked_sub(1).map(|i| text[i]);
+                    let after = text.get(t.end).copied();
+                    if before == Some(b':') {
+                        // `name := value`
+                        if let Some(name) = k.checked_sub(2).map(|p| &tokens[p])
+                            && name.kind == Tok::Ident
+                        {
+                            line.bound.push(&text[name.start..name.end]);
+                        }
+                    } else if depth == 0
+                        && after != Some(b'=')
+                        && !matches!(before, Some(b'=' | b'!' | b'<' | b'>'))
+                    {
+                        assigned_before = Some(k);
+                    } else if depth == 0
+                        && matches!(before, Some(b'<' | b'>'))
+                        && k >= 2
+                        && tokens[k - 2].kind == before.map(Tok::Op).unwrap_or(Tok::Str)
+                    {
+                        assigned_before = Some(k); // `<<=`, `>>=`
+                    }
+                }
+                _ => {}
             }
         }
-        let mut loops: Vec<usize> = Vec::new(); // indentation of the enclosing `for` statements
-        lines.iter().any(|line| {
-            while loops.last().is_some_and(|&i| i >= line.indent) {
-                loops.pop();
+        if let Some(k) = assigned_before {
+            for t in &tokens[..k] {
+                if t.kind == Tok::Ident {
+                    line.bound.push(&text[t.start..t.end]);
+                }
             }
-            let found = (line.has_for
-                && (line.source || line.words.iter().any(|w| tainted.contains(w))))
-                || (line.fetch && !loops.is_empty());
-            if line.for_statement {
-                loops.push(line.indent);
-            }
-            found
-        })
+        }
+        line
     }
 
     pub fn new(index: &ProjectIndex) -> Needles {
@@ -630,27 +635,39 @@ impl Needles {
     /// are in the file: (models, functions).
     pub fn aliases<'t>(&self, text: &'t [u8]) -> Aliases<'t> {
         let mut aliases = Aliases::default();
-        let mut previous: Option<Range<usize>> = None;
-        let mut alias_of: Option<bool> = None; // Some(true): a model's, Some(false): a function's
-        for word in identifiers(text) {
-            let w = &text[word.clone()];
-            if let Some(model) = alias_of.take() {
-                if model {
-                    aliases.models.push(w);
-                } else {
-                    aliases.functions.push(w);
-                }
-            } else if w == b"as"
-                && let Some(prev) = previous.clone()
+        for at in memchr::memmem::find_iter(text, b"as") {
+            let end = at + 2;
+            if (at > 0 && is_ident_byte(text[at - 1]))
+                || text.get(end).is_some_and(|&b| is_ident_byte(b))
             {
-                let p = &text[prev];
-                if self.models.contains(p) {
-                    alias_of = Some(true);
-                } else if self.functions.contains(p) {
-                    alias_of = Some(false);
-                }
+                continue;
             }
-            previous = Some(word);
+            // The identifiers before and after the word `as`.
+            let mut p = at;
+            while p > 0 && !is_ident_byte(text[p - 1]) {
+                p -= 1;
+            }
+            let prev_end = p;
+            while p > 0 && is_ident_byte(text[p - 1]) {
+                p -= 1;
+            }
+            let mut n = end;
+            while n < text.len() && !is_ident_byte(text[n]) {
+                n += 1;
+            }
+            let next_start = n;
+            while n < text.len() && is_ident_byte(text[n]) {
+                n += 1;
+            }
+            if p == prev_end || next_start == n {
+                continue;
+            }
+            let (prev, next) = (&text[p..prev_end], &text[next_start..n]);
+            if self.models.contains(prev) {
+                aliases.models.push(next);
+            } else if self.functions.contains(prev) {
+                aliases.functions.push(next);
+            }
         }
         aliases
     }
@@ -701,6 +718,65 @@ pub fn has_loop(text: &[u8]) -> bool {
         || memchr::memmem::find(text, b"prefetch_related").is_some()
 }
 
+/// What phase 2's prefilter reads of one logical line.
+struct LineFacts<'t> {
+    /// Where its first physical line starts.
+    start: usize,
+    indent: usize,
+    /// It is a `for` statement (its block follows).
+    for_statement: bool,
+    /// A `for` of a statement or a comprehension is in it.
+    has_for: bool,
+    /// A queryset source is in it.
+    source: bool,
+    /// A source with `.get`, `.filter` or `get_object_or_404`: maybe one row per id (ORM203).
+    fetch: bool,
+    /// Its names, and the names it binds.
+    words: Vec<&'t [u8]>,
+    bound: Vec<&'t [u8]>,
+}
+
+/// Can a loop of these lines (one scope, in order) run a query per row? The loop rules need a
+/// loop (statement or comprehension) whose iterable resolves to a queryset, or a loop whose
+/// body fetches one row per id (ORM203). The queryset resolver follows names bound in the
+/// function, so this follows them too, without order and without scopes (more than the
+/// resolver, never less): a name is *tainted* when a line that binds it (`=`, `:=`, augmented
+/// assignments, `for … in`, `as`, a `def` line's parameters) holds a queryset source or a
+/// tainted name. A loop counts when its line holds a source or a tainted name; a fetch counts
+/// inside a `for` block.
+fn loops_over<'l, 't: 'l>(lines: impl Iterator<Item = &'l LineFacts<'t>> + Clone) -> bool {
+    let mut tainted: HashSet<&[u8]> = HashSet::default();
+    loop {
+        let mut changed = false;
+        for line in lines.clone() {
+            if line.bound.is_empty()
+                || !(line.source || line.words.iter().any(|w| tainted.contains(w)))
+            {
+                continue;
+            }
+            for b in &line.bound {
+                changed |= tainted.insert(b);
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let mut loops: Vec<usize> = Vec::new(); // indentation of the enclosing `for` statements
+    lines.into_iter().any(|line| {
+        while loops.last().is_some_and(|&i| i >= line.indent) {
+            loops.pop();
+        }
+        let found = (line.has_for
+            && (line.source || line.words.iter().any(|w| tainted.contains(w))))
+            || (line.fetch && !loops.is_empty());
+        if line.for_statement {
+            loops.push(line.indent);
+        }
+        found
+    })
+}
+
 /// Phase 2 on a file that may have findings: the parts to parse, or None for all of it.
 ///
 /// Kept: every statement that is not a function or a class (imports, module-level code such as
@@ -717,24 +793,49 @@ pub fn has_loop(text: &[u8]) -> bool {
 pub fn analysis_ranges(text: &str, index: &ProjectIndex) -> Option<Vec<Range<usize>>> {
     let needles = index.needles.as_ref()?;
     let bytes = text.as_bytes();
-    let outline = crate::outline::outline(text);
+    // One tokenization: the outline, and every logical line's tokens for the loop rules.
+    let mut tokens: Vec<Token> = Vec::new();
+    let mut lines: Vec<(Range<usize>, usize, Range<usize>)> = Vec::new();
+    let outline = crate::outline::outline_with(text, |range, indent, line_tokens| {
+        let at = tokens.len();
+        tokens.extend_from_slice(line_tokens);
+        lines.push((range, indent, at..tokens.len()));
+    });
     if outline.max_depth > 256 {
         return None;
     }
     let aliases = needles.aliases(bytes);
+    let facts: Vec<LineFacts> = lines
+        .iter()
+        .map(|(range, indent, toks)| {
+            needles.line_facts(
+                bytes,
+                range.clone(),
+                *indent,
+                &tokens[toks.clone()],
+                &aliases,
+            )
+        })
+        .collect();
+    drop(tokens);
+    // The lines of a part (every part is whole lines).
+    let lines_of = |part: &Range<usize>| {
+        let from = facts.partition_point(|l| l.start < part.start);
+        let end = part.end;
+        facts[from..].iter().take_while(move |l| l.start < end)
+    };
     // Parts read together: the module-level statements are one scope.
-    let wanted_together = |parts: &[&[u8]]| {
-        parts.iter().any(|p| needles.renders_template(p))
-            || (parts
-                .iter()
-                .any(|p| needles.has_queryset_source(p, &aliases))
-                && (parts.iter().any(|p| {
+    let wanted_together = |parts: &[Range<usize>]| {
+        let texts = || parts.iter().map(|p| &bytes[p.clone()]);
+        texts().any(|p| needles.renders_template(p))
+            || (parts.iter().any(|p| lines_of(p).any(|l| l.source))
+                && (texts().any(|p| {
                     memchr::memmem::find(p, b"prefetch_related").is_some()
                         || discarded_call(p)
                         || serializes_rows(p)
-                }) || needles.loops_over_querysets(parts, &aliases)))
+                }) || loops_over(parts.iter().flat_map(lines_of))))
     };
-    let wanted = |part: &[u8]| wanted_together(&[part]);
+    let wanted = |part: Range<usize>| wanted_together(&[part]);
     let mut out: Vec<Range<usize>> = Vec::new();
     let mut push = |range: Range<usize>| match out.last_mut() {
         Some(last) if last.end == range.start => last.end = range.end,
@@ -749,17 +850,17 @@ pub fn analysis_ranges(text: &str, index: &ProjectIndex) -> Option<Vec<Range<usi
     let sites = outline.statements.iter().any(site);
     // Module-level code (a script, a management module) is one scope; so are the imports and
     // `admin.site.register(...)` calls the kept parts need.
-    let module_level: Vec<&[u8]> = outline
+    let module_level: Vec<Range<usize>> = outline
         .statements
         .iter()
         .filter(|st| matches!(st.kind, Kind::Other(_)))
-        .map(|st| &bytes[st.range.clone()])
+        .map(|st| st.range.clone())
         .collect();
     // Nothing kept but the module-level statements, and they hold nothing: nothing to parse.
     let mut wanted_any = sites || wanted_together(&module_level);
     let mut partial = false;
     for st in &outline.statements {
-        let part = &bytes[st.range.clone()];
+        let part = st.range.clone();
         match &st.kind {
             Kind::Other(_) => push(st.range.clone()),
             Kind::Function => {
@@ -801,7 +902,7 @@ pub fn analysis_ranges(text: &str, index: &ProjectIndex) -> Option<Vec<Range<usi
                 }
                 for (k, &(start, method)) in members.iter().enumerate() {
                     let end = members.get(k + 1).map_or(st.range.end, |m| m.0);
-                    let member_wanted = wanted(&bytes[start..end]);
+                    let member_wanted = wanted(start..end);
                     if !method || member_wanted {
                         wanted_any |= member_wanted;
                         push(start..end);

@@ -403,9 +403,7 @@ fn build_index(files: &[PathBuf], settings: &Settings) -> ProjectIndex {
         || index::build_index(&facts),
         || index::frameworks::templates::TemplateSet::load(&facts, &settings.project_root),
     );
-    crate::timings::mark("TMP build+templates");
     index::frameworks::attach(&mut index, &facts, templates);
-    crate::timings::mark("TMP attach");
     if !whole {
         index.needles = Some(Needles::new(&index));
     }
