@@ -12,9 +12,9 @@
 use super::FileFacts;
 use super::reads::{ROWS, RawRead, STR};
 use super::settings::{PathExpr, evaluate};
-use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// Largest template read, and how many files at most (a guard against huge asset folders).
 const MAX_TEMPLATE_SIZE: u64 = 1024 * 1024;
@@ -34,7 +34,23 @@ pub struct TemplateSet {
 pub struct Template {
     /// Where it was read, relative to the project root (for messages).
     pub path: String,
-    nodes: Vec<TNode>,
+    /// The file, read and parsed the first time a rule asks (most templates of a project are
+    /// never rendered by a view the rules read).
+    file: PathBuf,
+    nodes: OnceLock<Vec<TNode>>,
+}
+
+impl Template {
+    /// The parsed template (nothing when the file cannot be read as UTF-8 text any more).
+    fn nodes(&self) -> &[TNode] {
+        self.nodes.get_or_init(|| {
+            std::fs::read(&self.file)
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .map(|source| parse(&source))
+                .unwrap_or_default()
+        })
+    }
 }
 
 /// A parsed piece of template.
@@ -88,24 +104,19 @@ impl TemplateSet {
                 }
             }
         }
-        // Listed in order, then read and parsed in parallel; the first of a name that reads wins.
+        // Listed in order: the first folder with a name wins, as with Django's loaders. Each
+        // is read when a rule first asks for it.
         let mut listed: Vec<(String, PathBuf)> = Vec::new();
         let mut seen: HashSet<String> = HashSet::new();
         for dir in &dirs {
             list_dir(root, dir, &mut seen, &mut listed);
         }
-        let parsed: Vec<(String, String, Vec<TNode>)> = listed
-            .into_par_iter()
-            .filter_map(|(name, rel)| {
-                let bytes = std::fs::read(root.join(&rel)).ok()?;
-                let source = String::from_utf8(bytes).ok()?;
-                Some((name, rel.to_string_lossy().into_owned(), parse(&source)))
-            })
-            .collect();
-        for (name, path, nodes) in parsed {
-            set.templates
-                .entry(name)
-                .or_insert(Template { path, nodes });
+        for (name, rel) in listed {
+            set.templates.entry(name).or_insert_with(|| Template {
+                path: rel.to_string_lossy().into_owned(),
+                file: root.join(&rel),
+                nodes: OnceLock::new(),
+            });
         }
         set.dirs = dirs;
         set
@@ -117,7 +128,8 @@ impl TemplateSet {
             name.to_string(),
             Template {
                 path: path.to_string(),
-                nodes: parse(source),
+                file: PathBuf::new(),
+                nodes: OnceLock::from(parse(source)),
             },
         );
     }
@@ -157,15 +169,15 @@ impl TemplateSet {
         if depth > 8 {
             return None;
         }
-        let parent = template.nodes.iter().find_map(|n| match n {
+        let parent = template.nodes().iter().find_map(|n| match n {
             TNode::Tag { name, args, .. } if name == "extends" => literal(args.trim()),
             _ => None,
         });
         let Some(parent) = parent else {
-            return Some(template.nodes.clone());
+            return Some(template.nodes().to_vec());
         };
         let mut blocks = HashMap::new();
-        collect_blocks(&template.nodes, &mut blocks);
+        collect_blocks(template.nodes(), &mut blocks);
         let parent_nodes = self.effective(&parent, depth + 1).unwrap_or_default();
         Some(replace_blocks(parent_nodes, &blocks))
     }
@@ -183,6 +195,25 @@ pub struct TemplateRead {
 
 /// The `templates/` folders of installed apps that live in the project.
 fn app_template_dirs(files: &[FileFacts], apps: &[String], root: &Path) -> Vec<PathBuf> {
+    // Every run of dotted segments of every module ("a", "a.b", "b", …) → the first file (in
+    // order) whose module holds it, and where it starts there: one pass, not one per app.
+    let mut first: HashMap<&str, (usize, usize)> = HashMap::new();
+    for (fi, file) in files.iter().enumerate() {
+        let module = file.module.as_str();
+        let starts: Vec<usize> = std::iter::once(0)
+            .chain(module.match_indices('.').map(|(i, _)| i + 1))
+            .collect();
+        let ends: Vec<usize> = module
+            .match_indices('.')
+            .map(|(i, _)| i)
+            .chain(std::iter::once(module.len()))
+            .collect();
+        for (pos, &start) in starts.iter().enumerate() {
+            for &end in &ends[pos..] {
+                first.entry(&module[start..end]).or_insert((fi, pos));
+            }
+        }
+    }
     let mut out = Vec::new();
     for app in apps {
         // "library.apps.LibraryConfig" → "library"
@@ -190,26 +221,19 @@ fn app_template_dirs(files: &[FileFacts], apps: &[String], root: &Path) -> Vec<P
             Some(i) => &app[..i],
             None => app.as_str(),
         };
-        let parts: Vec<&str> = module.split('.').collect();
-        for file in files {
-            let mod_parts: Vec<&str> = file.module.split('.').collect();
-            let Some(pos) = mod_parts
-                .windows(parts.len())
-                .position(|w| w == parts.as_slice())
-            else {
-                continue;
-            };
-            // The package folder: as many leading components of the file's path.
-            let comps: Vec<_> = Path::new(&file.path).components().collect();
-            if comps.len() < pos + parts.len() {
-                continue;
-            }
-            let dir: PathBuf = comps[..pos + parts.len()].iter().collect();
-            let templates = dir.join("templates");
-            if root.join(&templates).is_dir() && !out.contains(&templates) {
-                out.push(templates);
-            }
-            break;
+        let Some(&(fi, pos)) = first.get(module) else {
+            continue;
+        };
+        let parts = module.split('.').count();
+        // The package folder: as many leading components of the file's path.
+        let comps: Vec<_> = Path::new(&files[fi].path).components().collect();
+        if comps.len() < pos + parts {
+            continue;
+        }
+        let dir: PathBuf = comps[..pos + parts].iter().collect();
+        let templates = dir.join("templates");
+        if !out.contains(&templates) && root.join(&templates).is_dir() {
+            out.push(templates);
         }
     }
     out
@@ -846,8 +870,6 @@ fn list_dir(root: &Path, dir: &Path, seen: &mut HashSet<String>, out: &mut Vec<(
                     .map(|c| c.as_os_str().to_string_lossy())
                     .collect::<Vec<_>>()
                     .join("/");
-                // An earlier folder wins a name, as with Django's loaders: every candidate is
-                // listed, the first that reads is kept.
                 let too_big = entry
                     .metadata()
                     .map_or(true, |m| m.len() > MAX_TEMPLATE_SIZE);
