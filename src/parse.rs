@@ -16,6 +16,13 @@ pub fn parse(text: &str) -> Option<Tree> {
     with_parser(|parser| parser.parse(text, None))
 }
 
+/// Parse the whole of `text` after a parse of only some ranges of it (`parse_ranges`): tree-sitter
+/// reuses the subtrees of `partial` where the included ranges did not change and parses the
+/// rest, giving the tree a parse from scratch gives.
+pub fn parse_rest(text: &str, partial: &Tree) -> Option<Tree> {
+    with_parser(|parser| parser.parse(text, Some(partial)))
+}
+
 /// Parse only `ranges` of `text` (sorted, apart), as if the rest were not there; nodes keep
 /// their positions in the whole text. Each range must hold whole statements.
 pub fn parse_ranges(text: &str, ranges: &[std::ops::Range<usize>]) -> Option<Tree> {
@@ -210,6 +217,28 @@ mod tests {
         parser.set_language(&language()).unwrap();
         let tree = parser.parse("x = 1\n", None).unwrap();
         assert_eq!(tree.root_node().kind(), "module");
+    }
+
+    #[test]
+    fn the_rest_parsed_after_a_part_is_the_whole_parse() {
+        let text = "import os\n\nclass A:\n    x = 1\n\n    def f(self):\n        for b in y:\n            print(b)\n\n    def g(self):\n        return [\n            1,\n        ]\n\n\ndef h():\n    \"\"\"doc\nstring\"\"\"\n    return 2\n\nif True:\n    z = 3\n";
+        let broken = text.replace("return 2", "return (2");
+        let offset = |t: &str, s: &str| t.find(s).unwrap();
+        for t in [text.to_string(), broken] {
+            let ranges = [
+                0..offset(&t, "class A"),
+                offset(&t, "class A")..offset(&t, "    def g"),
+                offset(&t, "if True")..t.len(),
+            ];
+            let partial = parse_ranges(&t, &ranges).unwrap();
+            let rest = parse_rest(&t, &partial).unwrap();
+            let fresh = parse(&t).unwrap();
+            assert_eq!(rest.root_node().to_sexp(), fresh.root_node().to_sexp());
+            assert_eq!(
+                first_error(&rest).map(|n| n.start_byte()),
+                first_error(&fresh).map(|n| n.start_byte())
+            );
+        }
     }
 
     #[test]

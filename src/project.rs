@@ -157,8 +157,8 @@ impl Project {
         let partial = partial
             .and_then(|ranges| parse_ranges(text, &ranges))
             .filter(|tree| !tree.root_node().has_error());
-        let whole = || {
-            parse(text).ok_or_else(|| FileProblem {
+        let whole = |tree: Option<tree_sitter::Tree>| {
+            tree.ok_or_else(|| FileProblem {
                 path: path.to_path_buf(),
                 message: "tree-sitter could not parse the file".into(),
                 fatal: false,
@@ -167,11 +167,11 @@ impl Project {
         if let Some(tree) = partial {
             let found = self.analyze_tree(path, text, &tree)?;
             if !found.is_empty() {
-                self.check_tree(path, &whole()?)?;
+                self.check_tree(path, &whole(crate::parse::parse_rest(text, &tree))?)?;
             }
             return Ok(found);
         }
-        self.analyze_tree(path, text, &whole()?)
+        self.analyze_tree(path, text, &whole(parse(text))?)
     }
 
     /// A file djopt can analyze: no syntax error, not nested deeper than its walkers go.
