@@ -34,8 +34,9 @@ pub struct FileScan {
     pub outline: Outline,
     /// Per class of the outline (same order as `Outline::all_classes`).
     pub classes: Vec<ClassScan>,
-    /// Statement indexes of the functions that may return a queryset.
-    pub queryset_functions: Vec<usize>,
+    /// Statement indexes of the functions that may return a queryset, with the names their
+    /// `return a.b.c…` chains could take a model from (every segment but the last).
+    pub queryset_functions: Vec<(usize, Vec<String>)>,
     /// A statement that is neither a class nor a function holds something the index reads.
     pub other_matters: bool,
     /// The statements that are neither classes nor functions and that phase 1 reads when it
@@ -86,8 +87,9 @@ impl FileScan {
             match &st.kind {
                 Kind::Class(_) => {}
                 Kind::Function => {
-                    if returns_attribute_chain(text) {
-                        scan.queryset_functions.push(i);
+                    let heads = returned_chain_heads(text);
+                    if !heads.is_empty() {
+                        scan.queryset_functions.push((i, heads));
                     }
                 }
                 Kind::Other(_) => {
@@ -256,33 +258,52 @@ fn other_matters(text: &[u8]) -> bool {
         || index::frameworks::may_define(text)
 }
 
-/// `return X.y`: a function phase 1 may read as returning `Model.<manager>...`.
-fn returns_attribute_chain(text: &[u8]) -> bool {
-    memchr::memmem::find_iter(text, b"return").any(|at| {
+/// `return X.y…`: a function phase 1 may read as returning `Model.<manager>…`. The names a
+/// model can be among (every segment of a returned dotted chain but its last: `Book` and
+/// `objects` of `return Book.objects.filter(…)`); empty when no `return` returns a chain.
+fn returned_chain_heads(text: &[u8]) -> Vec<String> {
+    let mut heads: Vec<String> = Vec::new();
+    for at in memchr::memmem::find_iter(text, b"return") {
         if at > 0 && is_ident_byte(text[at - 1]) {
-            return false;
+            continue;
         }
         let mut i = at + b"return".len();
+        if text.get(i).is_some_and(|&b| is_ident_byte(b)) {
+            continue; // `returned`
+        }
         let skip = |i: &mut usize| {
             while *i < text.len() && matches!(text[*i], b' ' | b'\t' | b'(' | b'\\' | b'\r' | b'\n')
             {
                 *i += 1;
             }
         };
-        if text.get(i).is_some_and(|&b| is_ident_byte(b)) {
-            return false; // `returned`
-        }
-        skip(&mut i);
-        let start = i;
-        while i < text.len() && is_ident_byte(text[i]) {
+        let mut segments: Vec<&[u8]> = Vec::new();
+        loop {
+            skip(&mut i);
+            let start = i;
+            while i < text.len() && is_ident_byte(text[i]) {
+                i += 1;
+            }
+            if i == start {
+                break;
+            }
+            segments.push(&text[start..i]);
+            skip(&mut i);
+            if text.get(i) != Some(&b'.') {
+                break;
+            }
             i += 1;
         }
-        if i == start {
-            return false;
+        if segments.len() >= 2 {
+            for s in &segments[..segments.len() - 1] {
+                let s = String::from_utf8_lossy(s).into_owned();
+                if !heads.contains(&s) {
+                    heads.push(s);
+                }
+            }
         }
-        skip(&mut i);
-        text.get(i) == Some(&b'.')
-    })
+    }
+    heads
 }
 
 fn is_ident_byte(b: u8) -> bool {
@@ -319,6 +340,8 @@ fn identifiers(text: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
 pub struct IndexScope {
     /// (file, statement, class in statement) of every class to read whole.
     relevant: HashSet<Key>,
+    /// Every class name of the project.
+    class_names: HashSet<String>,
 }
 
 /// A class: its file, its statement, 0 or 1 + its place among the statement's nested classes.
@@ -381,7 +404,11 @@ impl IndexScope {
                 }
             }
         }
-        IndexScope { relevant }
+        let class_names = by_name.keys().map(|n| n.to_string()).collect();
+        IndexScope {
+            relevant,
+            class_names,
+        }
     }
 
     /// The statements of file `fi` to parse, or None when nothing in it needs parsing.
@@ -392,7 +419,19 @@ impl IndexScope {
             .map(|(si, _)| si)
             .filter(|si| self.relevant.contains(&(fi, *si, 0)))
             .collect();
-        if classes.is_empty() && scan.queryset_functions.is_empty() && !scan.other_matters {
+        // A function returning `X.y…` where no `X` or `y` is a class of the project (or a
+        // built-in model) cannot return a model's queryset.
+        let functions: Vec<usize> = scan
+            .queryset_functions
+            .iter()
+            .filter(|(_, heads)| {
+                heads
+                    .iter()
+                    .any(|h| self.class_names.contains(h.as_str()) || builtin_models().contains(h))
+            })
+            .map(|(i, _)| *i)
+            .collect();
+        if classes.is_empty() && functions.is_empty() && !scan.other_matters {
             return None;
         }
         let mut out: Vec<usize> = scan
@@ -400,7 +439,7 @@ impl IndexScope {
             .iter()
             .copied()
             .chain(classes)
-            .chain(scan.queryset_functions.iter().copied())
+            .chain(functions)
             .collect();
         out.sort_unstable();
         Some(out)
@@ -1014,14 +1053,36 @@ mod tests {
 
     #[test]
     fn returns_of_attribute_chains() {
-        assert!(returns_attribute_chain(
-            b"def f():\n    return Book.objects.all()\n"
-        ));
-        assert!(returns_attribute_chain(
-            b"def f():\n    return (\n        Book\n        .objects)\n"
-        ));
-        assert!(!returns_attribute_chain(b"def f():\n    return 1\n"));
-        assert!(!returns_attribute_chain(b"def f():\n    returned = x.y\n"));
+        let heads = |t: &str| returned_chain_heads(t.as_bytes());
+        assert_eq!(
+            heads("def f():\n    return Book.objects.all()\n"),
+            ["Book", "objects"]
+        );
+        assert_eq!(
+            heads("def f():\n    return (\n        models.Book\n        .objects)\n"),
+            ["models", "Book"]
+        );
+        assert_eq!(
+            heads("def f(x):\n    if x:\n        return self.y\n    return Book.objects\n"),
+            ["self", "Book"]
+        );
+        assert!(heads("def f():\n    return 1\n").is_empty());
+        assert!(heads("def f():\n    return book\n").is_empty());
+        assert!(heads("def f():\n    returned = x.y\n").is_empty());
+    }
+
+    #[test]
+    fn functions_returning_chains_of_no_class_are_not_read() {
+        let files = [
+            "def books():\n    return Book.objects.all()\ndef name(self):\n    return self.name\ndef other():\n    return models.Thing.objects.all()\n",
+            "class Book:\n    pass\n",
+        ];
+        let scans: Vec<Option<FileScan>> = files.iter().map(|f| Some(FileScan::new(f))).collect();
+        let scope = IndexScope::new(&scans);
+        // `books` is read (Book is a class); `name` returns no class's chain, nor does `other`
+        // (no class is named Thing, so `models.Thing.objects` is no model's manager).
+        let chosen = scope.statements(0, scans[0].as_ref().unwrap()).unwrap();
+        assert_eq!(chosen, [0]);
     }
 
     #[test]
