@@ -121,14 +121,7 @@ pub fn outline(src: &str) -> Outline {
 pub fn outline_with(src: &str, mut observe: impl FnMut(Range<usize>, usize, &[Token])) -> Outline {
     let s = src.as_bytes();
     let mut builder = Builder::new(s);
-    let mut scanner = Scanner {
-        s,
-        quotes: Quotes::default(),
-        i: 0,
-        depth: 0,
-        max_depth: 0,
-        tokens: Vec::new(),
-    };
+    let mut scanner = Scanner::new(s);
     while let Some((line_start, indent)) = scanner.next_line_start() {
         scanner.tokens.clear();
         let end = scanner.logical_line();
@@ -149,14 +142,7 @@ pub fn outline_with(src: &str, mut observe: impl FnMut(Range<usize>, usize, &[To
 /// Every logical line of `src` with its indentation (columns) and its tokens: the same
 /// tokenizer as the outline (strings and comments are single tokens or skipped).
 pub fn logical_lines(src: &[u8], mut f: impl FnMut(usize, &[Token])) {
-    let mut scanner = Scanner {
-        s: src,
-        quotes: Quotes::default(),
-        i: 0,
-        depth: 0,
-        max_depth: 0,
-        tokens: Vec::new(),
-    };
+    let mut scanner = Scanner::new(src);
     while let Some((_, indent)) = scanner.next_line_start() {
         scanner.tokens.clear();
         scanner.logical_line();
@@ -240,7 +226,18 @@ fn string_prefix(word: &[u8]) -> Option<bool> {
     Some(formatted)
 }
 
-impl Scanner<'_> {
+impl<'s> Scanner<'s> {
+    fn new(s: &'s [u8]) -> Scanner<'s> {
+        Scanner {
+            s,
+            quotes: Quotes::default(),
+            i: 0,
+            depth: 0,
+            max_depth: 0,
+            tokens: Vec::new(),
+        }
+    }
+
     /// Skip blank lines and comment lines; return the next logical line's first physical line
     /// start and its indentation (columns, tabs to multiples of 8), leaving `i` on its first
     /// token.

@@ -1085,23 +1085,33 @@ mod tests {
         assert_eq!(chosen, [0]);
     }
 
+    /// The classes of each file that phase 1 reads, by name.
+    fn chosen_classes(files: &[&str]) -> Vec<Vec<String>> {
+        let scans: Vec<Option<FileScan>> = files.iter().map(|f| Some(FileScan::new(f))).collect();
+        let scope = IndexScope::new(&scans);
+        scans
+            .iter()
+            .enumerate()
+            .map(|(fi, scan)| {
+                let scan = scan.as_ref().unwrap();
+                let chosen = scope.statements(fi, scan).unwrap_or_default();
+                scan.outline
+                    .classes()
+                    .filter(|(si, _)| chosen.contains(si))
+                    .map(|(_, c)| c.name.clone())
+                    .collect()
+            })
+            .collect()
+    }
+
     #[test]
     fn scope_follows_bases_by_name() {
         let files = [
             "from django.db import models\nclass Base(models.Model):\n    class Meta:\n        abstract = True\nclass Helper:\n    def label(self): pass\n",
             "class Book(Base, Helper):\n    objects = BookManager()\nclass Unrelated(Other):\n    pass\nclass BookManager(Custom):\n    pass\nclass Custom:\n    pass\n",
         ];
-        let scans: Vec<Option<FileScan>> = files.iter().map(|f| Some(FileScan::new(f))).collect();
-        let scope = IndexScope::new(&scans);
-        let names = |fi: usize| -> Vec<String> {
-            let scan = scans[fi].as_ref().unwrap();
-            let chosen = scope.statements(fi, scan).unwrap_or_default();
-            scan.outline
-                .classes()
-                .filter(|(si, _)| chosen.contains(si))
-                .map(|(_, c)| c.name.clone())
-                .collect()
-        };
+        let chosen = chosen_classes(&files);
+        let names = |fi: usize| chosen[fi].clone();
         assert_eq!(names(0), ["Base", "Helper"]);
         assert_eq!(names(1), ["Book", "BookManager", "Custom"]);
     }
@@ -1116,17 +1126,8 @@ mod tests {
             // Managers a model uses: by callee, by `as_manager`, by `from_queryset`.
             "class Book(models.Model):\n    a = Shelf()\n    b = BookQS.as_manager()\n    c = Base.from_queryset(OtherQS)()\nclass BookQS(Mixin):\n    pass\nclass OtherQS:\n    pass\nclass Base:\n    pass\nclass Shelf:\n    pass\nclass Mixin:\n    pass\n",
         ];
-        let scans: Vec<Option<FileScan>> = files.iter().map(|f| Some(FileScan::new(f))).collect();
-        let scope = IndexScope::new(&scans);
-        let names = |fi: usize| -> Vec<String> {
-            let scan = scans[fi].as_ref().unwrap();
-            let chosen = scope.statements(fi, scan).unwrap_or_default();
-            scan.outline
-                .classes()
-                .filter(|(si, _)| chosen.contains(si))
-                .map(|(_, c)| c.name.clone())
-                .collect()
-        };
+        let chosen = chosen_classes(&files);
+        let names = |fi: usize| chosen[fi].clone();
         assert!(names(0).is_empty(), "{:?}", names(0));
         assert_eq!(names(1), ["Thing"]);
         assert_eq!(names(2), ["Book", "BookQS", "OtherQS", "Base", "Mixin"]);
