@@ -398,7 +398,8 @@ fn build_index(files: &[PathBuf], settings: &Settings) -> ProjectIndex {
         })
         .collect();
     crate::timings::mark("phase 1: parse and extract");
-    // The templates are read and parsed while the index resolves.
+    // The template folders are listed while the index resolves (each template is parsed when a
+    // rule first asks for it).
     let (mut index, templates) = rayon::join(
         || index::build_index(&facts),
         || index::frameworks::templates::TemplateSet::load(&facts, &settings.project_root),

@@ -189,7 +189,7 @@ fn raw_method(node: Node, src: &str) -> RawMethod {
 }
 
 /// Resolve this part of the index once the models are known, with the templates the settings
-/// point to (read meanwhile: `templates::TemplateSet::load`).
+/// point to (listed meanwhile: `templates::TemplateSet::load`).
 pub fn attach(index: &mut ProjectIndex, files: &[FileFacts], templates: templates::TemplateSet) {
     let mut fw = Frameworks::default();
     let classes = ClassTable::new(files);

@@ -71,7 +71,7 @@ enum TNode {
 }
 
 impl TemplateSet {
-    /// Read every template the settings point to.
+    /// Every template the settings point to, listed (each is read and parsed on first use).
     pub fn load(files: &[FileFacts], root: &Path) -> TemplateSet {
         let mut set = TemplateSet::default();
         let mut dirs: Vec<PathBuf> = Vec::new();
