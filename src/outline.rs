@@ -207,8 +207,20 @@ struct Scanner<'s> {
 }
 
 fn is_ident_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+    IDENT[b as usize]
 }
+
+/// `is_ident_byte` as a table: letters, digits, `_`, and every byte of a non-ASCII character.
+static IDENT: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80;
+        b += 1;
+    }
+    table
+};
 
 /// `r`, `b`, `f`, `u`, `t` and their pairs, in either case.
 fn string_prefix(word: &[u8]) -> Option<bool> {
@@ -277,9 +289,7 @@ impl<'s> Scanner<'s> {
     }
 
     fn skip_comment(&mut self) {
-        while self.i < self.s.len() && self.s[self.i] != b'\n' {
-            self.i += 1;
-        }
+        self.i = memchr::memchr(b'\n', &self.s[self.i..]).map_or(self.s.len(), |n| self.i + n);
     }
 
     /// Tokens up to the newline that ends the logical line (outside brackets); returns the
@@ -363,6 +373,33 @@ fn skip_string(s: &[u8], i: usize, formatted: bool, quotes: &mut Quotes) -> usiz
     let triple = s.len() >= i + 3 && s[i + 1] == quote && s[i + 2] == quote;
     let mut i = if triple { i + 3 } else { i + 1 };
     while i < s.len() {
+        // Straight to the next byte that can matter.
+        let next = if formatted {
+            memchr::memchr3(quote, b'\\', b'{', &s[i..]).map(|n| {
+                // A newline ends a one-line string before any of them.
+                if triple {
+                    n
+                } else {
+                    memchr::memchr(b'\n', &s[i..i + n]).unwrap_or(n)
+                }
+            })
+        } else if triple {
+            memchr::memchr2(quote, b'\\', &s[i..])
+        } else {
+            memchr::memchr3(quote, b'\\', b'\n', &s[i..])
+        };
+        let Some(n) = next else {
+            if !triple && !formatted {
+                return s.len();
+            }
+            // An unterminated string: to the end of its line when one-line, else of the file.
+            return if triple {
+                s.len()
+            } else {
+                memchr::memchr(b'\n', &s[i..]).map_or(s.len(), |n| i + n)
+            };
+        };
+        i += n;
         let c = s[i];
         if c == b'\\' {
             i += 2;
