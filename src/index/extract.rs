@@ -713,6 +713,11 @@ fn self_reads(body: Node, src: &str) -> Vec<SelfRead> {
 /// A method whose every `return` is a queryset built from `self` (`return self.filter(...)`,
 /// `return self.get_queryset().filter(...)`, `return super().get_queryset()...`).
 fn queryset_method(name: &str, body: Node, src: &str) -> Option<QuerysetMethod> {
+    if memchr::memmem::find(&src.as_bytes()[body.start_byte()..body.end_byte()], b"return")
+        .is_none()
+    {
+        return None; // no `return`: no queryset returned (no walk)
+    }
     let mut returns = Vec::new();
     let mut other = false;
     crate::syntax::walk_named(body, |n| {
@@ -810,6 +815,14 @@ pub const WRITE_METHODS: &[&str] = &[
 ];
 
 fn writes(body: Node, src: &str) -> bool {
+    // A write calls one of these by name: no walk for a body that does not mention one.
+    let bytes = &src.as_bytes()[body.start_byte()..body.end_byte()];
+    if !WRITE_METHODS
+        .iter()
+        .any(|m| memchr::memmem::find(bytes, m.as_bytes()).is_some())
+    {
+        return false;
+    }
     let mut found = false;
     crate::syntax::walk_named(body, |n| {
         if let Some((_, method)) = crate::syntax::method_call(n, src)

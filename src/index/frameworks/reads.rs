@@ -32,6 +32,15 @@ const STRINGIFY: &[&str] = &["str", "format", "repr"];
 
 /// Every chain read from `root` (a parameter name) in `body`, aliases and loops included.
 pub fn reads_from(body: Node, root: &str, src: &str) -> Vec<RawRead> {
+    // Every read starts from `root` by name: no walk for a body that does not mention it.
+    if memchr::memmem::find(
+        &src.as_bytes()[body.start_byte()..body.end_byte()],
+        root.as_bytes(),
+    )
+    .is_none()
+    {
+        return Vec::new();
+    }
     let mut reader = Reader {
         src,
         env: HashMap::from([(root.to_string(), Vec::new())]),
