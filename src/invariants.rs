@@ -64,7 +64,8 @@ impl Harness {
         }
         let mut index = index::build_index(&facts);
         let templates = index::frameworks::templates::TemplateSet::load(&facts, &self.root);
-        index::frameworks::attach(&mut index, &facts, templates);
+        let maps = index::frameworks::ClassMaps::new(&facts);
+        index::frameworks::attach(&mut index, &facts, maps, templates);
         Ok(Project {
             settings,
             index,

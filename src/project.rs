@@ -398,13 +398,18 @@ fn build_index(files: &[PathBuf], settings: &Settings) -> ProjectIndex {
         })
         .collect();
     crate::timings::mark("phase 1: parse and extract");
-    // The template folders are listed while the index resolves (each template is parsed when a
-    // rule first asks for it).
-    let (mut index, templates) = rayon::join(
+    // While the models resolve: the template folders are listed (each template is parsed when a
+    // rule first asks for it) and the frameworks' class maps are made.
+    let (mut index, (templates, maps)) = rayon::join(
         || index::build_index(&facts),
-        || index::frameworks::templates::TemplateSet::load(&facts, &settings.project_root),
+        || {
+            (
+                index::frameworks::templates::TemplateSet::load(&facts, &settings.project_root),
+                index::frameworks::ClassMaps::new(&facts),
+            )
+        },
     );
-    index::frameworks::attach(&mut index, &facts, templates);
+    index::frameworks::attach(&mut index, &facts, maps, templates);
     if !whole {
         index.needles = Some(Needles::new(&index));
     }

@@ -188,25 +188,55 @@ fn raw_method(node: Node, src: &str) -> RawMethod {
     }
 }
 
-/// Resolve this part of the index once the models are known, with the templates the settings
-/// point to (listed meanwhile: `templates::TemplateSet::load`).
-pub fn attach(index: &mut ProjectIndex, files: &[FileFacts], templates: templates::TemplateSet) {
-    let mut fw = Frameworks::default();
-    let classes = ClassTable::new(files);
-    for file in files {
-        for class in &file.frameworks.classes {
-            let bases = fw.class_bases.entry(class.name.clone()).or_default();
-            for base in &class.bases {
-                let last = crate::syntax::last_segment(base).to_string();
-                if !bases.contains(&last) {
-                    bases.push(last.clone());
+/// What this part of the index needs before the models are known: every project class's
+/// bases and methods by name (computed while the models resolve; see `attach`).
+pub struct ClassMaps {
+    class_bases: HashMap<String, Vec<String>>,
+    class_methods: HashMap<String, Vec<String>>,
+    subclassed: HashSet<String>,
+}
+
+impl ClassMaps {
+    pub fn new(files: &[FileFacts]) -> ClassMaps {
+        let mut maps = ClassMaps {
+            class_bases: HashMap::new(),
+            class_methods: HashMap::new(),
+            subclassed: HashSet::new(),
+        };
+        for file in files {
+            for class in &file.frameworks.classes {
+                let bases = maps.class_bases.entry(class.name.clone()).or_default();
+                for base in &class.bases {
+                    let last = crate::syntax::last_segment(base).to_string();
+                    if !bases.contains(&last) {
+                        bases.push(last.clone());
+                    }
+                    maps.subclassed.insert(last);
                 }
-                fw.subclassed.insert(last);
+                let methods = maps.class_methods.entry(class.name.clone()).or_default();
+                methods.extend(class.methods.iter().map(|m| m.name.clone()));
             }
-            let methods = fw.class_methods.entry(class.name.clone()).or_default();
-            methods.extend(class.methods.iter().map(|m| m.name.clone()));
         }
+        maps
     }
+}
+
+/// Resolve this part of the index once the models are known, with the class maps and the
+/// templates the settings point to (both made meanwhile: `ClassMaps::new`,
+/// `templates::TemplateSet::load`).
+pub fn attach(
+    index: &mut ProjectIndex,
+    files: &[FileFacts],
+    maps: ClassMaps,
+    templates: templates::TemplateSet,
+) {
+    let mut fw = Frameworks {
+        class_bases: maps.class_bases,
+        class_methods: maps.class_methods,
+        subclassed: maps.subclassed,
+        ..Frameworks::default()
+    };
+    let classes = ClassTable::new(files);
     // Model members: by the model's file and class name.
     for (id, model) in index.models.iter().enumerate() {
         if model.builtin {
