@@ -713,14 +713,11 @@ fn self_reads(body: Node, src: &str) -> Vec<SelfRead> {
 /// A method whose every `return` is a queryset built from `self` (`return self.filter(...)`,
 /// `return self.get_queryset().filter(...)`, `return super().get_queryset()...`).
 fn queryset_method(name: &str, body: Node, src: &str) -> Option<QuerysetMethod> {
-    if memchr::memmem::find(
+    // No `return` in its text, no queryset returned: no walk.
+    memchr::memmem::find(
         &src.as_bytes()[body.start_byte()..body.end_byte()],
         b"return",
-    )
-    .is_none()
-    {
-        return None; // no `return`: no queryset returned (no walk)
-    }
+    )?;
     let mut returns = Vec::new();
     let mut other = false;
     crate::syntax::walk_named(body, |n| {
