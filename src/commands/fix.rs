@@ -35,31 +35,39 @@ pub fn run(args: FixArgs, mode: Mode) -> Result<ExitCode> {
         .filter(|_| !crate::interrupt::interrupted())
         .map(|path| {
             let result = project.fix_file(path, level).and_then(|fixed| {
-                if mode == Mode::Write && fixed.fixed != fixed.source.text {
+                let changed = fixed.fixed != fixed.source.text;
+                if mode == Mode::Write && changed {
                     write_atomic(&fixed.source, &fixed.fixed)?;
                 }
-                Ok(fixed)
+                // The texts are kept only for the diff of a changed file: holding every file's
+                // text twice until the end doubled the peak memory of a large run.
+                Ok(Outcome {
+                    changed,
+                    applied: if changed { fixed.applied.len() } else { 0 },
+                    remaining: fixed.remaining.len(),
+                    file: (mode == Mode::Diff && changed).then_some(fixed),
+                })
             });
             progress.inc();
             result
         })
         .collect();
     progress.finish();
-    let mut files: Vec<FixedFile> = Vec::new();
+    let mut outcomes: Vec<Outcome> = Vec::new();
     let mut problems = Vec::new();
     for result in results {
         match result {
-            Ok(file) => files.push(file),
+            Ok(outcome) => outcomes.push(outcome),
             Err(p) if p.message == crate::interrupt::NOT_WRITTEN => {}
             Err(p) => problems.push(p),
         }
     }
-    let changed: Vec<&FixedFile> = files.iter().filter(|f| f.fixed != f.source.text).collect();
-    let applied: usize = changed.iter().map(|f| f.applied.len()).sum();
-    let remaining: usize = files.iter().map(|f| f.remaining.len()).sum();
+    let changed = outcomes.iter().filter(|o| o.changed).count();
+    let applied: usize = outcomes.iter().map(|o| o.applied).sum();
+    let remaining: usize = outcomes.iter().map(|o| o.remaining).sum();
     let mut stdout = anstream::stdout().lock();
     if mode == Mode::Diff {
-        for f in &changed {
+        for f in outcomes.iter().filter_map(|o| o.file.as_ref()) {
             let path = f.source.path.strip_prefix(".").unwrap_or(&f.source.path);
             let diff = render::diff::unified(path, &f.source.text, &f.fixed);
             write!(stdout, "{}", render::diff::colorize(&diff))?;
@@ -75,8 +83,8 @@ pub fn run(args: FixArgs, mode: Mode) -> Result<ExitCode> {
         eprintln!(
             "{verb} {applied} finding{} in {} file{}; {remaining} left without an automatic fix{} ({}).",
             if applied == 1 { "" } else { "s" },
-            changed.len(),
-            if changed.len() == 1 { "" } else { "s" },
+            changed,
+            if changed == 1 { "" } else { "s" },
             if project.settings.unsafe_fixes {
                 ""
             } else {
@@ -94,9 +102,20 @@ pub fn run(args: FixArgs, mode: Mode) -> Result<ExitCode> {
     }
     Ok(if fatal {
         ExitCode::from(2)
-    } else if mode == Mode::Diff && !changed.is_empty() {
+    } else if mode == Mode::Diff && changed > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// What the summary needs of one fixed file.
+struct Outcome {
+    changed: bool,
+    /// Fixes applied (in a changed file).
+    applied: usize,
+    /// Findings left.
+    remaining: usize,
+    /// The file's texts, for `diff` of a changed file only.
+    file: Option<FixedFile>,
 }
