@@ -6,35 +6,8 @@ use assert_cmd::Command;
 use std::fs;
 use std::path::Path;
 
-const MODELS: &str = r#"from django.db import models
-
-
-class Author(models.Model):
-    name = models.CharField(max_length=100)
-
-
-class Book(models.Model):
-    title = models.CharField(max_length=100)
-    author = models.ForeignKey(Author, related_name="books", on_delete=models.CASCADE)
-"#;
-
-const VIEWS: &str = r#"from shop.models import Book
-
-
-def titles():
-    return [(b.title, b.author.name) for b in Book.objects.all()]
-"#;
-
-fn project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
-    fs::write(root.join("manage.py"), "").unwrap();
-    fs::create_dir_all(root.join("shop")).unwrap();
-    fs::write(root.join("shop/__init__.py"), "").unwrap();
-    fs::write(root.join("shop/models.py"), MODELS).unwrap();
-    fs::write(root.join("shop/views.py"), VIEWS).unwrap();
-    dir
-}
+mod common;
+use common::small::{MODELS, VIEWS, project};
 
 fn check(root: &Path, extra: &[&str]) -> String {
     let out = Command::cargo_bin("djopt")

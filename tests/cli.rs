@@ -5,48 +5,8 @@ use predicates::prelude::*;
 use std::fs;
 use std::path::Path;
 
-const MODELS: &str = r#"from django.db import models
-
-
-class Author(models.Model):
-    name = models.CharField(max_length=100)
-
-
-class Book(models.Model):
-    title = models.CharField(max_length=100)
-    author = models.ForeignKey(Author, related_name="books", on_delete=models.CASCADE)
-"#;
-
-const VIEWS: &str = r#"from shop.models import Book
-
-
-def titles():
-    return [(b.title, b.author.name) for b in Book.objects.all()]
-"#;
-
-const FIXED_VIEWS: &str = r#"from shop.models import Book
-
-
-def titles():
-    return [(b.title, b.author.name) for b in Book.objects.all().select_related("author")]
-"#;
-
-fn project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
-    fs::write(root.join("manage.py"), "").unwrap();
-    fs::create_dir_all(root.join("shop")).unwrap();
-    fs::write(root.join("shop/__init__.py"), "").unwrap();
-    fs::write(root.join("shop/models.py"), MODELS).unwrap();
-    fs::write(root.join("shop/views.py"), VIEWS).unwrap();
-    dir
-}
-
-fn djopt(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("djopt").unwrap();
-    cmd.current_dir(dir).env("NO_COLOR", "1");
-    cmd
-}
+mod common;
+use common::small::{FIXED_VIEWS, VIEWS, djopt, project};
 
 #[test]
 fn version() {

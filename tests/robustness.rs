@@ -5,38 +5,14 @@
 //! Some tests use hooks compiled only into debug builds (`DJOPT_TEST_PAUSE_DIR`,
 //! `DJOPT_TEST_PANIC_IN`); under `cargo test --release` they say so and check nothing.
 
-use assert_cmd::Command;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-const MODELS: &str = r#"from django.db import models
-
-
-class Author(models.Model):
-    name = models.CharField(max_length=100)
-
-
-class Book(models.Model):
-    title = models.CharField(max_length=100)
-    author = models.ForeignKey(Author, related_name="books", on_delete=models.CASCADE)
-"#;
-
-const VIEWS: &str = r#"from shop.models import Book
-
-
-def titles():
-    return [(b.title, b.author.name) for b in Book.objects.all()]
-"#;
-
-const FIXED_VIEWS: &str = r#"from shop.models import Book
-
-
-def titles():
-    return [(b.title, b.author.name) for b in Book.objects.all().select_related("author")]
-"#;
+mod common;
+use common::small::{FIXED_VIEWS, VIEWS, djopt, project};
 
 /// A safe finding and one that needs `--unsafe-fixes` (the queryset is returned).
 const TWO_LEVELS: &str = r#"from shop.models import Book
@@ -53,23 +29,6 @@ def titles_and_rows():
 "#;
 
 const INSERTION: &str = r#".select_related("author")"#;
-
-fn project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
-    fs::write(root.join("manage.py"), "").unwrap();
-    fs::create_dir_all(root.join("shop")).unwrap();
-    fs::write(root.join("shop/__init__.py"), "").unwrap();
-    fs::write(root.join("shop/models.py"), MODELS).unwrap();
-    fs::write(root.join("shop/views.py"), VIEWS).unwrap();
-    dir
-}
-
-fn djopt(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("djopt").unwrap();
-    cmd.current_dir(dir).env("NO_COLOR", "1");
-    cmd
-}
 
 struct Run {
     code: Option<i32>,

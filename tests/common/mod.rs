@@ -2,6 +2,8 @@
 //! unfixable findings of two rules.
 #![allow(dead_code)]
 
+pub mod small;
+
 use std::fs;
 use std::path::Path;
 
