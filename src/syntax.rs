@@ -141,6 +141,37 @@ pub fn unparen(mut node: Node) -> Node {
     node
 }
 
+/// What a function body returns, not looking into nested functions, classes and lambdas.
+#[derive(Default)]
+pub struct Returns<'t> {
+    /// The value of every `return <value>`, in order.
+    pub values: Vec<Node<'t>>,
+    /// Some `return` has no value.
+    pub bare: bool,
+    /// It yields (a generator).
+    pub yields: bool,
+}
+
+pub fn returns(body: Node) -> Returns {
+    let mut out = Returns::default();
+    walk_named(body, |n| {
+        match n.kind() {
+            "function_definition" | "class_definition" | "lambda" => return false,
+            "return_statement" => {
+                match n.named_child(0) {
+                    Some(value) => out.values.push(value),
+                    None => out.bare = true,
+                }
+                return false;
+            }
+            "yield" => out.yields = true,
+            _ => {}
+        }
+        true
+    });
+    out
+}
+
 /// Visit every named descendant of `node` (preorder), including `node` itself.
 pub fn walk_named<'t>(node: Node<'t>, mut f: impl FnMut(Node<'t>) -> bool) {
     let mut cursor = node.walk();

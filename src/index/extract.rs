@@ -583,31 +583,12 @@ fn method(node: Node, src: &str, raw: &mut RawClass) {
 fn queryset_function(node: Node, src: &str) -> Option<RawQuerysetFunction> {
     let name = text(node.child_by_field_name("name")?, src).to_string();
     let body = node.child_by_field_name("body")?;
-    let mut returns = Vec::new();
-    let mut other = false;
-    crate::syntax::walk_named(body, |n| {
-        if matches!(
-            n.kind(),
-            "function_definition" | "class_definition" | "lambda"
-        ) {
-            return false;
-        }
-        match n.kind() {
-            "return_statement" => {
-                match n.named_child(0) {
-                    Some(v) => returns.push(v),
-                    None => other = true,
-                }
-                false
-            }
-            "yield" => {
-                other = true;
-                false
-            }
-            _ => true,
-        }
-    });
-    if other || returns.is_empty() {
+    let crate::syntax::Returns {
+        values: returns,
+        bare,
+        yields,
+    } = crate::syntax::returns(body);
+    if bare || yields || returns.is_empty() {
         return None;
     }
     let mut found: Option<(String, String)> = None;
@@ -718,28 +699,12 @@ fn queryset_method(name: &str, body: Node, src: &str) -> Option<QuerysetMethod> 
         &src.as_bytes()[body.start_byte()..body.end_byte()],
         b"return",
     )?;
-    let mut returns = Vec::new();
-    let mut other = false;
-    crate::syntax::walk_named(body, |n| {
-        if matches!(
-            n.kind(),
-            "function_definition" | "class_definition" | "lambda"
-        ) {
-            return false;
-        }
-        if n.kind() == "return_statement" {
-            match n.named_child(0) {
-                Some(value) => returns.push(value),
-                None => other = true,
-            }
-            return false;
-        }
-        if n.kind() == "yield" {
-            other = true;
-        }
-        true
-    });
-    if other || returns.is_empty() {
+    let crate::syntax::Returns {
+        values: returns,
+        bare,
+        yields,
+    } = crate::syntax::returns(body);
+    if bare || yields || returns.is_empty() {
         return None;
     }
     let mut qm = QuerysetMethod {

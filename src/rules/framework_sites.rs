@@ -216,23 +216,9 @@ pub fn class_site<'a: 't, 't>(
 
 /// The value of the only `return` of a function (nested functions aside).
 pub fn single_return(function: Node) -> Option<Node> {
-    let body = function.child_by_field_name("body")?;
-    let mut returns = Vec::new();
-    crate::syntax::walk_named(body, |n| {
-        if matches!(
-            n.kind(),
-            "function_definition" | "class_definition" | "lambda"
-        ) {
-            return false;
-        }
-        if n.kind() == "return_statement" {
-            returns.push(n.named_child(0));
-            return false;
-        }
-        true
-    });
-    match returns.as_slice() {
-        [Some(value)] => Some(unparen(*value)),
+    let returns = crate::syntax::returns(function.child_by_field_name("body")?);
+    match returns.values.as_slice() {
+        [value] if !returns.bare => Some(unparen(*value)),
         _ => None,
     }
 }

@@ -112,28 +112,15 @@ fn view_class<'a>(checker: &mut Checker<'_, 'a>, node: Node<'a>) {
 /// `serializer_class = X`, or `get_serializer_class()` whose every `return` names the same class.
 fn view_serializer(ctx: &FileContext, class: &ClassView) -> Option<usize> {
     if let Some(function) = class.method("get_serializer_class") {
-        let body = function.child_by_field_name("body")?;
-        let mut names = Vec::new();
-        let mut other = false;
-        crate::syntax::walk_named(body, |n| {
-            if matches!(
-                n.kind(),
-                "function_definition" | "class_definition" | "lambda"
-            ) {
-                return false;
+        let returns = crate::syntax::returns(function.child_by_field_name("body")?);
+        let mut other = returns.bare;
+        let mut names: Vec<String> = Vec::new();
+        for value in returns.values {
+            match dotted_name(unparen(value), ctx.src) {
+                Some(name) => names.push(name),
+                None => other = true,
             }
-            if n.kind() == "return_statement" {
-                match n
-                    .named_child(0)
-                    .and_then(|v| dotted_name(unparen(v), ctx.src))
-                {
-                    Some(name) => names.push(name),
-                    None => other = true,
-                }
-                return false;
-            }
-            true
-        });
+        }
         names.dedup();
         return match (names.as_slice(), other) {
             ([one], false) => serializer_named(ctx, one),
