@@ -152,6 +152,14 @@ pub struct Returns<'t> {
     pub yields: bool,
 }
 
+impl<'t> Returns<'t> {
+    /// The returned values when every way out returns one: no bare `return`, no `yield`, and
+    /// at least one `return <value>`.
+    pub fn only_values(self) -> Option<Vec<Node<'t>>> {
+        (!self.bare && !self.yields && !self.values.is_empty()).then_some(self.values)
+    }
+}
+
 pub fn returns(body: Node) -> Returns {
     let mut out = Returns::default();
     walk_named(body, |n| {

@@ -583,14 +583,7 @@ fn method(node: Node, src: &str, raw: &mut RawClass) {
 fn queryset_function(node: Node, src: &str) -> Option<RawQuerysetFunction> {
     let name = text(node.child_by_field_name("name")?, src).to_string();
     let body = node.child_by_field_name("body")?;
-    let crate::syntax::Returns {
-        values: returns,
-        bare,
-        yields,
-    } = crate::syntax::returns(body);
-    if bare || yields || returns.is_empty() {
-        return None;
-    }
+    let returns = crate::syntax::returns(body).only_values()?;
     let mut found: Option<(String, String)> = None;
     let mut summary = QuerysetMethod {
         name: name.clone(),
@@ -699,14 +692,7 @@ fn queryset_method(name: &str, body: Node, src: &str) -> Option<QuerysetMethod> 
         &src.as_bytes()[body.start_byte()..body.end_byte()],
         b"return",
     )?;
-    let crate::syntax::Returns {
-        values: returns,
-        bare,
-        yields,
-    } = crate::syntax::returns(body);
-    if bare || yields || returns.is_empty() {
-        return None;
-    }
+    let returns = crate::syntax::returns(body).only_values()?;
     let mut qm = QuerysetMethod {
         name: name.to_string(),
         ..QuerysetMethod::default()
