@@ -496,12 +496,58 @@ pub fn ranges(scan: &FileScan, statements: &[usize]) -> Vec<Range<usize>> {
     out
 }
 
+/// A set of names that answers "no" for most words without hashing them: the prefilter asks
+/// it about every identifier of the files it reads (tens of millions), and almost all of them
+/// are not the names of models, managers or functions.
+#[derive(Debug)]
+struct NameSet {
+    names: HashSet<Vec<u8>>,
+    /// One bit per [`NameSet::slot`]: set when some name has that slot.
+    slots: Box<[u64]>,
+}
+
+impl Default for NameSet {
+    fn default() -> Self {
+        NameSet {
+            names: HashSet::default(),
+            slots: vec![0; 1 << 10].into_boxed_slice(),
+        }
+    }
+}
+
+impl NameSet {
+    /// A cheap 16-bit mix of a word's length and four of its bytes.
+    fn slot(word: &[u8]) -> usize {
+        let n = word.len();
+        if n == 0 {
+            return 0;
+        }
+        let x = n as u64
+            | (word[0] as u64) << 8
+            | (word[n - 1] as u64) << 16
+            | (word[n / 2] as u64) << 24
+            | (word[n / 3] as u64) << 32;
+        (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 48) as usize
+    }
+
+    fn insert(&mut self, word: Vec<u8>) {
+        let slot = Self::slot(&word);
+        self.slots[slot / 64] |= 1 << (slot % 64);
+        self.names.insert(word);
+    }
+
+    fn contains(&self, word: &[u8]) -> bool {
+        let slot = Self::slot(word);
+        self.slots[slot / 64] & (1 << (slot % 64)) != 0 && self.names.contains(word)
+    }
+}
+
 /// The names phase 2 looks for before parsing a file for the loop rules, from the index.
 #[derive(Debug, Default)]
 pub struct Needles {
-    models: HashSet<Vec<u8>>,
-    managers: HashSet<Vec<u8>>,
-    functions: HashSet<Vec<u8>>,
+    models: NameSet,
+    managers: NameSet,
+    functions: NameSet,
     /// The names of the project's templates, when its settings configure Django's templates
     /// (ORM303 reads nothing otherwise).
     templates: HashSet<Vec<u8>>,
@@ -559,7 +605,7 @@ impl Needles {
         aliases: &Aliases,
     ) -> LineFacts<'t> {
         let line_text = &text[range.clone()];
-        let source = self.has_queryset_source(line_text, aliases);
+        let source = self.line_has_queryset_source(line_text, range.start, tokens, aliases);
         let word = |t: &Token, w: &[u8]| t.kind == Tok::Ident && &text[t.start..t.end] == w;
         let (first, second) = (tokens.first(), tokens.get(1));
         let mut line = LineFacts {
@@ -713,34 +759,63 @@ impl Needles {
 
     /// A queryset source in `text` (a part of the file whose aliases are `aliases`).
     pub fn has_queryset_source(&self, text: &[u8], aliases: &Aliases) -> bool {
-        let is_model = |w: &[u8]| self.models.contains(w) || aliases.models.contains(&w);
-        let is_function = |w: &[u8]| self.functions.contains(w) || aliases.functions.contains(&w);
-        identifiers(text).any(|word| {
-            let w = &text[word.clone()];
-            if w == b"get_object_or_404" {
-                return true;
+        identifiers(text).any(|word| self.source_at(text, word, aliases))
+    }
+
+    /// [`Self::has_queryset_source`] of one logical line from its tokens: the names of its
+    /// code, and those in its short strings and f-strings (`QuerySet["Book"]`,
+    /// `f"{Book.objects.count()}"`). Comments and long strings hold no source.
+    fn line_has_queryset_source(
+        &self,
+        line: &[u8],
+        offset: usize,
+        tokens: &[Token],
+        aliases: &Aliases,
+    ) -> bool {
+        tokens.iter().any(|t| {
+            let word = t.start - offset..t.end - offset;
+            match t.kind {
+                Tok::Ident => self.source_at(line, word, aliases),
+                Tok::Str
+                    if word.len() <= 128 || memchr::memchr(b'{', &line[word.clone()]).is_some() =>
+                {
+                    identifiers(&line[word.clone()]).any(|w| {
+                        self.source_at(line, w.start + word.start..w.end + word.start, aliases)
+                    })
+                }
+                _ => false,
             }
-            if is_function(w) && next_byte(text, word.end) == Some(b'(') {
-                return true;
-            }
-            if !is_model(w) {
-                return false;
-            }
-            if matches!(previous_byte(text, word.start), Some(b':' | b'[')) {
-                return true;
-            }
-            let mut i = word.end;
-            if next_byte_at(text, &mut i) != Some(b'.') {
-                return false;
-            }
-            i += 1;
-            next_byte_at(text, &mut i);
-            let start = i;
-            while i < text.len() && is_ident_byte(text[i]) {
-                i += 1;
-            }
-            self.managers.contains(&text[start..i])
         })
+    }
+
+    /// Is the identifier at `word` of `text` a queryset source?
+    fn source_at(&self, text: &[u8], word: Range<usize>, aliases: &Aliases) -> bool {
+        let w = &text[word.clone()];
+        if w == b"get_object_or_404" {
+            return true;
+        }
+        if (self.functions.contains(w) || aliases.functions.contains(&w))
+            && next_byte(text, word.end) == Some(b'(')
+        {
+            return true;
+        }
+        if !(self.models.contains(w) || aliases.models.contains(&w)) {
+            return false;
+        }
+        if matches!(previous_byte(text, word.start), Some(b':' | b'[')) {
+            return true;
+        }
+        let mut i = word.end;
+        if next_byte_at(text, &mut i) != Some(b'.') {
+            return false;
+        }
+        i += 1;
+        next_byte_at(text, &mut i);
+        let start = i;
+        while i < text.len() && is_ident_byte(text[i]) {
+            i += 1;
+        }
+        self.managers.contains(&text[start..i])
     }
 }
 
@@ -1173,6 +1248,9 @@ mod tests {
             "def f():\n    for i, (a, b) in enumerate(recent_books()):\n        pass\n",
             // ORM203: one row per id inside a loop over anything.
             "def f(ids):\n    for i in ids:\n        if i:\n            x = Book.objects.get(pk=i)\n",
+            // Code in f-strings and short strings (forward references) counts.
+            "def f():\n    print(f\"{[b.author for b in Book.objects.all()]}\")\n",
+            "def f(books: 'QuerySet[\"Book\"]'):\n    for b in books:\n        pass\n",
         ] {
             assert!(loops(yes), "{yes}");
         }
@@ -1182,6 +1260,8 @@ mod tests {
             "def f():\n    \"\"\"for b in Book.objects.all()\"\"\"\n    for x in y:\n        pass\n",
             "def f(ids):\n    for i in ids:\n        pass\n    x = Book.objects.get(pk=1)\n",
             "def f():\n    ok = Book.objects.exists() == other\n    for x in ok_list:\n        pass\n",
+            // A comment inside a statement is not code.
+            "def f():\n    rows = compute(\n        x,  # was Book.objects.all()\n    )\n    for r in rows:\n        pass\n",
         ] {
             assert!(!loops(no), "{no}");
         }
