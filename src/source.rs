@@ -52,7 +52,8 @@ pub struct SourceFile {
     pub line_ending: LineEnding,
     /// The exact bytes read, to detect changes on disk before writing.
     pub original: Vec<u8>,
-    line_starts: Vec<usize>,
+    /// Where each line starts, computed on first use (most files read have no finding).
+    line_starts: std::sync::OnceLock<Vec<usize>>,
 }
 
 const BOM: &str = "\u{feff}";
@@ -92,15 +93,18 @@ impl SourceFile {
 
     pub fn new(path: PathBuf, text: String, bom: bool, original: Vec<u8>) -> SourceFile {
         let line_ending = detect_line_ending(&text);
-        let line_starts = line_starts(&text);
         SourceFile {
             path,
             text,
             bom,
             line_ending,
             original,
-            line_starts,
+            line_starts: std::sync::OnceLock::new(),
         }
+    }
+
+    fn line_starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| line_starts(&self.text))
     }
 
     /// The same file with new text (BOM and original bytes kept).
@@ -125,36 +129,34 @@ impl SourceFile {
         while !self.text.is_char_boundary(offset) {
             offset -= 1;
         }
-        let line = match self.line_starts.binary_search(&offset) {
+        let line_starts = self.line_starts();
+        let line = match line_starts.binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i - 1,
         };
-        let start = self.line_starts[line];
+        let start = line_starts[line];
         let col = self.text[start..offset].chars().count();
         (line + 1, col + 1)
     }
 
     /// The text of a 1-based line without its line ending ("" past the last line).
     pub fn line_text(&self, line: usize) -> &str {
-        let Some(&start) = line.checked_sub(1).and_then(|i| self.line_starts.get(i)) else {
+        let line_starts = self.line_starts();
+        let Some(&start) = line.checked_sub(1).and_then(|i| line_starts.get(i)) else {
             return "";
         };
-        let end = self
-            .line_starts
-            .get(line)
-            .copied()
-            .unwrap_or(self.text.len());
+        let end = line_starts.get(line).copied().unwrap_or(self.text.len());
         self.text[start..end].trim_end_matches(['\n', '\r'])
     }
 
     pub fn line_count(&self) -> usize {
-        self.line_starts.len()
+        self.line_starts().len()
     }
 
     /// Byte offset where the line holding `offset` starts.
     pub fn line_start(&self, offset: usize) -> usize {
         let (line, _) = self.line_col(offset);
-        self.line_starts[line - 1]
+        self.line_starts()[line - 1]
     }
 }
 
