@@ -982,9 +982,22 @@ fn collect_bindings_with<'t>(
                 }
                 collect_bindings_with(child, name, finder, src, out);
             }
-            _ => collect_bindings_with(child, name, finder, src, out),
+            // Statements hold the bindings looked for above; an expression holds none of them.
+            kind => {
+                if holds_statements(kind) {
+                    collect_bindings_with(child, name, finder, src, out)
+                }
+            }
         }
     }
+}
+
+/// Can a node of this kind hold statements (a block, a compound statement, one of its
+/// clauses)?
+fn holds_statements(kind: &str) -> bool {
+    matches!(kind, "block" | "module" | "decorated_definition")
+        || kind.ends_with("_statement")
+        || kind.ends_with("_clause")
 }
 
 fn assignment_binding<'t>(
@@ -1020,6 +1033,9 @@ fn assignment_binding<'t>(
 }
 
 fn collect_walrus<'t>(node: Node<'t>, name: &str, src: &str, out: &mut Vec<Binding<'t>>) {
+    if memchr::memmem::find(&src.as_bytes()[node.byte_range()], b":=").is_none() {
+        return;
+    }
     crate::syntax::walk_named(node, |n| {
         if n.kind() == "named_expression"
             && n.child_by_field_name("name")
