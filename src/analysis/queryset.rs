@@ -482,7 +482,7 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
         }
         let src = self.ctx.src;
         let name = text(ident, src);
-        let scope = scope_of(ident);
+        let scope = scope_in(self.ctx.tree.root_node(), ident);
         let bindings = bindings_in(scope, name, src);
         let before: Vec<&Binding> = bindings
             .iter()
@@ -583,7 +583,7 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
 
     fn resolve_name(&self, ident: Node<'t>, at: usize, depth: usize) -> Option<Queryset<'t>> {
         let name = text(ident, self.ctx.src);
-        let scope = scope_of(ident);
+        let scope = scope_in(self.ctx.tree.root_node(), ident);
         let bindings = bindings_in(scope, name, self.ctx.src);
         let before: Vec<&Binding> = bindings
             .iter()
@@ -847,6 +847,27 @@ pub fn chain_root<'t>(expr: Node<'t>, src: &str) -> Option<Node<'t>> {
     }
 }
 
+/// [`scope_of`] found from the root down (`root` is the tree's root): one pass down instead of
+/// a parent lookup per level, each of which tree-sitter does from the root.
+pub fn scope_in<'t>(root: Node<'t>, node: Node<'t>) -> Node<'t> {
+    let mut scope = if root.kind() == "module" && root != node {
+        root
+    } else {
+        node
+    };
+    let mut current = root;
+    while current != node {
+        match current.child_with_descendant(node) {
+            Some(child) => current = child,
+            None => break,
+        }
+        if current != node && current.kind() == "function_definition" {
+            scope = current;
+        }
+    }
+    scope
+}
+
 /// The function body (or module) a node's names live in.
 pub fn scope_of(node: Node) -> Node {
     let mut current = node.parent();
@@ -1064,4 +1085,23 @@ fn binds_name(target: Node, name: &str, src: &str) -> bool {
         !found && !matches!(n.kind(), "attribute" | "subscript")
     });
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope_in_is_scope_of() {
+        let src = "import x\n\ndef f(a):\n    def g(b):\n        return [c.d for c in b]\n    class C:\n        def m(self):\n            y = lambda z: z.w\n    return g(a)\n\nq = [i for i in range(3)]\n";
+        let tree = crate::parse::parse(src).unwrap();
+        let root = tree.root_node();
+        let mut checked = 0;
+        crate::syntax::walk_named(root, |n| {
+            assert_eq!(scope_in(root, n), scope_of(n), "{}", n.to_sexp());
+            checked += 1;
+            true
+        });
+        assert!(checked > 40);
+    }
 }
