@@ -640,48 +640,63 @@ fn queryset_function(node: Node, src: &str) -> Option<RawQuerysetFunction> {
 /// Attribute chains read from `self` in a method body (not looking into nested functions).
 fn self_reads(body: Node, src: &str) -> Vec<SelfRead> {
     let mut reads = Vec::new();
-    crate::syntax::walk_named(body, |n| {
-        if matches!(
-            n.kind(),
-            "function_definition" | "class_definition" | "lambda"
-        ) {
-            return false;
-        }
-        if n.kind() != "attribute" {
-            return true;
-        }
-        // Only the outermost attribute of a chain.
-        if n.parent()
-            .is_some_and(|p| p.kind() == "attribute" && p.child_by_field_name("object") == Some(n))
-        {
-            return true;
-        }
-        let mut names = Vec::new();
-        let mut current = n;
-        while current.kind() == "attribute" {
-            match current.child_by_field_name("attribute") {
-                Some(a) => names.push(text(a, src).to_string()),
-                None => return true,
-            }
-            match current.child_by_field_name("object") {
-                Some(o) => current = unparen(o),
-                None => return true,
-            }
-        }
-        if current.kind() != "identifier" || text(current, src) != "self" {
-            return true; // look inside: arguments may read self
-        }
-        names.reverse();
-        let called = n
-            .parent()
-            .is_some_and(|p| p.kind() == "call" && p.child_by_field_name("function") == Some(n));
-        let read = SelfRead { names, called };
-        if !reads.contains(&read) {
-            reads.push(read);
-        }
-        false
-    });
+    collect_self_reads(body, src, &mut reads);
     reads
+}
+
+/// [`self_reads`] of a subtree. An attribute chain is read from its outermost attribute down
+/// (a call's function first, to know the chain is called), without asking tree-sitter for
+/// parents, which it finds from the root.
+fn collect_self_reads(node: Node, src: &str, reads: &mut Vec<SelfRead>) {
+    crate::syntax::walk_named(node, |n| match n.kind() {
+        "function_definition" | "class_definition" | "lambda" => false,
+        "call" => match n.child_by_field_name("function") {
+            Some(function) if function.kind() == "attribute" => {
+                self_chain(function, true, src, reads);
+                if let Some(arguments) = n.child_by_field_name("arguments") {
+                    collect_self_reads(arguments, src, reads);
+                }
+                false
+            }
+            _ => true,
+        },
+        "attribute" => {
+            self_chain(n, false, src, reads);
+            false
+        }
+        _ => true,
+    });
+}
+
+/// One attribute chain (`n` its outermost attribute): a read when it starts at `self`,
+/// otherwise what the expression it starts from reads (arguments may read self).
+fn self_chain(n: Node, called: bool, src: &str, reads: &mut Vec<SelfRead>) {
+    let mut names = Vec::new();
+    let mut current = n;
+    while current.kind() == "attribute" {
+        let (Some(attribute), Some(object)) = (
+            current.child_by_field_name("attribute"),
+            current.child_by_field_name("object"),
+        ) else {
+            // Not a whole chain (a syntax error): look inside it.
+            let mut cursor = current.walk();
+            for child in current.named_children(&mut cursor) {
+                collect_self_reads(child, src, reads);
+            }
+            return;
+        };
+        names.push(text(attribute, src).to_string());
+        current = unparen(object);
+    }
+    if current.kind() != "identifier" || text(current, src) != "self" {
+        collect_self_reads(current, src, reads);
+        return;
+    }
+    names.reverse();
+    let read = SelfRead { names, called };
+    if !reads.contains(&read) {
+        reads.push(read);
+    }
 }
 
 /// A method whose every `return` is a queryset built from `self` (`return self.filter(...)`,
@@ -789,6 +804,32 @@ fn writes(body: Node, src: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_from_self() {
+        let src = "def m(self):\n    a = self.author.name\n    self.save()\n    foo(self.d).e\n    self.items[0].title\n    (self.x).y\n    f = lambda: self.hidden\n    def inner():\n        return self.also_hidden\n    return self.a.b(self.c)\n";
+        let tree = crate::parse::parse(src).unwrap();
+        let function = tree.root_node().named_child(0).unwrap();
+        let reads = self_reads(function.child_by_field_name("body").unwrap(), src);
+        let got: Vec<(String, bool)> = reads
+            .iter()
+            .map(|r| (r.names.join("."), r.called))
+            .collect();
+        let want = [
+            ("author.name", false),
+            ("save", true),
+            ("d", false),
+            ("items", false),
+            ("x.y", false),
+            ("a.b", true),
+            ("c", false),
+        ];
+        assert_eq!(
+            got,
+            want.map(|(n, c)| (n.to_string(), c)).to_vec(),
+            "{reads:?}"
+        );
+    }
 
     #[test]
     fn module_names() {
