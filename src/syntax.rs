@@ -69,6 +69,12 @@ impl<'t> CallArgs<'t> {
             .find(|(k, _)| k == name)
             .map(|(_, v)| *v)
     }
+
+    /// The string literal passed as keyword `name` (`source="author.name"`).
+    pub fn keyword_string(&self, name: &str, src: &str) -> Option<String> {
+        self.keyword(name)
+            .and_then(|n| string_value(unparen(n), src))
+    }
 }
 
 pub fn call_args<'t>(call: Node<'t>, src: &str) -> CallArgs<'t> {

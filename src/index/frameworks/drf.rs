@@ -12,7 +12,7 @@
 //! - `SerializerMethodField` runs `get_<name>(self, obj)`.
 
 use super::reads::{ROWS, RawRead, STR};
-use super::{ClassTable, Cursor, Need, concrete_fields, follow, keyword_string};
+use super::{ClassTable, Cursor, Need, concrete_fields, follow};
 use crate::index::{FieldKind, FileFacts, ModelId, ProjectIndex};
 use crate::syntax::{call_args, dotted_name, is_true, last_segment, string_value, text, unparen};
 use std::collections::HashMap;
@@ -62,10 +62,10 @@ pub(super) fn field_call(assign: Node, src: &str) -> Option<RawFieldCall> {
         name: text(left, src).to_string(),
         callee,
         line: assign.start_position().row + 1,
-        source: keyword_string(right, "source", src),
+        source: args.keyword_string("source", src),
         many: args.keyword("many").is_some_and(is_true),
-        slug_field: keyword_string(right, "slug_field", src),
-        method_name: keyword_string(right, "method_name", src),
+        slug_field: args.keyword_string("slug_field", src),
+        method_name: args.keyword_string("method_name", src),
     })
 }
 

@@ -9,7 +9,7 @@ pub mod settings;
 pub mod templates;
 
 use super::{FieldKind, FileFacts, ModelId, ProjectIndex, module_matches};
-use crate::syntax::{call_args, dotted_name, string_value, text, unparen};
+use crate::syntax::{dotted_name, text};
 use reads::{ROWS, RawRead, STR};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -622,11 +622,4 @@ pub fn minimal_lookups(lookups: &[String]) -> Vec<String> {
         }
     }
     out
-}
-
-/// The value of a keyword argument as a string literal.
-pub(crate) fn keyword_string(call: Node, name: &str, src: &str) -> Option<String> {
-    call_args(call, src)
-        .keyword(name)
-        .and_then(|n| string_value(unparen(n), src))
 }
