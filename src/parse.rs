@@ -7,6 +7,22 @@ pub fn language() -> Language {
     tree_sitter_python::LANGUAGE.into()
 }
 
+/// The id of a field of the Python grammar (0, which no child has, for an unknown name).
+/// Use [`crate::field!`]: `Node::child_by_field_name` looks the name up among the grammar's
+/// field names by string comparison on every call.
+pub fn field_id(name: &str) -> u16 {
+    language().field_id_for_name(name).map_or(0, |id| id.get())
+}
+
+/// `node.child_by_field_id(field!("body"))`: the field's id, looked up once per call site.
+#[macro_export]
+macro_rules! field {
+    ($name:literal) => {{
+        static ID: std::sync::OnceLock<u16> = std::sync::OnceLock::new();
+        *ID.get_or_init(|| $crate::parse::field_id($name))
+    }};
+}
+
 thread_local! {
     static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
 }
@@ -171,6 +187,29 @@ pub fn error_count(tree: &Tree) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_field_named_in_the_source_is_a_field_of_the_grammar() {
+        fn visit(dir: &std::path::Path, names: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    visit(&path, names);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    for part in text.split("field!(\"").skip(1) {
+                        names.push(part.split('"').next().unwrap().to_string());
+                    }
+                }
+            }
+        }
+        let mut names = Vec::new();
+        visit(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut names);
+        assert!(names.len() > 100);
+        for name in names {
+            assert_ne!(field_id(&name), 0, "{name} is not a field of tree-sitter-python");
+        }
+    }
 
     /// The depth of every node, walked in full.
     fn full_depth(tree: &Tree) -> usize {

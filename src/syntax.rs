@@ -11,8 +11,8 @@ pub fn dotted_name(node: Node, src: &str) -> Option<String> {
     match node.kind() {
         "identifier" => Some(text(node, src).to_string()),
         "attribute" => {
-            let object = node.child_by_field_name("object")?;
-            let attr = node.child_by_field_name("attribute")?;
+            let object = node.child_by_field_id(crate::field!("object"))?;
+            let attr = node.child_by_field_id(crate::field!("attribute"))?;
             Some(format!("{}.{}", dotted_name(object, src)?, text(attr, src)))
         }
         _ => None,
@@ -83,7 +83,7 @@ pub fn call_args<'t>(call: Node<'t>, src: &str) -> CallArgs<'t> {
         keywords: Vec::new(),
         splat: false,
     };
-    let Some(list) = call.child_by_field_name("arguments") else {
+    let Some(list) = call.child_by_field_id(crate::field!("arguments")) else {
         return args;
     };
     let mut cursor = list.walk();
@@ -91,8 +91,8 @@ pub fn call_args<'t>(call: Node<'t>, src: &str) -> CallArgs<'t> {
         match child.kind() {
             "keyword_argument" => {
                 if let (Some(name), Some(value)) = (
-                    child.child_by_field_name("name"),
-                    child.child_by_field_name("value"),
+                    child.child_by_field_id(crate::field!("name")),
+                    child.child_by_field_id(crate::field!("value")),
                 ) {
                     args.keywords.push((text(name, src).to_string(), value));
                 }
@@ -110,12 +110,12 @@ pub fn method_call<'t>(call: Node<'t>, src: &str) -> Option<(Node<'t>, String)> 
     if call.kind() != "call" {
         return None;
     }
-    let function = call.child_by_field_name("function")?;
+    let function = call.child_by_field_id(crate::field!("function"))?;
     if function.kind() != "attribute" {
         return None;
     }
-    let object = function.child_by_field_name("object")?;
-    let attr = function.child_by_field_name("attribute")?;
+    let object = function.child_by_field_id(crate::field!("object"))?;
+    let attr = function.child_by_field_id(crate::field!("attribute"))?;
     Some((object, text(attr, src).to_string()))
 }
 

@@ -90,8 +90,8 @@ pub fn analyze_loop<'a: 't, 't>(
     let src = ctx.src;
     let (left, right, clause) = match loop_node.kind() {
         "for_statement" => (
-            loop_node.child_by_field_name("left")?,
-            loop_node.child_by_field_name("right")?,
+            loop_node.child_by_field_id(crate::field!("left"))?,
+            loop_node.child_by_field_id(crate::field!("right"))?,
             None,
         ),
         "list_comprehension"
@@ -103,8 +103,8 @@ pub fn analyze_loop<'a: 't, 't>(
                 .named_children(&mut cursor)
                 .find(|c| c.kind() == "for_in_clause")?;
             (
-                clause.child_by_field_name("left")?,
-                clause.child_by_field_name("right")?,
+                clause.child_by_field_id(crate::field!("left"))?,
+                clause.child_by_field_id(crate::field!("right"))?,
                 Some(clause),
             )
         }
@@ -135,7 +135,7 @@ pub fn analyze_loop<'a: 't, 't>(
     );
     match clause {
         None => {
-            if let Some(body) = loop_node.child_by_field_name("body") {
+            if let Some(body) = loop_node.child_by_field_id(crate::field!("body")) {
                 walker.walk(body);
             }
         }
@@ -180,7 +180,7 @@ fn loop_target<'t>(left: Node<'t>, right: Node<'t>, src: &str) -> Option<(Node<'
     }
     if matches!(left.kind(), "pattern_list" | "tuple_pattern") {
         let right = unparen(right);
-        let function = right.child_by_field_name("function")?;
+        let function = right.child_by_field_id(crate::field!("function"))?;
         if right.kind() == "call" && text(function, src) == "enumerate" {
             let mut cursor = left.walk();
             let names: Vec<Node> = left.named_children(&mut cursor).collect();
@@ -268,8 +268,8 @@ impl<'t> Walker<'_, '_, 't> {
 
     fn assignment(&mut self, node: Node<'t>) {
         let (Some(left), Some(right)) = (
-            node.child_by_field_name("left"),
-            node.child_by_field_name("right"),
+            node.child_by_field_id(crate::field!("left")),
+            node.child_by_field_id(crate::field!("right")),
         ) else {
             return;
         };
@@ -347,8 +347,8 @@ impl<'t> Walker<'_, '_, 't> {
 
     fn nested_for(&mut self, node: Node<'t>) {
         let (Some(left), Some(right)) = (
-            node.child_by_field_name("left"),
-            node.child_by_field_name("right"),
+            node.child_by_field_id(crate::field!("left")),
+            node.child_by_field_id(crate::field!("right")),
         ) else {
             return;
         };
@@ -369,10 +369,10 @@ impl<'t> Walker<'_, '_, 't> {
                 true
             });
         }
-        if let Some(body) = node.child_by_field_name("body") {
+        if let Some(body) = node.child_by_field_id(crate::field!("body")) {
             self.walk(body);
         }
-        if let Some(alt) = node.child_by_field_name("alternative") {
+        if let Some(alt) = node.child_by_field_id(crate::field!("alternative")) {
             self.walk(alt);
         }
         self.vars = saved;
@@ -399,8 +399,8 @@ impl<'t> Walker<'_, '_, 't> {
             if clause.kind() == "for_in_clause"
                 && Some(*clause) != skip
                 && let (Some(left), Some(right)) = (
-                    clause.child_by_field_name("left"),
-                    clause.child_by_field_name("right"),
+                    clause.child_by_field_id(crate::field!("left")),
+                    clause.child_by_field_id(crate::field!("right")),
                 )
             {
                 self.walk(right);
@@ -428,7 +428,7 @@ impl<'t> Walker<'_, '_, 't> {
         let mut current = node;
         while current.kind() == "attribute" {
             nodes.push(current);
-            match current.child_by_field_name("object") {
+            match current.child_by_field_id(crate::field!("object")) {
                 Some(o) => current = unparen(o),
                 None => return false,
             }
@@ -443,15 +443,15 @@ impl<'t> Walker<'_, '_, 't> {
         let names: Vec<String> = nodes
             .iter()
             .map(|n| {
-                n.child_by_field_name("attribute")
+                n.child_by_field_id(crate::field!("attribute"))
                     .map(|a| text(a, src).to_string())
                     .unwrap_or_default()
             })
             .collect();
         let outer = *nodes.last().expect("at least one attribute");
-        let call = outer
-            .parent()
-            .filter(|p| p.kind() == "call" && p.child_by_field_name("function") == Some(outer));
+        let call = outer.parent().filter(|p| {
+            p.kind() == "call" && p.child_by_field_id(crate::field!("function")) == Some(outer)
+        });
         let steps: Vec<Step<'_, 't>> = nodes
             .iter()
             .zip(&names)
@@ -607,7 +607,7 @@ impl<'t> Walker<'_, '_, 't> {
         let mut targets: Vec<Node<'t>> = Vec::new();
         match node.kind() {
             "call" => {
-                let Some(function) = node.child_by_field_name("function") else {
+                let Some(function) = node.child_by_field_id(crate::field!("function")) else {
                     return;
                 };
                 if function.kind() == "identifier"
@@ -617,20 +617,20 @@ impl<'t> Walker<'_, '_, 't> {
                 }
             }
             "interpolation" => {
-                if let Some(expr) = node.child_by_field_name("expression") {
+                if let Some(expr) = node.child_by_field_id(crate::field!("expression")) {
                     targets.push(expr);
                 }
             }
             "binary_operator" => {
                 let is_percent = node
-                    .child_by_field_name("operator")
+                    .child_by_field_id(crate::field!("operator"))
                     .is_some_and(|o| text(o, src) == "%");
                 let left_is_string = node
-                    .child_by_field_name("left")
+                    .child_by_field_id(crate::field!("left"))
                     .is_some_and(|l| l.kind() == "string");
                 if is_percent
                     && left_is_string
-                    && let Some(right) = node.child_by_field_name("right")
+                    && let Some(right) = node.child_by_field_id(crate::field!("right"))
                 {
                     if right.kind() == "tuple" {
                         let mut cursor = right.walk();
@@ -668,7 +668,7 @@ fn all_context(call: Node, src: &str) -> &'static str {
         "argument_list" => {
             let function = parent
                 .parent()
-                .and_then(|c| c.child_by_field_name("function"))
+                .and_then(|c| c.child_by_field_id(crate::field!("function")))
                 .map(|f| text(f, src));
             let single = parent.named_child_count() == 1;
             match function {
@@ -678,7 +678,7 @@ fn all_context(call: Node, src: &str) -> &'static str {
             }
         }
         "if_statement" | "while_statement" | "elif_clause"
-            if parent.child_by_field_name("condition") == Some(call) =>
+            if parent.child_by_field_id(crate::field!("condition")) == Some(call) =>
         {
             "bool"
         }
@@ -707,8 +707,8 @@ fn attribute_names<'s>(expr: Node, src: &'s str) -> Option<(&'s str, Vec<String>
     let mut names = Vec::new();
     let mut current = expr;
     while current.kind() == "attribute" {
-        names.push(text(current.child_by_field_name("attribute")?, src).to_string());
-        current = unparen(current.child_by_field_name("object")?);
+        names.push(text(current.child_by_field_id(crate::field!("attribute"))?, src).to_string());
+        current = unparen(current.child_by_field_id(crate::field!("object"))?);
     }
     if current.kind() != "identifier" || names.is_empty() {
         return None;

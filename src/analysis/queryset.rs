@@ -272,7 +272,7 @@ impl<'t> Queryset<'t> {
 }
 
 fn is_none_call(call: Node) -> bool {
-    call.child_by_field_name("arguments")
+    call.child_by_field_id(crate::field!("arguments"))
         .and_then(|a| a.named_child(0))
         .is_some_and(|n| n.kind() == "none")
 }
@@ -368,7 +368,7 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
                     return Some(qs);
                 }
                 // list(qs), sorted(qs, key=…)
-                let function = expr.child_by_field_name("function")?;
+                let function = expr.child_by_field_id(crate::field!("function"))?;
                 if function.kind() == "identifier" && !EVALUATORS.contains(&text(function, src)) {
                     return self.function_result(text(function, src), expr);
                 }
@@ -383,11 +383,11 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
             }
             "subscript" => {
                 // qs[:10] keeps rows as instances; qs[0] is one instance.
-                let slice = expr.child_by_field_name("subscript")?;
+                let slice = expr.child_by_field_id(crate::field!("subscript"))?;
                 if slice.kind() != "slice" {
                     return None;
                 }
-                let value = expr.child_by_field_name("value")?;
+                let value = expr.child_by_field_id(crate::field!("value"))?;
                 let mut qs = self.resolve_depth(value, at, depth + 1)?;
                 let bounds = text(slice, src).replace(' ', "");
                 if matches!(bounds.as_str(), ":1" | "0:1" | ":0" | "0:0") {
@@ -396,8 +396,8 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
                 Some(qs)
             }
             "attribute" => {
-                let object = expr.child_by_field_name("object")?;
-                let attr = text(expr.child_by_field_name("attribute")?, src);
+                let object = expr.child_by_field_id(crate::field!("object"))?;
+                let attr = text(expr.child_by_field_id(crate::field!("attribute"))?, src);
                 if object.kind() != "identifier" {
                     return None;
                 }
@@ -506,7 +506,7 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
             let qs = self.resolve_depth(object, dom.statement.start_byte(), depth + 1)?;
             return Some((qs.model, qs.hinted));
         }
-        let function = value.child_by_field_name("function")?;
+        let function = value.child_by_field_id(crate::field!("function"))?;
         if text(function, src) == "get_object_or_404" {
             let first = *call_args(value, src).positional.first()?;
             if first.kind() == "identifier" {
@@ -717,7 +717,7 @@ pub fn use_escapes(ident: Node, src: &str) -> bool {
     };
     // The binding itself: `name = …`, `for name in …`.
     if matches!(parent.kind(), "assignment" | "augmented_assignment")
-        && parent.child_by_field_name("left") == Some(ident)
+        && parent.child_by_field_id(crate::field!("left")) == Some(ident)
     {
         return false;
     }
@@ -727,13 +727,14 @@ pub fn use_escapes(ident: Node, src: &str) -> bool {
             return false;
         };
         match parent.kind() {
-            "attribute" if parent.child_by_field_name("object") == Some(node) => {
+            "attribute" if parent.child_by_field_id(crate::field!("object")) == Some(node) => {
                 let method = parent
-                    .child_by_field_name("attribute")
+                    .child_by_field_id(crate::field!("attribute"))
                     .map(|a| text(a, src))
                     .unwrap_or("");
                 let called = parent.parent().filter(|c| {
-                    c.kind() == "call" && c.child_by_field_name("function") == Some(parent)
+                    c.kind() == "call"
+                        && c.child_by_field_id(crate::field!("function")) == Some(parent)
                 });
                 match called {
                     Some(call) => {
@@ -748,10 +749,12 @@ pub fn use_escapes(ident: Node, src: &str) -> bool {
                     None => return false, // `qs.model`, `qs.query`: reads, not uses
                 }
             }
-            "subscript" if parent.child_by_field_name("value") == Some(node) => node = parent,
+            "subscript" if parent.child_by_field_id(crate::field!("value")) == Some(node) => {
+                node = parent
+            }
             "parenthesized_expression" => node = parent,
             "for_statement" | "for_in_clause" => {
-                return parent.child_by_field_name("right") != Some(node);
+                return parent.child_by_field_id(crate::field!("right")) != Some(node);
             }
             "expression_statement"
             | "if_statement"
@@ -766,13 +769,13 @@ pub fn use_escapes(ident: Node, src: &str) -> bool {
                 // `Prefetch("books", queryset=<this>)`: Django uses it as it is.
                 let call = parent.parent().and_then(|list| list.parent());
                 return call
-                    .and_then(|c| c.child_by_field_name("function"))
+                    .and_then(|c| c.child_by_field_id(crate::field!("function")))
                     .is_none_or(|f| crate::syntax::last_segment(text(f, src)) != "Prefetch");
             }
             "argument_list" => {
                 let call = parent.parent();
                 let local = call
-                    .and_then(|c| c.child_by_field_name("function"))
+                    .and_then(|c| c.child_by_field_id(crate::field!("function")))
                     .is_some_and(|f| {
                         f.kind() == "identifier" && LOCAL_CONSUMERS.contains(&text(f, src))
                     });
@@ -780,7 +783,7 @@ pub fn use_escapes(ident: Node, src: &str) -> bool {
             }
             "assignment" => {
                 // Rebinding the same name (`qs = qs.filter()`) keeps it in view; another name does not.
-                let left = parent.child_by_field_name("left");
+                let left = parent.child_by_field_id(crate::field!("left"));
                 let same = left
                     .is_some_and(|l| l.kind() == "identifier" && text(l, src) == text(ident, src));
                 return !same;
@@ -797,7 +800,7 @@ fn parameter_hint(params: Node, name: &str, src: &str) -> Option<String> {
         if !matches!(param.kind(), "typed_parameter" | "typed_default_parameter") {
             continue;
         }
-        let param_name = match param.child_by_field_name("name") {
+        let param_name = match param.child_by_field_id(crate::field!("name")) {
             Some(n) => text(n, src),
             None => param
                 .named_child(0)
@@ -807,7 +810,7 @@ fn parameter_hint(params: Node, name: &str, src: &str) -> Option<String> {
         if param_name != name {
             continue;
         }
-        let hint = text(param.child_by_field_name("type")?, src)
+        let hint = text(param.child_by_field_id(crate::field!("type"))?, src)
             .trim()
             .trim_matches(['"', '\''])
             .to_string();
@@ -830,7 +833,7 @@ pub fn chain_root<'t>(expr: Node<'t>, src: &str) -> Option<Node<'t>> {
                 if let Some((object, _)) = method_call(node, src) {
                     object
                 } else {
-                    let function = node.child_by_field_name("function")?;
+                    let function = node.child_by_field_id(crate::field!("function"))?;
                     if function.kind() == "identifier" && EVALUATORS.contains(&text(function, src))
                     {
                         *call_args(node, src).positional.first()?
@@ -839,8 +842,8 @@ pub fn chain_root<'t>(expr: Node<'t>, src: &str) -> Option<Node<'t>> {
                     }
                 }
             }
-            "attribute" => node.child_by_field_name("object")?,
-            "subscript" => node.child_by_field_name("value")?,
+            "attribute" => node.child_by_field_id(crate::field!("object"))?,
+            "subscript" => node.child_by_field_id(crate::field!("value"))?,
             "parenthesized_expression" => unparen(node),
             _ => return Some(node),
         };
@@ -889,7 +892,7 @@ fn encloses(outer: Node, inner: Node) -> bool {
 fn bindings_in<'t>(scope: Node<'t>, name: &str, src: &str) -> Vec<Binding<'t>> {
     let mut out = Vec::new();
     let body = if scope.kind() == "function_definition" {
-        if let Some(params) = scope.child_by_field_name("parameters") {
+        if let Some(params) = scope.child_by_field_id(crate::field!("parameters")) {
             let mut found = false;
             crate::syntax::walk_named(params, |n| {
                 if n.kind() == "identifier" && text(n, src) == name {
@@ -904,7 +907,7 @@ fn bindings_in<'t>(scope: Node<'t>, name: &str, src: &str) -> Vec<Binding<'t>> {
                 });
             }
         }
-        match scope.child_by_field_name("body") {
+        match scope.child_by_field_id(crate::field!("body")) {
             Some(b) => b,
             None => return out,
         }
@@ -940,7 +943,7 @@ fn collect_bindings_with<'t>(
         match child.kind() {
             "function_definition" | "class_definition" | "lambda" => {
                 if child
-                    .child_by_field_name("name")
+                    .child_by_field_id(crate::field!("name"))
                     .is_some_and(|n| text(n, src) == name)
                 {
                     out.push(Binding {
@@ -955,7 +958,7 @@ fn collect_bindings_with<'t>(
                         "assignment" => assignment_binding(child, inner, name, src, out),
                         "augmented_assignment"
                             if inner
-                                .child_by_field_name("left")
+                                .child_by_field_id(crate::field!("left"))
                                 .is_some_and(|l| text(l, src) == name) =>
                         {
                             out.push(Binding {
@@ -969,7 +972,7 @@ fn collect_bindings_with<'t>(
                 collect_walrus(child, name, src, out);
             }
             "for_statement" => {
-                if let Some(left) = child.child_by_field_name("left")
+                if let Some(left) = child.child_by_field_id(crate::field!("left"))
                     && binds_name(left, name, src)
                 {
                     out.push(Binding {
@@ -1028,17 +1031,17 @@ fn assignment_binding<'t>(
     src: &str,
     out: &mut Vec<Binding<'t>>,
 ) {
-    let Some(left) = assign.child_by_field_name("left") else {
+    let Some(left) = assign.child_by_field_id(crate::field!("left")) else {
         return;
     };
-    let right = assign.child_by_field_name("right");
+    let right = assign.child_by_field_id(crate::field!("right"));
     if left.kind() == "identifier" {
         if text(left, src) == name {
             // `a = b = value` chains: the value is the innermost right side.
             let mut value = right;
             while let Some(v) = value {
                 if v.kind() == "assignment" {
-                    value = v.child_by_field_name("right");
+                    value = v.child_by_field_id(crate::field!("right"));
                 } else {
                     break;
                 }
@@ -1059,7 +1062,7 @@ fn collect_walrus<'t>(node: Node<'t>, name: &str, src: &str, out: &mut Vec<Bindi
     }
     crate::syntax::walk_named(node, |n| {
         if n.kind() == "named_expression"
-            && n.child_by_field_name("name")
+            && n.child_by_field_id(crate::field!("name"))
                 .is_some_and(|x| text(x, src) == name)
         {
             out.push(Binding {

@@ -194,7 +194,7 @@ fn top_level(node: Node, src: &str, module: &str, is_package: bool, facts: &mut 
             }
         }
         "decorated_definition" => {
-            if let Some(def) = node.child_by_field_name("definition")
+            if let Some(def) = node.child_by_field_id(crate::field!("definition"))
                 && def.kind() == "class_definition"
             {
                 facts.classes.push(class(def, src));
@@ -204,8 +204,8 @@ fn top_level(node: Node, src: &str, module: &str, is_package: bool, facts: &mut 
             if let Some(assign) = node.named_child(0)
                 && assign.kind() == "assignment"
                 && let (Some(left), Some(right)) = (
-                    assign.child_by_field_name("left"),
-                    assign.child_by_field_name("right"),
+                    assign.child_by_field_id(crate::field!("left")),
+                    assign.child_by_field_id(crate::field!("right")),
                 )
                 && text(left, src) == "AUTH_USER_MODEL"
             {
@@ -267,7 +267,7 @@ pub fn absolute_module(importing: &str, relative: &str, is_package: bool) -> Str
 }
 
 pub fn imports_from(node: Node, src: &str, module: &str, is_package: bool, out: &mut Vec<Import>) {
-    let Some(module_node) = node.child_by_field_name("module_name") else {
+    let Some(module_node) = node.child_by_field_id(crate::field!("module_name")) else {
         return;
     };
     let from = absolute_module(module, text(module_node, src), is_package);
@@ -277,8 +277,8 @@ pub fn imports_from(node: Node, src: &str, module: &str, is_package: bool, out: 
             "dotted_name" => (text(name, src).to_string(), text(name, src).to_string()),
             "aliased_import" => {
                 let (Some(n), Some(a)) = (
-                    name.child_by_field_name("name"),
-                    name.child_by_field_name("alias"),
+                    name.child_by_field_id(crate::field!("name")),
+                    name.child_by_field_id(crate::field!("alias")),
                 ) else {
                     continue;
                 };
@@ -297,20 +297,20 @@ pub fn imports_from(node: Node, src: &str, module: &str, is_package: bool, out: 
 fn class(node: Node, src: &str) -> RawClass {
     let mut raw = RawClass {
         name: node
-            .child_by_field_name("name")
+            .child_by_field_id(crate::field!("name"))
             .map(|n| text(n, src).to_string())
             .unwrap_or_default(),
         line: node.start_position().row + 1,
         ..RawClass::default()
     };
-    if let Some(supers) = node.child_by_field_name("superclasses") {
+    if let Some(supers) = node.child_by_field_id(crate::field!("superclasses")) {
         let mut cursor = supers.walk();
         for base in supers.named_children(&mut cursor) {
             if let Some(name) = dotted_name(base, src) {
                 raw.bases.push(name);
             } else if base.kind() == "call" {
                 // `Manager.from_queryset(QS)` as a base: the manager gets QS's methods too.
-                if let Some(f) = base.child_by_field_name("function")
+                if let Some(f) = base.child_by_field_id(crate::field!("function"))
                     && let Some(name) = dotted_name(f, src)
                 {
                     raw.bases.push(name);
@@ -325,7 +325,7 @@ fn class(node: Node, src: &str) -> RawClass {
             }
         }
     }
-    let Some(body) = node.child_by_field_name("body") else {
+    let Some(body) = node.child_by_field_id(crate::field!("body")) else {
         return raw;
     };
     let mut cursor = body.walk();
@@ -338,7 +338,7 @@ fn class(node: Node, src: &str) -> RawClass {
                     let before = raw.fields.len() + raw.managers.len();
                     class_assignment(assign, src, &mut raw);
                     if raw.fields.len() + raw.managers.len() == before
-                        && let Some(left) = assign.child_by_field_name("left")
+                        && let Some(left) = assign.child_by_field_id(crate::field!("left"))
                         && left.kind() == "identifier"
                     {
                         raw.members.push(text(left, src).to_string());
@@ -347,22 +347,22 @@ fn class(node: Node, src: &str) -> RawClass {
             }
             "class_definition"
                 if stmt
-                    .child_by_field_name("name")
+                    .child_by_field_id(crate::field!("name"))
                     .is_some_and(|n| text(n, src) == "Meta") =>
             {
                 meta(stmt, src, &mut raw);
             }
             "function_definition" => {
-                if let Some(n) = stmt.child_by_field_name("name") {
+                if let Some(n) = stmt.child_by_field_id(crate::field!("name")) {
                     raw.members.push(text(n, src).to_string());
                 }
                 method(stmt, src, &mut raw);
             }
             "decorated_definition" => {
-                if let Some(def) = stmt.child_by_field_name("definition")
+                if let Some(def) = stmt.child_by_field_id(crate::field!("definition"))
                     && def.kind() == "function_definition"
                 {
-                    if let Some(n) = def.child_by_field_name("name") {
+                    if let Some(n) = def.child_by_field_id(crate::field!("name")) {
                         raw.members.push(text(n, src).to_string());
                     }
                     method(def, src, &mut raw);
@@ -376,8 +376,8 @@ fn class(node: Node, src: &str) -> RawClass {
 
 fn class_assignment(assign: Node, src: &str, raw: &mut RawClass) {
     let (Some(left), Some(right)) = (
-        assign.child_by_field_name("left"),
-        assign.child_by_field_name("right"),
+        assign.child_by_field_id(crate::field!("left")),
+        assign.child_by_field_id(crate::field!("right")),
     ) else {
         return;
     };
@@ -389,12 +389,12 @@ fn class_assignment(assign: Node, src: &str, raw: &mut RawClass) {
     if right.kind() != "call" {
         return;
     }
-    let Some(function) = right.child_by_field_name("function") else {
+    let Some(function) = right.child_by_field_id(crate::field!("function")) else {
         return;
     };
     // `Manager.from_queryset(QS)()`: behaves like `QS.as_manager()`.
     if function.kind() == "call" {
-        if let Some(inner) = function.child_by_field_name("function")
+        if let Some(inner) = function.child_by_field_id(crate::field!("function"))
             && let Some(callee) = dotted_name(inner, src)
             && callee.ends_with("from_queryset")
         {
@@ -476,7 +476,7 @@ fn raw_target(node: Node, src: &str) -> Option<RawTarget> {
     }
     if node.kind() == "call" {
         let callee = node
-            .child_by_field_name("function")
+            .child_by_field_id(crate::field!("function"))
             .and_then(|f| dotted_name(f, src))?;
         return (last_segment(&callee) == "get_user_model").then_some(RawTarget::AuthUser);
     }
@@ -488,7 +488,7 @@ fn raw_target(node: Node, src: &str) -> Option<RawTarget> {
 }
 
 fn meta(node: Node, src: &str, raw: &mut RawClass) {
-    let Some(body) = node.child_by_field_name("body") else {
+    let Some(body) = node.child_by_field_id(crate::field!("body")) else {
         return;
     };
     let mut cursor = body.walk();
@@ -500,8 +500,8 @@ fn meta(node: Node, src: &str, raw: &mut RawClass) {
             continue;
         }
         let (Some(left), Some(right)) = (
-            assign.child_by_field_name("left"),
-            assign.child_by_field_name("right"),
+            assign.child_by_field_id(crate::field!("left")),
+            assign.child_by_field_id(crate::field!("right")),
         ) else {
             continue;
         };
@@ -516,11 +516,11 @@ fn meta(node: Node, src: &str, raw: &mut RawClass) {
 }
 
 fn method(node: Node, src: &str, raw: &mut RawClass) {
-    let Some(name) = node.child_by_field_name("name") else {
+    let Some(name) = node.child_by_field_id(crate::field!("name")) else {
         return;
     };
     let name = text(name, src);
-    if let Some(body) = node.child_by_field_name("body") {
+    if let Some(body) = node.child_by_field_id(crate::field!("body")) {
         let reads = self_reads(body, src);
         if !reads.is_empty() {
             raw.member_reads.push((name.to_string(), reads));
@@ -538,7 +538,7 @@ fn method(node: Node, src: &str, raw: &mut RawClass) {
     if name != "get_queryset" {
         return;
     }
-    let Some(body) = node.child_by_field_name("body") else {
+    let Some(body) = node.child_by_field_id(crate::field!("body")) else {
         return;
     };
     let mut gq = RawGetQueryset::default();
@@ -581,8 +581,8 @@ fn method(node: Node, src: &str, raw: &mut RawClass) {
 
 /// A module-level function whose every `return` is `Model.<manager>.<chain>`.
 fn queryset_function(node: Node, src: &str) -> Option<RawQuerysetFunction> {
-    let name = text(node.child_by_field_name("name")?, src).to_string();
-    let body = node.child_by_field_name("body")?;
+    let name = text(node.child_by_field_id(crate::field!("name"))?, src).to_string();
+    let body = node.child_by_field_id(crate::field!("body"))?;
     let returns = crate::syntax::returns(body).only_values()?;
     let mut found: Option<(String, String)> = None;
     let mut summary = QuerysetMethod {
@@ -593,19 +593,22 @@ fn queryset_function(node: Node, src: &str) -> Option<RawQuerysetFunction> {
         let mut node = unparen(value);
         let mut calls = Vec::new();
         while node.kind() == "call" {
-            let function = node.child_by_field_name("function")?;
+            let function = node.child_by_field_id(crate::field!("function"))?;
             if function.kind() != "attribute" {
                 return None;
             }
-            calls.push((text(function.child_by_field_name("attribute")?, src), node));
-            node = unparen(function.child_by_field_name("object")?);
+            calls.push((
+                text(function.child_by_field_id(crate::field!("attribute"))?, src),
+                node,
+            ));
+            node = unparen(function.child_by_field_id(crate::field!("object"))?);
         }
         // node: `Model.manager`
         if node.kind() != "attribute" {
             return None;
         }
-        let model = dotted_name(node.child_by_field_name("object")?, src)?;
-        let manager = text(node.child_by_field_name("attribute")?, src).to_string();
+        let model = dotted_name(node.child_by_field_id(crate::field!("object"))?, src)?;
+        let manager = text(node.child_by_field_id(crate::field!("attribute"))?, src).to_string();
         match &found {
             Some(f) if *f != (model.clone(), manager.clone()) => return None,
             _ => found = Some((model, manager)),
@@ -650,10 +653,10 @@ fn self_reads(body: Node, src: &str) -> Vec<SelfRead> {
 fn collect_self_reads(node: Node, src: &str, reads: &mut Vec<SelfRead>) {
     crate::syntax::walk_named(node, |n| match n.kind() {
         "function_definition" | "class_definition" | "lambda" => false,
-        "call" => match n.child_by_field_name("function") {
+        "call" => match n.child_by_field_id(crate::field!("function")) {
             Some(function) if function.kind() == "attribute" => {
                 self_chain(function, true, src, reads);
-                if let Some(arguments) = n.child_by_field_name("arguments") {
+                if let Some(arguments) = n.child_by_field_id(crate::field!("arguments")) {
                     collect_self_reads(arguments, src, reads);
                 }
                 false
@@ -675,8 +678,8 @@ fn self_chain(n: Node, called: bool, src: &str, reads: &mut Vec<SelfRead>) {
     let mut current = n;
     while current.kind() == "attribute" {
         let (Some(attribute), Some(object)) = (
-            current.child_by_field_name("attribute"),
-            current.child_by_field_name("object"),
+            current.child_by_field_id(crate::field!("attribute")),
+            current.child_by_field_id(crate::field!("object")),
         ) else {
             // Not a whole chain (a syntax error): look inside it.
             let mut cursor = current.walk();
@@ -718,11 +721,12 @@ fn queryset_method(name: &str, body: Node, src: &str) -> Option<QuerysetMethod> 
         loop {
             match node.kind() {
                 "call" => {
-                    let function = node.child_by_field_name("function")?;
+                    let function = node.child_by_field_id(crate::field!("function"))?;
                     if function.kind() == "attribute" {
-                        let method = text(function.child_by_field_name("attribute")?, src);
+                        let method =
+                            text(function.child_by_field_id(crate::field!("attribute"))?, src);
                         calls.push((method.to_string(), node));
-                        node = unparen(function.child_by_field_name("object")?);
+                        node = unparen(function.child_by_field_id(crate::field!("object"))?);
                     } else if text(function, src) == "super" {
                         break;
                     } else {
@@ -810,7 +814,10 @@ mod tests {
         let src = "def m(self):\n    a = self.author.name\n    self.save()\n    foo(self.d).e\n    self.items[0].title\n    (self.x).y\n    f = lambda: self.hidden\n    def inner():\n        return self.also_hidden\n    return self.a.b(self.c)\n";
         let tree = crate::parse::parse(src).unwrap();
         let function = tree.root_node().named_child(0).unwrap();
-        let reads = self_reads(function.child_by_field_name("body").unwrap(), src);
+        let reads = self_reads(
+            function.child_by_field_id(crate::field!("body")).unwrap(),
+            src,
+        );
         let got: Vec<(String, bool)> = reads
             .iter()
             .map(|r| (r.names.join("."), r.called))

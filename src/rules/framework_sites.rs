@@ -55,13 +55,13 @@ impl<'t> ClassView<'t> {
         }
         let mut view = ClassView {
             node,
-            name: text(node.child_by_field_name("name")?, src).to_string(),
+            name: text(node.child_by_field_id(crate::field!("name"))?, src).to_string(),
             bases: Vec::new(),
             attrs: Vec::new(),
             methods: Vec::new(),
             decorators: Vec::new(),
         };
-        if let Some(supers) = node.child_by_field_name("superclasses") {
+        if let Some(supers) = node.child_by_field_id(crate::field!("superclasses")) {
             let mut cursor = supers.walk();
             for base in supers.named_children(&mut cursor) {
                 if let Some(name) = dotted_name(base, src) {
@@ -77,15 +77,15 @@ impl<'t> ClassView<'t> {
                 }
             }
         }
-        let body = node.child_by_field_name("body")?;
+        let body = node.child_by_field_id(crate::field!("body"))?;
         let mut cursor = body.walk();
         for stmt in body.named_children(&mut cursor) {
             match stmt.kind() {
                 "expression_statement" => {
                     if let Some(assign) = stmt.named_child(0).filter(|a| a.kind() == "assignment")
                         && let (Some(left), Some(right)) = (
-                            assign.child_by_field_name("left"),
-                            assign.child_by_field_name("right"),
+                            assign.child_by_field_id(crate::field!("left")),
+                            assign.child_by_field_id(crate::field!("right")),
                         )
                         && left.kind() == "identifier"
                     {
@@ -94,15 +94,15 @@ impl<'t> ClassView<'t> {
                     }
                 }
                 "function_definition" => {
-                    if let Some(n) = stmt.child_by_field_name("name") {
+                    if let Some(n) = stmt.child_by_field_id(crate::field!("name")) {
                         view.methods.push((text(n, src).to_string(), stmt));
                     }
                 }
                 "decorated_definition" => {
                     if let Some(def) = stmt
-                        .child_by_field_name("definition")
+                        .child_by_field_id(crate::field!("definition"))
                         .filter(|d| d.kind() == "function_definition")
-                        && let Some(n) = def.child_by_field_name("name")
+                        && let Some(n) = def.child_by_field_id(crate::field!("name"))
                     {
                         view.methods.push((text(n, src).to_string(), def));
                     }
@@ -216,7 +216,7 @@ pub fn class_site<'a: 't, 't>(
 
 /// The value of the only `return` of a function (nested functions aside).
 pub fn single_return(function: Node) -> Option<Node> {
-    let returns = crate::syntax::returns(function.child_by_field_name("body")?);
+    let returns = crate::syntax::returns(function.child_by_field_id(crate::field!("body"))?);
     match returns.values.as_slice() {
         [value] if !returns.bare => Some(unparen(*value)),
         _ => None,
@@ -245,20 +245,20 @@ pub fn returned_queryset<'a: 't, 't>(
     } else if root.kind() == "identifier" {
         // `qs = super().get_queryset(); return qs.filter(...)`: one binding, at the top level.
         let name = text(root, src);
-        let body = function.child_by_field_name("body")?;
+        let body = function.child_by_field_id(crate::field!("body"))?;
         let mut cursor = body.walk();
         let bindings: Vec<Node> = body
             .named_children(&mut cursor)
             .filter_map(|stmt| stmt.named_child(0).filter(|a| a.kind() == "assignment"))
             .filter(|a| {
-                a.child_by_field_name("left")
+                a.child_by_field_id(crate::field!("left"))
                     .is_some_and(|l| text(l, src) == name)
             })
             .collect();
         let mut assignments = 0;
         crate::syntax::walk_named(body, |n| {
             if n.kind() == "assignment"
-                && n.child_by_field_name("left")
+                && n.child_by_field_id(crate::field!("left"))
                     .is_some_and(|l| text(l, src) == name)
             {
                 assignments += 1;
@@ -268,7 +268,7 @@ pub fn returned_queryset<'a: 't, 't>(
         if bindings.len() != 1 || assignments != 1 {
             return None;
         }
-        let value = unparen(bindings[0].child_by_field_name("right")?);
+        let value = unparen(bindings[0].child_by_field_id(crate::field!("right"))?);
         returned_queryset(ctx, function, value, Some(base))?
     } else {
         return None;
@@ -321,7 +321,7 @@ fn is_base_queryset(node: Node, src: &str) -> bool {
         let object = unparen(object);
         return object.kind() == "call"
             && object
-                .child_by_field_name("function")
+                .child_by_field_id(crate::field!("function"))
                 .is_some_and(|f| text(f, src) == "super");
     }
     matches!(
@@ -591,7 +591,7 @@ pub fn line_after(src: &str, statement: Node, line: &str) -> Option<Edit> {
 
 /// Insert `line` as the first statement of a class body (after its docstring, if any).
 pub fn line_at_class_start(src: &str, class: Node, line: &str) -> Option<Edit> {
-    let body = class.child_by_field_name("body")?;
+    let body = class.child_by_field_id(crate::field!("body"))?;
     let mut cursor = body.walk();
     let first = body
         .named_children(&mut cursor)
@@ -613,7 +613,7 @@ pub fn line_at_class_start(src: &str, class: Node, line: &str) -> Option<Edit> {
 
 /// Insert a method (lines without indentation; the first is the `def`) at the end of a class.
 pub fn method_at_end(src: &str, class: Node, lines: &[String]) -> Option<Edit> {
-    let body = class.child_by_field_name("body")?;
+    let body = class.child_by_field_id(crate::field!("body"))?;
     let first = body.named_child(0)?;
     let last = body.named_child(u32::try_from(body.named_child_count().checked_sub(1)?).ok()?)?;
     let indent = indentation(src, first);

@@ -24,7 +24,7 @@ pub fn db_models_names(ctx: &FileContext, names: &[&str]) -> (String, Vec<Edit>)
             continue;
         }
         let module = node
-            .child_by_field_name("module_name")
+            .child_by_field_id(crate::field!("module_name"))
             .map(|m| text(m, ctx.src))
             .unwrap_or("");
         let mut names_cursor = node.walk();
@@ -37,8 +37,8 @@ pub fn db_models_names(ctx: &FileContext, names: &[&str]) -> (String, Vec<Edit>)
                     n.end_byte(),
                 )),
                 "aliased_import" => Some((
-                    text(n.child_by_field_name("name")?, ctx.src).to_string(),
-                    text(n.child_by_field_name("alias")?, ctx.src).to_string(),
+                    text(n.child_by_field_id(crate::field!("name"))?, ctx.src).to_string(),
+                    text(n.child_by_field_id(crate::field!("alias"))?, ctx.src).to_string(),
                     n.end_byte(),
                 )),
                 _ => None,

@@ -169,14 +169,16 @@ fn removal_edits(src: &str, args: &[tree_sitter::Node], remove: &[usize]) -> Opt
 fn later_calls_lock(call: tree_sitter::Node, src: &str) -> bool {
     let mut current = call;
     while let Some(attr) = current.parent() {
-        if attr.kind() != "attribute" || attr.child_by_field_name("object") != Some(current) {
+        if attr.kind() != "attribute"
+            || attr.child_by_field_id(crate::field!("object")) != Some(current)
+        {
             return false;
         }
         let Some(outer) = attr.parent().filter(|p| p.kind() == "call") else {
             return false;
         };
         if attr
-            .child_by_field_name("attribute")
+            .child_by_field_id(crate::field!("attribute"))
             .is_some_and(|a| crate::syntax::text(a, src) == "select_for_update")
         {
             return true;
@@ -190,14 +192,16 @@ fn later_calls_lock(call: tree_sitter::Node, src: &str) -> bool {
 fn later_calls_block(call: tree_sitter::Node, src: &str) -> bool {
     let mut current = call;
     while let Some(attr) = current.parent() {
-        if attr.kind() != "attribute" || attr.child_by_field_name("object") != Some(current) {
+        if attr.kind() != "attribute"
+            || attr.child_by_field_id(crate::field!("object")) != Some(current)
+        {
             break;
         }
         let Some(outer) = attr.parent().filter(|p| p.kind() == "call") else {
             break;
         };
         let method = attr
-            .child_by_field_name("attribute")
+            .child_by_field_id(crate::field!("attribute"))
             .map(|a| crate::syntax::text(a, src))
             .unwrap_or("");
         if matches!(
@@ -225,17 +229,19 @@ fn escapes(call: tree_sitter::Node, src: &str) -> bool {
     let mut top = call;
     while let Some(parent) = top.parent() {
         let chained = (parent.kind() == "attribute"
-            && parent.child_by_field_name("object") == Some(top))
-            || (parent.kind() == "call" && parent.child_by_field_name("function") == Some(top))
-            || (parent.kind() == "subscript" && parent.child_by_field_name("value") == Some(top));
+            && parent.child_by_field_id(crate::field!("object")) == Some(top))
+            || (parent.kind() == "call"
+                && parent.child_by_field_id(crate::field!("function")) == Some(top))
+            || (parent.kind() == "subscript"
+                && parent.child_by_field_id(crate::field!("value")) == Some(top));
         if !chained {
             break;
         }
         top = parent;
     }
     if let Some(assignment) = top.parent().filter(|p| p.kind() == "assignment")
-        && assignment.child_by_field_name("right") == Some(top)
-        && let Some(left) = assignment.child_by_field_name("left")
+        && assignment.child_by_field_id(crate::field!("right")) == Some(top)
+        && let Some(left) = assignment.child_by_field_id(crate::field!("left"))
         && left.kind() == "identifier"
     {
         let name = crate::syntax::text(left, src);

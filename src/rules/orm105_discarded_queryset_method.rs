@@ -128,7 +128,7 @@ fn used_between(
         {
             // The binding's own target does not count.
             let is_target = n.parent().is_some_and(|p| {
-                p.kind() == "assignment" && p.child_by_field_name("left") == Some(n)
+                p.kind() == "assignment" && p.child_by_field_id(crate::field!("left")) == Some(n)
             });
             used |= !is_target;
         }

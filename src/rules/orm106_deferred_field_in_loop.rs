@@ -124,7 +124,7 @@ fn edits(
         .filter(|(_, name)| !names.contains(name))
         .map(|(node, _)| crate::syntax::text(*node, ctx.src).to_string())
         .collect();
-    let list = call.node.child_by_field_name("arguments")?;
+    let list = call.node.child_by_field_id(crate::field!("arguments"))?;
     let inner = &ctx.src[list.start_byte() + 1..list.end_byte() - 1];
     if inner.contains('#') {
         return None; // a comment inside: do not rewrite the argument list

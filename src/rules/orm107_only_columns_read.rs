@@ -95,11 +95,11 @@ fn row_used_whole(loop_node: tree_sitter::Node, var: &str, src: &str) -> bool {
         if n.kind() == "identifier" && text(n, src) == var {
             let parent = n.parent();
             let is_object = parent.is_some_and(|p| {
-                p.kind() == "attribute" && p.child_by_field_name("object") == Some(n)
+                p.kind() == "attribute" && p.child_by_field_id(crate::field!("object")) == Some(n)
             });
             let is_target = parent.is_some_and(|p| {
                 matches!(p.kind(), "for_statement" | "for_in_clause")
-                    && p.child_by_field_name("left") == Some(n)
+                    && p.child_by_field_id(crate::field!("left")) == Some(n)
             });
             whole |= !is_object && !is_target;
         }

@@ -198,10 +198,16 @@ fn rewrite(
     name: &str,
 ) -> Result<Edit, String> {
     let call = access.call.ok_or("no call to rewrite")?;
-    let function = call.child_by_field_name("function").ok_or("no call")?;
+    let function = call
+        .child_by_field_id(crate::field!("function"))
+        .ok_or("no call")?;
     // row.books.<method> → the row expression.
-    let manager = function.child_by_field_name("object").ok_or("no manager")?;
-    let row = manager.child_by_field_name("object").ok_or("no row")?;
+    let manager = function
+        .child_by_field_id(crate::field!("object"))
+        .ok_or("no manager")?;
+    let row = manager
+        .child_by_field_id(crate::field!("object"))
+        .ok_or("no row")?;
     let row_text = text(row, ctx.src);
     let target = match access.manager_method.as_deref() {
         Some("len") | Some("bool") if wrapper_call(call, ctx.src).is_some() => {
@@ -232,7 +238,7 @@ fn rewrite(
 fn wrapper_call<'t>(call: Node<'t>, src: &str) -> Option<Node<'t>> {
     let list = call.parent().filter(|p| p.kind() == "argument_list")?;
     let outer = list.parent()?;
-    let function = outer.child_by_field_name("function")?;
+    let function = outer.child_by_field_id(crate::field!("function"))?;
     matches!(text(function, src), "len" | "bool").then_some(outer)
 }
 

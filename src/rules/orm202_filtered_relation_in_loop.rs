@@ -99,20 +99,25 @@ fn compact(s: &str) -> String {
 
 fn chain<'t>(ctx: &FileContext, access: &'t Access<'t>) -> Option<Chain<'t>> {
     let call = access.call?;
-    let function = call.child_by_field_name("function")?;
-    let manager = function.child_by_field_name("object")?;
+    let function = call.child_by_field_id(crate::field!("function"))?;
+    let manager = function.child_by_field_id(crate::field!("object"))?;
     let mut last_call = call;
     let mut node = call;
     let mut use_ = Use::Rows;
     // Climb the chain: more narrowing calls, then at most one terminal call.
     while let Some(parent) = node.parent() {
-        if parent.kind() != "attribute" || parent.child_by_field_name("object") != Some(node) {
+        if parent.kind() != "attribute"
+            || parent.child_by_field_id(crate::field!("object")) != Some(node)
+        {
             break;
         }
-        let method = text(parent.child_by_field_name("attribute")?, ctx.src);
-        let outer = parent
-            .parent()
-            .filter(|p| p.kind() == "call" && p.child_by_field_name("function") == Some(parent))?;
+        let method = text(
+            parent.child_by_field_id(crate::field!("attribute"))?,
+            ctx.src,
+        );
+        let outer = parent.parent().filter(|p| {
+            p.kind() == "call" && p.child_by_field_id(crate::field!("function")) == Some(parent)
+        })?;
         let no_args = call_args(outer, ctx.src).positional.is_empty()
             && call_args(outer, ctx.src).keywords.is_empty();
         match method {
@@ -149,12 +154,12 @@ fn chain<'t>(ctx: &FileContext, access: &'t Access<'t>) -> Option<Chain<'t>> {
         // Iterated, listed, measured or tested: a list serves all of these.
         let parent = node.parent()?;
         let iterated = matches!(parent.kind(), "for_statement" | "for_in_clause")
-            && parent.child_by_field_name("right") == Some(node);
+            && parent.child_by_field_id(crate::field!("right")) == Some(node);
         let consumed = parent.kind() == "argument_list"
             && parent.named_child_count() == 1
             && parent
                 .parent()
-                .and_then(|c| c.child_by_field_name("function"))
+                .and_then(|c| c.child_by_field_id(crate::field!("function")))
                 .is_some_and(|f| {
                     matches!(
                         text(f, ctx.src),
@@ -249,7 +254,7 @@ fn build_fix(ctx: &FileContext, facts: &LoopFacts, chains: &[Chain]) -> Result<F
         let row = text(
             chain
                 .manager
-                .child_by_field_name("object")
+                .child_by_field_id(crate::field!("object"))
                 .ok_or("no row")?,
             ctx.src,
         );
@@ -292,7 +297,7 @@ fn build_fix(ctx: &FileContext, facts: &LoopFacts, chains: &[Chain]) -> Result<F
         let a = call_args(iterator, ctx.src);
         if a.positional.is_empty() && a.keyword("chunk_size").is_none() {
             let list = iterator
-                .child_by_field_name("arguments")
+                .child_by_field_id(crate::field!("arguments"))
                 .ok_or("no arguments")?;
             let sep = if a.keywords.is_empty() { "" } else { ", " };
             edits.push(Edit::insertion(
@@ -327,7 +332,7 @@ fn check_arguments(
     let mut call = chain.access.call.ok_or("no call")?;
     loop {
         lists.push(
-            call.child_by_field_name("arguments")
+            call.child_by_field_id(crate::field!("arguments"))
                 .ok_or("no arguments")?,
         );
         if call == chain.last_call {
@@ -350,10 +355,12 @@ fn check_arguments(
                 "identifier" => {
                     let parent = n.parent();
                     let is_keyword = parent.is_some_and(|p| {
-                        p.kind() == "keyword_argument" && p.child_by_field_name("name") == Some(n)
+                        p.kind() == "keyword_argument"
+                            && p.child_by_field_id(crate::field!("name")) == Some(n)
                     });
                     let is_attribute_name = parent.is_some_and(|p| {
-                        p.kind() == "attribute" && p.child_by_field_name("attribute") == Some(n)
+                        p.kind() == "attribute"
+                            && p.child_by_field_id(crate::field!("attribute")) == Some(n)
                     });
                     let name = text(n, ctx.src);
                     if !is_keyword
@@ -383,13 +390,13 @@ fn stable_name(scope: Node, name: &str, src: &str) -> bool {
         }
         let binds = match n.kind() {
             "assignment" | "augmented_assignment" => n
-                .child_by_field_name("left")
+                .child_by_field_id(crate::field!("left"))
                 .is_some_and(|l| contains_name(l, name, src)),
             "for_statement" | "for_in_clause" => n
-                .child_by_field_name("left")
+                .child_by_field_id(crate::field!("left"))
                 .is_some_and(|l| contains_name(l, name, src)),
             "named_expression" => n
-                .child_by_field_name("name")
+                .child_by_field_id(crate::field!("name"))
                 .is_some_and(|l| text(l, src) == name),
             _ => false,
         };

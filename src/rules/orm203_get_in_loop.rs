@@ -34,7 +34,10 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     }
     let var = text(row, ctx.src);
     let body: Vec<Node> = match loop_node.kind() {
-        "for_statement" => loop_node.child_by_field_name("body").into_iter().collect(),
+        "for_statement" => loop_node
+            .child_by_field_id(crate::field!("body"))
+            .into_iter()
+            .collect(),
         _ => {
             let mut cursor = loop_node.walk();
             loop_node
@@ -131,8 +134,11 @@ fn fetch<'t>(ctx: &FileContext, call: Node<'t>, var: &str) -> Option<Fetch<'t>> 
     if manager_node.kind() != "attribute" {
         return None;
     }
-    let model_node = manager_node.child_by_field_name("object")?;
-    let manager = text(manager_node.child_by_field_name("attribute")?, ctx.src);
+    let model_node = manager_node.child_by_field_id(crate::field!("object"))?;
+    let manager = text(
+        manager_node.child_by_field_id(crate::field!("attribute"))?,
+        ctx.src,
+    );
     if model_node.kind() != "identifier" {
         return None;
     }

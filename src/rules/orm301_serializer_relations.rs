@@ -112,7 +112,7 @@ fn view_class<'a>(checker: &mut Checker<'_, 'a>, node: Node<'a>) {
 /// `serializer_class = X`, or `get_serializer_class()` whose every `return` names the same class.
 fn view_serializer(ctx: &FileContext, class: &ClassView) -> Option<usize> {
     if let Some(function) = class.method("get_serializer_class") {
-        let returns = crate::syntax::returns(function.child_by_field_name("body")?);
+        let returns = crate::syntax::returns(function.child_by_field_id(crate::field!("body"))?);
         let mut other = returns.bare;
         let mut names: Vec<String> = Vec::new();
         for value in returns.values {
@@ -134,7 +134,7 @@ fn view_serializer(ctx: &FileContext, class: &ClassView) -> Option<usize> {
 /// `BookSerializer(qs, many=True)`: the serializer reads every row of `qs`.
 fn serializer_call<'a>(checker: &mut Checker<'_, 'a>, call: Node<'a>) {
     let ctx = checker.ctx;
-    let Some(function) = call.child_by_field_name("function") else {
+    let Some(function) = call.child_by_field_id(crate::field!("function")) else {
         return;
     };
     let Some(callee) = dotted_name(function, ctx.src) else {

@@ -119,7 +119,7 @@ fn changelist<'a>(checker: &mut Checker<'_, 'a>, class: &ClassView<'a>) {
     let at = class
         .attr("list_display")
         .map(|(_, stmt)| stmt)
-        .or_else(|| class.node.child_by_field_name("name"))
+        .or_else(|| class.node.child_by_field_id(crate::field!("name")))
         .unwrap_or(class.node);
     report(checker, at, message, fix, reason);
 }
@@ -450,10 +450,12 @@ fn entry_needs(
             match node.kind() {
                 "lambda" => {
                     let param = node
-                        .child_by_field_name("parameters")
+                        .child_by_field_id(crate::field!("parameters"))
                         .and_then(|p| p.named_child(0))
                         .map(|p| text(p, src).to_string());
-                    if let (Some(param), Some(body)) = (param, node.child_by_field_name("body")) {
+                    if let (Some(param), Some(body)) =
+                        (param, node.child_by_field_id(crate::field!("body")))
+                    {
                         for r in reads_from(body, &param, src) {
                             follow(
                                 index,
@@ -468,7 +470,7 @@ fn entry_needs(
                 "identifier" => {
                     if let Some(function) = module_function(ctx, text(node, src))
                         && let Some(param) = parameter_names(function, src).first()
-                        && let Some(body) = function.child_by_field_name("body")
+                        && let Some(body) = function.child_by_field_id(crate::field!("body"))
                     {
                         for r in reads_from(body, param, src) {
                             follow(
@@ -495,7 +497,10 @@ fn model_name(ctx: &FileContext, model: ModelId) -> String {
 /// What an admin method `def col(self, obj)` reads from `obj`.
 fn method_needs(ctx: &FileContext, method: Node, cursor: &Cursor, out: &mut Vec<Need>) {
     let params = parameter_names(method, ctx.src);
-    let (Some(param), Some(body)) = (params.get(1), method.child_by_field_name("body")) else {
+    let (Some(param), Some(body)) = (
+        params.get(1),
+        method.child_by_field_id(crate::field!("body")),
+    ) else {
         return;
     };
     for r in reads_from(body, param, ctx.src) {
@@ -511,12 +516,12 @@ fn module_function<'t>(ctx: &FileContext<'t>, name: &str) -> Option<Node<'t>> {
     root.named_children(&mut cursor).find_map(|n| {
         let def = match n.kind() {
             "function_definition" => Some(n),
-            "decorated_definition" => n.child_by_field_name("definition"),
+            "decorated_definition" => n.child_by_field_id(crate::field!("definition")),
             _ => None,
         }?;
         (def.kind() == "function_definition"
             && def
-                .child_by_field_name("name")
+                .child_by_field_id(crate::field!("name"))
                 .is_some_and(|x| text(x, ctx.src) == name))
         .then_some(def)
     })
@@ -547,7 +552,7 @@ fn registered_models(ctx: &FileContext, class: &ClassView) -> Vec<ModelId> {
     };
     for d in &class.decorators {
         if let Some(call) = d.named_child(0).filter(|c| c.kind() == "call")
-            && let Some(f) = call.child_by_field_name("function")
+            && let Some(f) = call.child_by_field_id(crate::field!("function"))
             && dotted_name(f, src).is_some_and(|n| n.ends_with("register"))
         {
             for arg in call_args(call, src).positional {

@@ -33,12 +33,12 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
 /// `render(request, "t.html", {"books": qs})` and its kin.
 fn render_call<'a>(checker: &mut Checker<'_, 'a>, call: Node<'a>) {
     let ctx = checker.ctx;
-    let Some(function) = call.child_by_field_name("function") else {
+    let Some(function) = call.child_by_field_id(crate::field!("function")) else {
         return;
     };
     let name = match function.kind() {
         "attribute" => function
-            .child_by_field_name("attribute")
+            .child_by_field_id(crate::field!("attribute"))
             .map(|a| text(a, ctx.src)),
         _ => Some(text(function, ctx.src)),
     };
@@ -108,9 +108,9 @@ fn context_entries<'t>(
             for pair in context.named_children(&mut cursor) {
                 if pair.kind() == "pair"
                     && let (Some(k), Some(v)) = (
-                        pair.child_by_field_name("key")
+                        pair.child_by_field_id(crate::field!("key"))
                             .and_then(|k| string_value(k, src)),
-                        pair.child_by_field_name("value"),
+                        pair.child_by_field_id(crate::field!("value")),
                     )
                 {
                     out.push((k, v));
@@ -120,7 +120,7 @@ fn context_entries<'t>(
         }
         "call"
             if context
-                .child_by_field_name("function")
+                .child_by_field_id(crate::field!("function"))
                 .is_some_and(|f| text(f, src) == "dict") =>
         {
             Some(call_args(context, src).keywords.into_iter().collect())
@@ -128,7 +128,7 @@ fn context_entries<'t>(
         "identifier" => {
             let name = text(context, src);
             let function = crate::syntax::enclosing_function(call)?;
-            let body = function.child_by_field_name("body")?;
+            let body = function.child_by_field_id(crate::field!("body"))?;
             let mut value = None;
             let mut extra = Vec::new();
             let mut cursor = body.walk();
@@ -140,8 +140,8 @@ fn context_entries<'t>(
                     continue;
                 };
                 let (Some(left), Some(right)) = (
-                    assign.child_by_field_name("left"),
-                    assign.child_by_field_name("right"),
+                    assign.child_by_field_id(crate::field!("left")),
+                    assign.child_by_field_id(crate::field!("right")),
                 ) else {
                     continue;
                 };
@@ -150,10 +150,10 @@ fn context_entries<'t>(
                     extra.clear();
                 } else if left.kind() == "subscript"
                     && left
-                        .child_by_field_name("value")
+                        .child_by_field_id(crate::field!("value"))
                         .is_some_and(|v| text(v, src) == name)
                     && let Some(key) = left
-                        .child_by_field_name("subscript")
+                        .child_by_field_id(crate::field!("subscript"))
                         .and_then(|k| string_value(k, src))
                 {
                     extra.push((key, right));
@@ -339,7 +339,7 @@ fn value_source_depth<'t>(
             shortcut: None,
         });
     }
-    let function = value.child_by_field_name("function")?;
+    let function = value.child_by_field_id(crate::field!("function"))?;
     let rows = match text(function, ctx.src) {
         "get_object_or_404" | "shortcuts.get_object_or_404" => false,
         "get_list_or_404" | "shortcuts.get_list_or_404" => true,
@@ -368,7 +368,7 @@ fn value_source_depth<'t>(
 fn single_binding<'t>(ctx: &FileContext<'t>, ident: Node<'t>) -> Option<Node<'t>> {
     let name = text(ident, ctx.src);
     let function = crate::syntax::enclosing_function(ident)?;
-    let body = function.child_by_field_name("body")?;
+    let body = function.child_by_field_id(crate::field!("body"))?;
     let mut values = Vec::new();
     let mut other = false;
     crate::syntax::walk_named(body, |n| {
@@ -379,10 +379,10 @@ fn single_binding<'t>(ctx: &FileContext<'t>, ident: Node<'t>) -> Option<Node<'t>
             return false;
         }
         if n.kind() == "assignment"
-            && let Some(left) = n.child_by_field_name("left")
+            && let Some(left) = n.child_by_field_id(crate::field!("left"))
         {
             if left.kind() == "identifier" && text(left, ctx.src) == name {
-                match n.child_by_field_name("right") {
+                match n.child_by_field_id(crate::field!("right")) {
                     Some(v) if n.start_byte() < ident.start_byte() => values.push(v),
                     _ => other = true,
                 }
@@ -398,10 +398,10 @@ fn single_binding<'t>(ctx: &FileContext<'t>, ident: Node<'t>) -> Option<Node<'t>
         // Other ways to bind it: loop targets, `with … as`, `+=`, walrus.
         let target = match n.kind() {
             "for_statement" | "for_in_clause" | "augmented_assignment" => {
-                n.child_by_field_name("left")
+                n.child_by_field_id(crate::field!("left"))
             }
-            "as_pattern" => n.child_by_field_name("alias"),
-            "named_expression" => n.child_by_field_name("name"),
+            "as_pattern" => n.child_by_field_id(crate::field!("alias")),
+            "named_expression" => n.child_by_field_id(crate::field!("name")),
             _ => None,
         };
         if let Some(t) = target {
@@ -529,7 +529,7 @@ fn class_view<'a>(checker: &mut Checker<'_, 'a>, node: Node<'a>) {
 fn extra_context<'a>(checker: &mut Checker<'_, 'a>, function: Node<'a>, template: &str) {
     let ctx = checker.ctx;
     let src = ctx.src;
-    let Some(body) = function.child_by_field_name("body") else {
+    let Some(body) = function.child_by_field_id(crate::field!("body")) else {
         return;
     };
     let mut entries = Vec::new();
@@ -539,11 +539,11 @@ fn extra_context<'a>(checker: &mut Checker<'_, 'a>, function: Node<'a>, template
             continue;
         };
         if let (Some(left), Some(right)) = (
-            assign.child_by_field_name("left"),
-            assign.child_by_field_name("right"),
+            assign.child_by_field_id(crate::field!("left")),
+            assign.child_by_field_id(crate::field!("right")),
         ) && left.kind() == "subscript"
             && let Some(key) = left
-                .child_by_field_name("subscript")
+                .child_by_field_id(crate::field!("subscript"))
                 .and_then(|k| string_value(k, src))
         {
             entries.push((key, right, stmt));

@@ -47,7 +47,7 @@ pub fn add_lookups(
         // Django refuses prefetch_related() with iterator() unless chunk_size is given.
         let args = call_args(iterator, ctx.src);
         if args.positional.is_empty() && args.keyword("chunk_size").is_none() {
-            let list = iterator.child_by_field_name("arguments")?;
+            let list = iterator.child_by_field_id(crate::field!("arguments"))?;
             let sep = if args.keywords.is_empty() { "" } else { ", " };
             edits.push(Edit::insertion(
                 list.start_byte() + 1,

@@ -51,12 +51,12 @@ pub struct RawMeta {
 }
 
 pub(super) fn field_call(assign: Node, src: &str) -> Option<RawFieldCall> {
-    let left = assign.child_by_field_name("left")?;
-    let right = unparen(assign.child_by_field_name("right")?);
+    let left = assign.child_by_field_id(crate::field!("left"))?;
+    let right = unparen(assign.child_by_field_id(crate::field!("right"))?);
     if left.kind() != "identifier" || right.kind() != "call" {
         return None;
     }
-    let callee = dotted_name(right.child_by_field_name("function")?, src)?;
+    let callee = dotted_name(right.child_by_field_id(crate::field!("function"))?, src)?;
     let args = call_args(right, src);
     Some(RawFieldCall {
         name: text(left, src).to_string(),
@@ -74,7 +74,7 @@ pub(super) fn meta(node: Node, src: &str) -> RawMeta {
         present: true,
         ..RawMeta::default()
     };
-    let Some(body) = node.child_by_field_name("body") else {
+    let Some(body) = node.child_by_field_id(crate::field!("body")) else {
         return meta;
     };
     let mut cursor = body.walk();
@@ -83,8 +83,8 @@ pub(super) fn meta(node: Node, src: &str) -> RawMeta {
             continue;
         };
         let (Some(left), Some(right)) = (
-            assign.child_by_field_name("left"),
-            assign.child_by_field_name("right"),
+            assign.child_by_field_id(crate::field!("left")),
+            assign.child_by_field_id(crate::field!("right")),
         ) else {
             continue;
         };

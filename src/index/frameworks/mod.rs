@@ -91,7 +91,7 @@ pub fn extract(relative: &Path, src: &str, tree: &Tree) -> FrameworkFacts {
         let class = match node.kind() {
             "class_definition" => Some(node),
             "decorated_definition" => node
-                .child_by_field_name("definition")
+                .child_by_field_id(crate::field!("definition"))
                 .filter(|d| d.kind() == "class_definition"),
             _ => None,
         };
@@ -106,13 +106,13 @@ pub fn extract(relative: &Path, src: &str, tree: &Tree) -> FrameworkFacts {
 fn raw_class(node: Node, src: &str) -> RawClass {
     let mut raw = RawClass {
         name: node
-            .child_by_field_name("name")
+            .child_by_field_id(crate::field!("name"))
             .map(|n| text(n, src).to_string())
             .unwrap_or_default(),
         line: node.start_position().row + 1,
         ..RawClass::default()
     };
-    if let Some(supers) = node.child_by_field_name("superclasses") {
+    if let Some(supers) = node.child_by_field_id(crate::field!("superclasses")) {
         let mut cursor = supers.walk();
         for base in supers.named_children(&mut cursor) {
             if let Some(name) = dotted_name(base, src) {
@@ -120,7 +120,7 @@ fn raw_class(node: Node, src: &str) -> RawClass {
             }
         }
     }
-    let Some(body) = node.child_by_field_name("body") else {
+    let Some(body) = node.child_by_field_id(crate::field!("body")) else {
         return raw;
     };
     let mut cursor = body.walk();
@@ -136,7 +136,7 @@ fn raw_class(node: Node, src: &str) -> RawClass {
             }
             "class_definition"
                 if stmt
-                    .child_by_field_name("name")
+                    .child_by_field_id(crate::field!("name"))
                     .is_some_and(|n| text(n, src) == "Meta") =>
             {
                 raw.meta = drf::meta(stmt, src);
@@ -144,7 +144,7 @@ fn raw_class(node: Node, src: &str) -> RawClass {
             "function_definition" => raw.methods.push(raw_method(stmt, src)),
             "decorated_definition" => {
                 if let Some(def) = stmt
-                    .child_by_field_name("definition")
+                    .child_by_field_id(crate::field!("definition"))
                     .filter(|d| d.kind() == "function_definition")
                 {
                     raw.methods.push(raw_method(def, src));
@@ -158,11 +158,11 @@ fn raw_class(node: Node, src: &str) -> RawClass {
 
 fn raw_method(node: Node, src: &str) -> RawMethod {
     let name = node
-        .child_by_field_name("name")
+        .child_by_field_id(crate::field!("name"))
         .map(|n| text(n, src).to_string())
         .unwrap_or_default();
     let params = reads::parameter_names(node, src);
-    let body = node.child_by_field_name("body");
+    let body = node.child_by_field_id(crate::field!("body"));
     let reads_of = |param: Option<&String>| match (param, body) {
         (Some(p), Some(b)) => reads::reads_from(b, p, src),
         _ => Vec::new(),

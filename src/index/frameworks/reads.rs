@@ -68,14 +68,14 @@ impl Reader<'_> {
             | "dictionary_comprehension"
             | "generator_expression" => return self.comprehension(node),
             "interpolation" => {
-                if let Some(expr) = node.child_by_field_name("expression")
+                if let Some(expr) = node.child_by_field_id(crate::field!("expression"))
                     && self.emit_stringified(expr)
                 {
                     return;
                 }
             }
             "call" => {
-                if let Some(function) = node.child_by_field_name("function")
+                if let Some(function) = node.child_by_field_id(crate::field!("function"))
                     && function.kind() == "identifier"
                     && STRINGIFY.contains(&text(function, self.src))
                     && let Some(arg) = call_args(node, self.src).positional.first()
@@ -141,10 +141,10 @@ impl Reader<'_> {
         loop {
             match current.kind() {
                 "call" => {
-                    if let Some(args) = current.child_by_field_name("arguments") {
+                    if let Some(args) = current.child_by_field_id(crate::field!("arguments")) {
                         self.walk(args);
                     }
-                    match current.child_by_field_name("function") {
+                    match current.child_by_field_id(crate::field!("function")) {
                         Some(f) if f.kind() == "attribute" => current = f,
                         _ => {
                             // list(x.tags.all()): the argument is the chain.
@@ -152,15 +152,15 @@ impl Reader<'_> {
                         }
                     }
                 }
-                "attribute" => match current.child_by_field_name("object") {
+                "attribute" => match current.child_by_field_id(crate::field!("object")) {
                     Some(o) => current = unparen(o),
                     None => return,
                 },
                 "subscript" => {
-                    if let Some(s) = current.child_by_field_name("subscript") {
+                    if let Some(s) = current.child_by_field_id(crate::field!("subscript")) {
                         self.walk(s);
                     }
-                    match current.child_by_field_name("value") {
+                    match current.child_by_field_id(crate::field!("value")) {
                         Some(v) => current = unparen(v),
                         None => return,
                     }
@@ -177,16 +177,20 @@ impl Reader<'_> {
         match node.kind() {
             "identifier" => self.env.get(text(node, src)).cloned(),
             "attribute" => {
-                let mut names = self.chain(node.child_by_field_name("object")?)?;
-                names.push(text(node.child_by_field_name("attribute")?, src).to_string());
+                let mut names = self.chain(node.child_by_field_id(crate::field!("object"))?)?;
+                names.push(
+                    text(node.child_by_field_id(crate::field!("attribute"))?, src).to_string(),
+                );
                 Some(names)
             }
             "call" => {
-                let function = node.child_by_field_name("function")?;
+                let function = node.child_by_field_id(crate::field!("function"))?;
                 match function.kind() {
                     "attribute" => {
-                        let mut names = self.chain(function.child_by_field_name("object")?)?;
-                        let method = text(function.child_by_field_name("attribute")?, src);
+                        let mut names =
+                            self.chain(function.child_by_field_id(crate::field!("object"))?)?;
+                        let method =
+                            text(function.child_by_field_id(crate::field!("attribute"))?, src);
                         names.push(if method == "all" {
                             ROWS.to_string()
                         } else {
@@ -204,7 +208,7 @@ impl Reader<'_> {
             }
             "subscript" => {
                 // `x.tags.all()[0]`: one of the rows.
-                let names = self.chain(node.child_by_field_name("value")?)?;
+                let names = self.chain(node.child_by_field_id(crate::field!("value"))?)?;
                 (names.last().map(String::as_str) == Some(ROWS)).then_some(names)
             }
             _ => None,
@@ -213,8 +217,8 @@ impl Reader<'_> {
 
     fn assignment(&mut self, node: Node) {
         let (Some(left), Some(right)) = (
-            node.child_by_field_name("left"),
-            node.child_by_field_name("right"),
+            node.child_by_field_id(crate::field!("left")),
+            node.child_by_field_id(crate::field!("right")),
         ) else {
             return;
         };
@@ -262,8 +266,8 @@ impl Reader<'_> {
 
     fn for_statement(&mut self, node: Node) {
         let (Some(left), Some(right)) = (
-            node.child_by_field_name("left"),
-            node.child_by_field_name("right"),
+            node.child_by_field_id(crate::field!("left")),
+            node.child_by_field_id(crate::field!("right")),
         ) else {
             return;
         };
@@ -272,11 +276,11 @@ impl Reader<'_> {
         if bound.is_none() {
             self.unbind_targets(left);
         }
-        if let Some(body) = node.child_by_field_name("body") {
+        if let Some(body) = node.child_by_field_id(crate::field!("body")) {
             self.walk(body);
         }
         self.restore(bound);
-        if let Some(alt) = node.child_by_field_name("alternative") {
+        if let Some(alt) = node.child_by_field_id(crate::field!("alternative")) {
             self.walk(alt);
         }
     }
@@ -288,8 +292,8 @@ impl Reader<'_> {
         for clause in &children {
             if clause.kind() == "for_in_clause"
                 && let (Some(left), Some(right)) = (
-                    clause.child_by_field_name("left"),
-                    clause.child_by_field_name("right"),
+                    clause.child_by_field_id(crate::field!("left")),
+                    clause.child_by_field_id(crate::field!("right")),
                 )
             {
                 self.walk(right);
@@ -327,7 +331,7 @@ impl Reader<'_> {
 
 /// The names of a function's parameters, in order (`self` included).
 pub fn parameter_names(function: Node, src: &str) -> Vec<String> {
-    let Some(params) = function.child_by_field_name("parameters") else {
+    let Some(params) = function.child_by_field_id(crate::field!("parameters")) else {
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -336,7 +340,7 @@ pub fn parameter_names(function: Node, src: &str) -> Vec<String> {
         let name = match p.kind() {
             "identifier" => Some(p),
             "default_parameter" | "typed_parameter" | "typed_default_parameter" => p
-                .child_by_field_name("name")
+                .child_by_field_id(crate::field!("name"))
                 .or_else(|| p.named_child(0))
                 .filter(|n| n.kind() == "identifier"),
             _ => None,

@@ -47,8 +47,8 @@ pub(super) fn extract(relative: &Path, root: Node, src: &str) -> Option<RawSetti
             continue;
         };
         let (Some(left), Some(right)) = (
-            assign.child_by_field_name("left"),
-            assign.child_by_field_name("right"),
+            assign.child_by_field_id(crate::field!("left")),
+            assign.child_by_field_id(crate::field!("right")),
         ) else {
             continue;
         };
@@ -112,9 +112,9 @@ fn templates(node: Node, src: &str, raw: &mut RawSettings) {
                 continue;
             }
             let (Some(key), Some(value)) = (
-                pair.child_by_field_name("key")
+                pair.child_by_field_id(crate::field!("key"))
                     .and_then(|k| string_value(k, src)),
-                pair.child_by_field_name("value").map(unparen),
+                pair.child_by_field_id(crate::field!("value")).map(unparen),
             ) else {
                 continue;
             };
@@ -153,27 +153,27 @@ fn path_expr(node: Node, src: &str) -> Option<PathExpr> {
         "identifier" if text(node, src) == "__file__" => Some(PathExpr::File),
         "identifier" => Some(PathExpr::Name(text(node, src).to_string())),
         "attribute" => {
-            let object = node.child_by_field_name("object")?;
-            match text(node.child_by_field_name("attribute")?, src) {
+            let object = node.child_by_field_id(crate::field!("object"))?;
+            match text(node.child_by_field_id(crate::field!("attribute"))?, src) {
                 "parent" => Some(PathExpr::Parent(Box::new(path_expr(object, src)?))),
                 _ => None,
             }
         }
         "binary_operator" => {
-            let op = node.child_by_field_name("operator")?;
+            let op = node.child_by_field_id(crate::field!("operator"))?;
             if text(op, src) != "/" {
                 return None;
             }
-            let left = path_expr(node.child_by_field_name("left")?, src)?;
-            let right = path_expr(node.child_by_field_name("right")?, src)?;
+            let left = path_expr(node.child_by_field_id(crate::field!("left"))?, src)?;
+            let right = path_expr(node.child_by_field_id(crate::field!("right"))?, src)?;
             Some(PathExpr::Join(Box::new(left), vec![right]))
         }
         "call" => {
-            let function = node.child_by_field_name("function")?;
+            let function = node.child_by_field_id(crate::field!("function"))?;
             let args = call_args(node, src);
             if function.kind() == "attribute" {
-                let object = function.child_by_field_name("object")?;
-                let method = text(function.child_by_field_name("attribute")?, src);
+                let object = function.child_by_field_id(crate::field!("object"))?;
+                let method = text(function.child_by_field_id(crate::field!("attribute"))?, src);
                 match method {
                     "resolve" | "absolute" | "expanduser" => return path_expr(object, src),
                     "joinpath" => {
