@@ -204,10 +204,17 @@ mod tests {
             }
         }
         let mut names = Vec::new();
-        visit(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut names);
+        visit(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut names,
+        );
         assert!(names.len() > 100);
         for name in names {
-            assert_ne!(field_id(&name), 0, "{name} is not a field of tree-sitter-python");
+            assert_ne!(
+                field_id(&name),
+                0,
+                "{name} is not a field of tree-sitter-python"
+            );
         }
     }
 

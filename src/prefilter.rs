@@ -577,6 +577,7 @@ impl Needles {
     /// one scope) run a query per row? See [`loops_over`]; this tokenizes the parts itself.
     pub fn loops_over_querysets(&self, parts: &[&[u8]], aliases: &Aliases) -> bool {
         let mut lines = Vec::new();
+        let mut names = Names::default();
         for part in parts {
             let part: &[u8] = part;
             crate::outline::logical_lines(part, |indent, tokens| {
@@ -587,11 +588,12 @@ impl Needles {
                         indent,
                         tokens,
                         aliases,
+                        &mut names,
                     ));
                 }
             });
         }
-        loops_over(lines.iter())
+        loops_over(lines.iter(), &names)
     }
 
     /// What the loop rules' prefilter reads of one logical line (`range` in `text`, tokens
@@ -603,7 +605,8 @@ impl Needles {
         indent: usize,
         tokens: &[Token],
         aliases: &Aliases,
-    ) -> LineFacts<'t> {
+        names: &mut Names<'t>,
+    ) -> LineFacts {
         let line_text = &text[range.clone()];
         let source = self.line_has_queryset_source(line_text, range.start, tokens, aliases);
         let word = |t: &Token, w: &[u8]| t.kind == Tok::Ident && &text[t.start..t.end] == w;
@@ -620,8 +623,8 @@ impl Needles {
                 && (memchr::memmem::find(line_text, b".get").is_some()
                     || memchr::memmem::find(line_text, b".filter").is_some()
                     || memchr::memmem::find(line_text, b"get_object_or_404").is_some()),
-            words: Vec::new(),
-            bound: Vec::new(),
+            words: names.words.len()..names.words.len(),
+            bound: names.bound.len()..names.bound.len(),
         };
         let def = first.is_some_and(|t| word(t, b"def") || word(t, b"async"));
         let mut depth = 0usize;
@@ -631,23 +634,23 @@ impl Needles {
             match t.kind {
                 Tok::Ident => {
                     let w = &text[t.start..t.end];
-                    line.words.push(w);
+                    names.words.push(w);
                     if def || binding_for {
-                        line.bound.push(w);
+                        names.bound.push(w);
                     }
                     if w == b"for" {
                         binding_for = true;
                     } else if w == b"in" {
                         binding_for = false;
                     } else if k > 0 && word(&tokens[k - 1], b"as") {
-                        line.bound.push(w);
+                        names.bound.push(w);
                     }
                 }
                 // An f-string's fields are code: a comprehension or a name in one counts.
                 Tok::Str if memchr::memchr(b'{', &text[t.start..t.end]).is_some() => {
                     let s = &text[t.start..t.end];
                     line.has_for |= memchr::memmem::find(s, b"for ").is_some();
-                    line.words.extend(identifiers(s).map(|w| &s[w]));
+                    names.words.extend(identifiers(s).map(|w| &s[w]));
                 }
                 Tok::Op(b'(' | b'[' | b'{') => depth += 1,
                 Tok::Op(b')' | b']' | b'}') => depth = depth.saturating_sub(1),
@@ -659,7 +662,7 @@ impl Needles {
                         if let Some(name) = k.checked_sub(2).map(|p| &tokens[p])
                             && name.kind == Tok::Ident
                         {
-                            line.bound.push(&text[name.start..name.end]);
+                            names.bound.push(&text[name.start..name.end]);
                         }
                     } else if depth == 0
                         && after != Some(b'=')
@@ -680,10 +683,12 @@ impl Needles {
         if let Some(k) = assigned_before {
             for t in &tokens[..k] {
                 if t.kind == Tok::Ident {
-                    line.bound.push(&text[t.start..t.end]);
+                    names.bound.push(&text[t.start..t.end]);
                 }
             }
         }
+        line.words.end = names.words.len();
+        line.bound.end = names.bound.len();
         line
     }
 
@@ -833,7 +838,7 @@ pub fn has_loop(text: &[u8]) -> bool {
 }
 
 /// What phase 2's prefilter reads of one logical line.
-struct LineFacts<'t> {
+struct LineFacts {
     /// Where its first physical line starts.
     start: usize,
     indent: usize,
@@ -845,7 +850,14 @@ struct LineFacts<'t> {
     source: bool,
     /// A source with `.get`, `.filter` or `get_object_or_404`: maybe one row per id (ORM203).
     fetch: bool,
-    /// Its names, and the names it binds.
+    /// Its names, and the names it binds (in [`Names`]).
+    words: Range<usize>,
+    bound: Range<usize>,
+}
+
+/// The names of a file's lines, one list for all of them ([`LineFacts`] says which are whose).
+#[derive(Default)]
+struct Names<'t> {
     words: Vec<&'t [u8]>,
     bound: Vec<&'t [u8]>,
 }
@@ -858,17 +870,18 @@ struct LineFacts<'t> {
 /// assignments, `for … in`, `as`, a `def` line's parameters) holds a queryset source or a
 /// tainted name. A loop counts when its line holds a source or a tainted name; a fetch counts
 /// inside a `for` block.
-fn loops_over<'l, 't: 'l>(lines: impl Iterator<Item = &'l LineFacts<'t>> + Clone) -> bool {
+fn loops_over<'l>(lines: impl Iterator<Item = &'l LineFacts> + Clone, names: &Names) -> bool {
     let mut tainted: HashSet<&[u8]> = HashSet::default();
+    let words = |line: &LineFacts| &names.words[line.words.clone()];
     loop {
         let mut changed = false;
         for line in lines.clone() {
             if line.bound.is_empty()
-                || !(line.source || line.words.iter().any(|w| tainted.contains(w)))
+                || !(line.source || words(line).iter().any(|w| tainted.contains(w)))
             {
                 continue;
             }
-            for b in &line.bound {
+            for b in &names.bound[line.bound.clone()] {
                 changed |= tainted.insert(b);
             }
         }
@@ -882,7 +895,7 @@ fn loops_over<'l, 't: 'l>(lines: impl Iterator<Item = &'l LineFacts<'t>> + Clone
             loops.pop();
         }
         let found = (line.has_for
-            && (line.source || line.words.iter().any(|w| tainted.contains(w))))
+            && (line.source || words(line).iter().any(|w| tainted.contains(w))))
             || (line.fetch && !loops.is_empty());
         if line.for_statement {
             loops.push(line.indent);
@@ -907,31 +920,16 @@ fn loops_over<'l, 't: 'l>(lines: impl Iterator<Item = &'l LineFacts<'t>> + Clone
 pub fn analysis_ranges(text: &str, index: &ProjectIndex) -> Option<Vec<Range<usize>>> {
     let needles = index.needles.as_ref()?;
     let bytes = text.as_bytes();
-    // One tokenization: the outline, and every logical line's tokens for the loop rules.
-    let mut tokens: Vec<Token> = Vec::new();
-    let mut lines: Vec<(Range<usize>, usize, Range<usize>)> = Vec::new();
-    let outline = crate::outline::outline_with(text, |range, indent, line_tokens| {
-        let at = tokens.len();
-        tokens.extend_from_slice(line_tokens);
-        lines.push((range, indent, at..tokens.len()));
+    // One tokenization: the outline, and what the loop rules read of every logical line.
+    let aliases = needles.aliases(bytes);
+    let mut names = Names::default();
+    let mut facts: Vec<LineFacts> = Vec::new();
+    let outline = crate::outline::outline_with(text, |range, indent, tokens| {
+        facts.push(needles.line_facts(bytes, range, indent, tokens, &aliases, &mut names));
     });
     if outline.max_depth > 256 {
         return None;
     }
-    let aliases = needles.aliases(bytes);
-    let facts: Vec<LineFacts> = lines
-        .iter()
-        .map(|(range, indent, toks)| {
-            needles.line_facts(
-                bytes,
-                range.clone(),
-                *indent,
-                &tokens[toks.clone()],
-                &aliases,
-            )
-        })
-        .collect();
-    drop(tokens);
     // The lines of a part (every part is whole lines).
     let lines_of = |part: &Range<usize>| {
         let from = facts.partition_point(|l| l.start < part.start);
@@ -947,7 +945,7 @@ pub fn analysis_ranges(text: &str, index: &ProjectIndex) -> Option<Vec<Range<usi
                     memchr::memmem::find(p, b"prefetch_related").is_some()
                         || discarded_call(p)
                         || serializes_rows(p)
-                }) || loops_over(parts.iter().flat_map(lines_of))))
+                }) || loops_over(parts.iter().flat_map(lines_of), &names)))
     };
     let wanted = |part: Range<usize>| wanted_together(&[part]);
     let mut out: Vec<Range<usize>> = Vec::new();
