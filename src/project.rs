@@ -506,7 +506,7 @@ pub fn write_atomic(source: &SourceFile, new_text: &str) -> Result<(), FileProbl
     // Best effort: a file system without locks still has the checks below.
     let _ = locked.lock();
     let current = std::fs::read(&target).map_err(|e| gone(e, "re-read"))?;
-    if current != source.original {
+    if current != *source.original() {
         return Err(changed());
     }
     let updated = source.with_text(new_text.to_string());
@@ -529,7 +529,7 @@ pub fn write_atomic(source: &SourceFile, new_text: &str) -> Result<(), FileProbl
     crate::interrupt::test_pause_before_rename(path);
     // Last look before the rename: still what we read?
     let current = std::fs::read(&target).map_err(|e| gone(e, "re-read"))?;
-    if current != source.original {
+    if current != *source.original() {
         return Err(changed());
     }
     temp.persist(&target)

@@ -50,8 +50,9 @@ pub struct SourceFile {
     pub text: String,
     pub bom: bool,
     pub line_ending: LineEnding,
-    /// The exact bytes read, to detect changes on disk before writing.
-    pub original: Vec<u8>,
+    /// The exact bytes read, to detect changes on disk before writing ([`Self::original`]);
+    /// None while they are the text itself (after the BOM, if any): no copy of every file read.
+    original: Option<std::sync::Arc<[u8]>>,
     /// Where each line starts, computed on first use (most files read have no finding).
     line_starts: std::sync::OnceLock<Vec<usize>>,
 }
@@ -80,18 +81,30 @@ impl SourceFile {
         if memchr::memchr(0, &bytes).is_some() {
             return Err(SourceError::Binary);
         }
-        let text = match std::str::from_utf8(&bytes) {
-            Ok(t) => t.to_string(),
-            Err(e) => return Err(not_utf8(&bytes, e.valid_up_to())),
+        let mut text = match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => {
+                let valid_up_to = e.utf8_error().valid_up_to();
+                return Err(not_utf8(e.as_bytes(), valid_up_to));
+            }
         };
-        let (bom, text) = match text.strip_prefix(BOM) {
-            Some(rest) => (true, rest.to_string()),
-            None => (false, text),
-        };
-        Ok(SourceFile::new(path, text, bom, bytes))
+        let bom = text.starts_with(BOM);
+        if bom {
+            text.drain(..BOM.len());
+        }
+        Ok(SourceFile::with_original(path, text, bom, None))
     }
 
     pub fn new(path: PathBuf, text: String, bom: bool, original: Vec<u8>) -> SourceFile {
+        SourceFile::with_original(path, text, bom, Some(original.into()))
+    }
+
+    fn with_original(
+        path: PathBuf,
+        text: String,
+        bom: bool,
+        original: Option<std::sync::Arc<[u8]>>,
+    ) -> SourceFile {
         let line_ending = detect_line_ending(&text);
         SourceFile {
             path,
@@ -103,13 +116,26 @@ impl SourceFile {
         }
     }
 
+    /// The exact bytes read from disk.
+    pub fn original(&self) -> std::borrow::Cow<'_, [u8]> {
+        match &self.original {
+            Some(bytes) => std::borrow::Cow::Borrowed(bytes),
+            None if !self.bom => std::borrow::Cow::Borrowed(self.text.as_bytes()),
+            None => std::borrow::Cow::Owned(self.to_bytes()),
+        }
+    }
+
     fn line_starts(&self) -> &[usize] {
         self.line_starts.get_or_init(|| line_starts(&self.text))
     }
 
     /// The same file with new text (BOM and original bytes kept).
     pub fn with_text(&self, text: String) -> SourceFile {
-        SourceFile::new(self.path.clone(), text, self.bom, self.original.clone())
+        let original = match &self.original {
+            Some(bytes) => bytes.clone(),
+            None => self.original().into_owned().into(),
+        };
+        SourceFile::with_original(self.path.clone(), text, self.bom, Some(original))
     }
 
     /// The bytes to write for the current text: BOM restored.
