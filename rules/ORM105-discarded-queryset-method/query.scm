@@ -4,4 +4,7 @@
   (call
     function: (attribute
       object: (identifier) @name
-      attribute: (identifier) @method)) @call) @statement
+      attribute: (identifier) @method)) @call
+  (#any-of? @method
+    "select_related" "prefetch_related" "filter" "exclude" "order_by" "annotate" "alias"
+    "only" "defer" "distinct" "reverse" "using" "none" "all" "extra" "select_for_update")) @statement

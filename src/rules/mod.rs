@@ -23,6 +23,7 @@ mod queryset_edits;
 use crate::analysis::{FileContext, LoopFacts, loops::analyze_loop};
 use crate::diagnostic::Diagnostic;
 use crate::fix::Applicability;
+use rustc_hash::FxHashSet as HashSet;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -98,6 +99,11 @@ pub struct RuleMeta {
     pub summary: String,
     pub fix: String,
     pub fix_safety: String,
+    /// Words every match of the rule's query holds inside the node it matches at (a keyword
+    /// such as `for`, a name its predicates require): djopt runs the query only on the nodes
+    /// around them. Empty: the query walks the whole tree.
+    #[serde(default)]
+    pub anchors: Vec<String>,
     pub docs: RuleDocs,
 }
 
@@ -125,6 +131,109 @@ struct Compiled {
     /// are the same text share their patterns: one match, every rule called).
     pattern_rules: Vec<Vec<usize>>,
     capture_names: Vec<String>,
+    /// By node kind id: can a pattern start at a node of this kind? (None: some pattern can
+    /// start anywhere, the query walks the tree itself.)
+    roots: Option<Vec<bool>>,
+    /// Every rule's anchors, when every rule has some.
+    anchors: Option<HashSet<Vec<u8>>>,
+}
+
+/// The node kinds a pattern of a query can start at: `(for_statement …)` or the alternatives
+/// of `[(list_comprehension …) (set_comprehension …)]`; None for a wildcard or anything else.
+fn pattern_roots(pattern: &str) -> Option<Vec<String>> {
+    let mut rest = pattern;
+    // Comments and white space before the pattern.
+    loop {
+        rest = rest.trim_start();
+        match rest.strip_prefix(';') {
+            Some(comment) => rest = comment.split_once('\n').map_or("", |(_, r)| r),
+            None => break,
+        }
+    }
+    let kind_after_paren = |text: &str| -> Option<String> {
+        let name: String = text
+            .trim_start()
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        (!name.is_empty() && name != "_").then_some(name)
+    };
+    if let Some(inner) = rest.strip_prefix('(') {
+        return Some(vec![kind_after_paren(inner)?]);
+    }
+    let inner = rest.strip_prefix('[')?;
+    let mut roots = Vec::new();
+    let mut depth = 0usize;
+    let mut chars = inner.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            ';' => {
+                for (_, c) in chars.by_ref() {
+                    if c == '\n' {
+                        break;
+                    }
+                }
+            }
+            '"' => {
+                if depth == 0 {
+                    return None; // an anonymous node as an alternative
+                }
+                let mut escaped = false;
+                for (_, c) in chars.by_ref() {
+                    match c {
+                        '\\' if !escaped => escaped = true,
+                        '"' if !escaped => break,
+                        _ => escaped = false,
+                    }
+                }
+            }
+            '(' | '[' => {
+                if depth == 0 {
+                    if c == '[' {
+                        return None;
+                    }
+                    roots.push(kind_after_paren(&inner[i + 1..])?);
+                }
+                depth += 1;
+            }
+            ')' | ']' => {
+                if depth == 0 {
+                    return (!roots.is_empty()).then_some(roots);
+                }
+                depth -= 1;
+            }
+            _ if depth == 0 && !c.is_whitespace() => return None,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// [`Compiled::roots`] of a query.
+fn root_kinds(
+    query: &Query,
+    combined: &str,
+    language: &tree_sitter::Language,
+) -> Option<Vec<bool>> {
+    let mut names = Vec::new();
+    for p in 0..query.pattern_count() {
+        let text = &combined[query.start_byte_for_pattern(p)..query.end_byte_for_pattern(p)];
+        names.extend(pattern_roots(text)?);
+    }
+    let count = language.node_kind_count();
+    let mut kinds = vec![false; count];
+    for (id, slot) in kinds.iter_mut().enumerate() {
+        let id = id as u16;
+        *slot = language.node_kind_is_named(id)
+            && language
+                .node_kind_for_id(id)
+                .is_some_and(|kind| names.iter().any(|n| n == kind));
+    }
+    // Every name must be a kind of the grammar.
+    names
+        .iter()
+        .all(|n| language.id_for_node_kind(n, true) != 0)
+        .then_some(kinds)
 }
 
 pub fn registry() -> &'static Registry {
@@ -221,10 +330,20 @@ fn compile(rules: &[Rule]) -> Result<Compiled, String> {
         .iter()
         .map(|s| s.to_string())
         .collect();
+    let roots = root_kinds(&query, &combined, &language);
+    let anchors = rules.iter().all(|r| !r.meta.anchors.is_empty()).then(|| {
+        rules
+            .iter()
+            .flat_map(|r| &r.meta.anchors)
+            .map(|a| a.as_bytes().to_vec())
+            .collect()
+    });
     Ok(Compiled {
         query,
         pattern_rules,
         capture_names,
+        roots,
+        anchors,
     })
 }
 
@@ -275,7 +394,7 @@ impl<'c, 'a> Checker<'c, 'a> {
 }
 
 /// Run the enabled rules over one parsed file.
-pub fn run_rules(ctx: &FileContext<'_>, enabled: &dyn Fn(&str) -> bool) -> Vec<Diagnostic> {
+pub fn run_rules<'a>(ctx: &FileContext<'a>, enabled: &dyn Fn(&str) -> bool) -> Vec<Diagnostic> {
     let registry = registry();
     let compiled = registry.compiled();
     let tree = ctx.tree;
@@ -286,9 +405,7 @@ pub fn run_rules(ctx: &FileContext<'_>, enabled: &dyn Fn(&str) -> bool) -> Vec<D
         diagnostics: Vec::new(),
         loops: HashMap::new(),
     };
-    let mut cursor = QueryCursor::new();
-    let mut matches = cursor.matches(&compiled.query, root, ctx.src.as_bytes());
-    while let Some(m) = matches.next() {
+    let mut dispatch = |m: &tree_sitter::QueryMatch<'_, 'a>| {
         let captures = Captures {
             items: m
                 .captures()
@@ -304,11 +421,132 @@ pub fn run_rules(ctx: &FileContext<'_>, enabled: &dyn Fn(&str) -> bool) -> Vec<D
             checker.rule = rule;
             (rule.check)(&mut checker, &captures);
         }
+    };
+    let mut cursor = QueryCursor::new();
+    let src = ctx.src.as_bytes();
+    match (&compiled.roots, &compiled.anchors) {
+        // The query runs only at the nodes a pattern can start at that hold an anchor, and only
+        // as deep as its patterns go; the walk enters only nodes that hold an anchor. A query
+        // walking the whole tree visits every node, at a higher cost per node.
+        (Some(roots), Some(anchors)) if !crate::prefilter::disabled() => {
+            let at = anchor_positions(src, anchors);
+            let holds_anchor = |node: Node| {
+                let i = at.partition_point(|&p| p < node.start_byte());
+                at.get(i).is_some_and(|&p| p < node.end_byte())
+            };
+            cursor.set_max_start_depth(Some(0));
+            let mut walk = root.walk();
+            'walk: loop {
+                let node = walk.node();
+                if holds_anchor(node) {
+                    if roots.get(node.kind_id() as usize) == Some(&true) {
+                        let mut matches = cursor.matches(&compiled.query, node, src);
+                        while let Some(m) = matches.next() {
+                            dispatch(m);
+                        }
+                    }
+                    if walk.goto_first_child() {
+                        continue;
+                    }
+                }
+                while !walk.goto_next_sibling() {
+                    if !walk.goto_parent() {
+                        break 'walk;
+                    }
+                }
+            }
+        }
+        _ => {
+            let mut matches = cursor.matches(&compiled.query, root, src);
+            while let Some(m) = matches.next() {
+                dispatch(m);
+            }
+        }
     }
     let mut diagnostics = checker.diagnostics;
     diagnostics.sort_by(|a, b| (a.start, &a.rule).cmp(&(b.start, &b.rule)));
     diagnostics.dedup_by(|a, b| a.start == b.start && a.rule == b.rule && a.message == b.message);
     diagnostics
+}
+
+/// Where the anchor words are in `src` (sorted): every word, also in strings and comments.
+fn anchor_positions(src: &[u8], anchors: &HashSet<Vec<u8>>) -> Vec<usize> {
+    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
+    let mut first = [false; 256];
+    for a in anchors {
+        first[a[0] as usize] = true;
+    }
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < src.len() {
+        if !ident(src[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < src.len() && ident(src[i]) {
+            i += 1;
+        }
+        if first[src[start] as usize] && anchors.contains(&src[start..i]) {
+            out.push(start);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod root_tests {
+    use super::*;
+
+    #[test]
+    fn roots_of_patterns() {
+        let roots = |p: &str| pattern_roots(p);
+        assert_eq!(
+            roots("; a loop\n(for_statement left: (_) @row) @loop"),
+            Some(vec!["for_statement".to_string()])
+        );
+        assert_eq!(
+            roots(
+                "[\n  (list_comprehension (for_in_clause))\n  ; comment (x)\n  (set_comprehension \"(\")\n] @loop"
+            ),
+            Some(vec![
+                "list_comprehension".to_string(),
+                "set_comprehension".to_string()
+            ])
+        );
+        assert_eq!(roots("(_ (call)) @x"), None);
+        assert_eq!(roots("[\"for\" (call)] @x"), None);
+        assert_eq!(roots("\"for\" @x"), None);
+        // The built-in rules start at known kinds: the walk serves them.
+        let registry = load_registry().unwrap();
+        let compiled = registry.compiled();
+        let roots = compiled.roots.as_ref().expect("every pattern has roots");
+        assert!(roots.iter().filter(|r| **r).count() >= 8);
+        assert!(compiled.anchors.is_some(), "every rule has anchors");
+    }
+
+    #[test]
+    fn thrown_away_methods_are_the_same_in_the_query_the_anchors_and_the_check() {
+        let registry = load_registry().unwrap();
+        let rule = registry.by_code("ORM105").unwrap();
+        assert_eq!(rule.meta.anchors, RETURNS_QUERYSET);
+        let any_of = rule.query_source.split("#any-of? @method").nth(1).unwrap();
+        let listed: Vec<&str> = any_of
+            .split(')')
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .map(|w| w.trim_matches('"'))
+            .collect();
+        assert_eq!(listed, RETURNS_QUERYSET);
+    }
+
+    #[test]
+    fn anchors_are_whole_words() {
+        let anchors: HashSet<Vec<u8>> = [b"for".to_vec(), b"class".to_vec()].into_iter().collect();
+        let src = b"for x in y: pass\nformat(classic)\nclass A: x = [a for a in b]  # for\n";
+        assert_eq!(anchor_positions(src, &anchors), [0, 33, 49, 64]);
+    }
 }
 
 #[cfg(test)]
