@@ -18,8 +18,9 @@ pub struct FileContext<'a> {
     pub tree: &'a Tree,
     pub module: String,
     pub imports: Vec<Import>,
-    /// The quote the file uses most for strings (new string literals use it).
-    pub quote: char,
+    /// The quote the file uses most for strings (new string literals use it), counted when a
+    /// fix first asks.
+    quote: std::cell::OnceCell<char>,
 }
 
 impl<'a> FileContext<'a> {
@@ -33,7 +34,12 @@ impl<'a> FileContext<'a> {
         let mut imports = Vec::new();
         // Imports anywhere in the statements (function-level imports avoid cycles in Django
         // code); expressions are not entered.
+        // A statement without the word `import` in its text holds no import: not entered.
+        let imports_in = |node: Node| {
+            memchr::memmem::find(&src.as_bytes()[node.byte_range()], b"import").is_some()
+        };
         crate::syntax::walk_named(tree.root_node(), |node| match node.kind() {
+            _ if !imports_in(node) => false,
             "import_from_statement" => {
                 imports_from(node, src, &module, is_package, &mut imports);
                 false
@@ -60,8 +66,15 @@ impl<'a> FileContext<'a> {
             tree,
             module,
             imports,
-            quote: crate::outline::majority_quote(src),
+            quote: std::cell::OnceCell::new(),
         }
+    }
+
+    /// The quote the file uses most for strings.
+    pub fn quote(&self) -> char {
+        *self
+            .quote
+            .get_or_init(|| crate::outline::majority_quote(self.src))
     }
 
     pub fn text(&self, node: Node) -> &'a str {
@@ -93,6 +106,6 @@ impl<'a> FileContext<'a> {
 
     /// A string literal in the file's quote style.
     pub fn string_literal(&self, value: &str) -> String {
-        format!("{q}{value}{q}", q = self.quote)
+        format!("{q}{value}{q}", q = self.quote())
     }
 }

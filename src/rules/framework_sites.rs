@@ -459,7 +459,7 @@ fn nested_edits(
     let quote = existing
         .and_then(|c| call_args(c.node, ctx.src).positional.last().copied())
         .and_then(|a| string_quote(a, ctx.src))
-        .unwrap_or(ctx.quote);
+        .unwrap_or(ctx.quote());
     let mut items: Vec<String> = missing
         .prefetch
         .iter()

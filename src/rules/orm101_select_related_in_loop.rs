@@ -130,7 +130,7 @@ fn only_edits(
     if missing.is_empty() {
         return Ok(Vec::new());
     }
-    let quote = crate::syntax::string_quote(*last, ctx.src).unwrap_or(ctx.quote);
+    let quote = crate::syntax::string_quote(*last, ctx.src).unwrap_or(ctx.quote());
     let text: String = missing
         .iter()
         .map(|m| format!(", {quote}{m}{quote}"))

@@ -45,7 +45,7 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
         return;
     }
     let names: Vec<String> = single.iter().filter_map(|&i| lookups[i].clone()).collect();
-    let quote = string_quote(args.positional[single[0]], ctx.src).unwrap_or(ctx.quote);
+    let quote = string_quote(args.positional[single[0]], ctx.src).unwrap_or(ctx.quote());
     let coverage = qs.coverage(ctx);
     let escapes = escapes(call, ctx.src);
     let applicability = if qs.ambiguous || escapes {

@@ -109,7 +109,7 @@ fn edits(
     let args = call_args(call.node, ctx.src);
     if call.method == "only" {
         let last = *args.positional.last()?;
-        let quote = string_quote(last, ctx.src).unwrap_or(ctx.quote);
+        let quote = string_quote(last, ctx.src).unwrap_or(ctx.quote());
         let text: String = names
             .iter()
             .map(|n| format!(", {quote}{n}{quote}"))

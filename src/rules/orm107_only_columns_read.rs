@@ -67,7 +67,7 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     let Some(at) = qs.insert_at else {
         return;
     };
-    let call = format!(".only({})", quoted_list(&read, ctx.quote));
+    let call = format!(".only({})", quoted_list(&read, ctx.quote()));
     let first = &facts.accesses[0];
     checker.report(Diagnostic {
         rule: checker.rule.meta.code.as_str(),

@@ -92,7 +92,7 @@ fn build_fix(ctx: &FileContext, facts: &LoopFacts, wanted: &[&Access]) -> Result
     }
     let insert_at = qs.insert_at.ok_or("there is no place to add the call")?;
     let index = ctx.index;
-    let quote = ctx.quote;
+    let quote = ctx.quote();
     let mut applicability = loop_applicability(ctx, facts).0;
     let mut annotations: Vec<Annotation> = Vec::new();
     let mut rewrites: Vec<Edit> = Vec::new();

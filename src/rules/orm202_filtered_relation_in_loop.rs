@@ -232,7 +232,7 @@ fn build_fix(ctx: &FileContext, facts: &LoopFacts, chains: &[Chain]) -> Result<F
         let queryset = format!(
             "{local}.{manager}{narrowing}{}",
             if needs_pk_order {
-                format!(".order_by({q}pk{q})", q = ctx.quote)
+                format!(".order_by({q}pk{q})", q = ctx.quote())
             } else {
                 String::new()
             }
@@ -245,7 +245,7 @@ fn build_fix(ctx: &FileContext, facts: &LoopFacts, chains: &[Chain]) -> Result<F
                 taken.push(attr.clone());
                 args.push(format!(
                     "{prefix}Prefetch({q}{relation}{q}, queryset={queryset}, to_attr={q}{attr}{q})",
-                    q = ctx.quote
+                    q = ctx.quote()
                 ));
                 prefetches.push((key, attr.clone()));
                 attr

@@ -24,7 +24,7 @@ pub fn add_lookups(
     if let Some(call) = existing {
         let args = call_args(call.node, ctx.src);
         let last = *args.positional.last()?;
-        let quote = string_quote(last, ctx.src).unwrap_or(ctx.quote);
+        let quote = string_quote(last, ctx.src).unwrap_or(ctx.quote());
         let text: String = lookups
             .iter()
             .map(|l| format!(", {quote}{l}{quote}"))
@@ -36,7 +36,7 @@ pub fn add_lookups(
         );
     } else {
         let at = queryset.insert_at?;
-        let quote = ctx.quote;
+        let quote = ctx.quote();
         let call = format!(".{method}({})", quoted_list(lookups, quote));
         description = format!("Add `{call}`");
         edits.push(Edit::insertion(at, call));
