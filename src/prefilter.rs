@@ -483,6 +483,153 @@ pub fn add_outline_classes(facts: &mut FileFacts, scan: &FileScan, parsed: &[usi
     facts.frameworks.classes = framework_classes;
 }
 
+/// A method of a class phase 1 reads that it can leave unparsed (see [`index::lazy`]).
+pub struct LazyCandidate {
+    /// The class's statement.
+    pub statement: usize,
+    pub name: String,
+    /// The class header: its decorators to its first body statement.
+    pub header: Range<usize>,
+    /// The method, its decorators included.
+    pub range: Range<usize>,
+}
+
+/// The methods of the classes in `statements` that nothing phase 1 builds needs parsed: not
+/// `get_queryset` or another `get_…` (serializer hooks), not `to_representation`, no
+/// `return self…` or `return super…` (a queryset method), the only method of its name in its
+/// class. A class keeps at least one statement of its body.
+pub fn lazy_methods(scan: &FileScan, statements: &[usize], text: &[u8]) -> Vec<LazyCandidate> {
+    let mut out = Vec::new();
+    for &si in statements {
+        let st = &scan.outline.statements[si];
+        let Kind::Class(class) = &st.kind else {
+            continue;
+        };
+        let Some(first) = class.body_lines.first() else {
+            continue;
+        };
+        let header = st.range.start..first.start;
+        // Members: decorators go with the method below them.
+        let mut members: Vec<(usize, bool)> = Vec::new();
+        let mut member_start = None;
+        for (line, kind) in class.body_lines.iter().zip(&class.body_kinds) {
+            let start = *member_start.get_or_insert(line.start);
+            match kind {
+                BodyLine::Decorator => {}
+                BodyLine::Def => {
+                    members.push((start, true));
+                    member_start = None;
+                }
+                BodyLine::Other => {
+                    members.push((start, false));
+                    member_start = None;
+                }
+            }
+        }
+        let before = out.len();
+        for (k, &(start, method)) in members.iter().enumerate() {
+            if !method {
+                continue;
+            }
+            let end = members.get(k + 1).map_or(st.range.end, |m| m.0);
+            let member = &text[start..end];
+            let Some(name) = def_name(member) else {
+                continue;
+            };
+            let name = String::from_utf8_lossy(name).into_owned();
+            if name.starts_with("get_")
+                || name == "to_representation"
+                || class.methods.iter().filter(|m| **m == name).count() != 1
+                || returns_from_self(member)
+            {
+                continue;
+            }
+            out.push(LazyCandidate {
+                statement: si,
+                name,
+                header: header.clone(),
+                range: start..end,
+            });
+        }
+        if out.len() - before == members.len() {
+            out.remove(before);
+        }
+    }
+    out
+}
+
+/// The name after the first `def` of a member's text (decorators before it).
+fn def_name(member: &[u8]) -> Option<&[u8]> {
+    let at = identifiers(member).find(|w| &member[w.clone()] == b"def")?;
+    let name = identifiers(&member[at.end..]).next()?;
+    Some(&member[at.end + name.start..at.end + name.end])
+}
+
+/// Some `return` of the text returns `super…` or `self` or a call on it (`self.filter(…)`;
+/// parentheses, white space, continuations and comments between): the method may return a
+/// queryset built from `self`. `return self.author.name` does not.
+fn returns_from_self(text: &[u8]) -> bool {
+    let skip = |i: &mut usize| loop {
+        match text.get(*i) {
+            Some(b' ' | b'\t' | b'\r' | b'\n' | b'\\' | b'(') => *i += 1,
+            Some(b'#') => {
+                *i = memchr::memchr(b'\n', &text[*i..]).map_or(text.len(), |n| *i + n);
+            }
+            _ => break,
+        }
+    };
+    let word_at = |i: usize, word: &[u8]| {
+        text[i..].starts_with(word) && !text.get(i + word.len()).is_some_and(|&b| is_ident_byte(b))
+    };
+    memchr::memmem::find_iter(text, b"return").any(|at| {
+        let mut i = at + b"return".len();
+        skip(&mut i);
+        if word_at(i, b"super") {
+            return true;
+        }
+        if !word_at(i, b"self") {
+            return false;
+        }
+        i += b"self".len();
+        skip(&mut i);
+        if text.get(i) != Some(&b'.') {
+            return true; // `return self` (or more than this test reads)
+        }
+        i += 1;
+        skip(&mut i);
+        while text.get(i).is_some_and(|&b| is_ident_byte(b)) {
+            i += 1;
+        }
+        while matches!(text.get(i), Some(b' ' | b'\t' | b'\\' | b'\r' | b'\n')) {
+            i += 1;
+        }
+        text.get(i) == Some(&b'(')
+    })
+}
+
+/// `ranges` without the given byte ranges (each inside one of them).
+pub fn without(ranges: Vec<Range<usize>>, holes: &[Range<usize>]) -> Vec<Range<usize>> {
+    let mut holes: Vec<&Range<usize>> = holes.iter().collect();
+    holes.sort_by_key(|h| h.start);
+    let mut out = Vec::new();
+    let mut h = 0;
+    for range in ranges {
+        let mut start = range.start;
+        while h < holes.len() && holes[h].start < range.end {
+            let hole = holes[h];
+            if hole.start > start {
+                out.push(start..hole.start);
+            }
+            start = start.max(hole.end);
+            h += 1;
+        }
+        if start < range.end {
+            out.push(start..range.end);
+        }
+    }
+    out
+}
+
 /// Byte ranges of the chosen statements, merged where they touch.
 pub fn ranges(scan: &FileScan, statements: &[usize]) -> Vec<Range<usize>> {
     let mut out: Vec<Range<usize>> = Vec::new();
@@ -1224,6 +1371,50 @@ mod tests {
         ] {
             assert!(!assigns_from_models(no.as_bytes()), "{no}");
         }
+    }
+
+    const MODEL: &str = "class Book(models.Model):\n    title = models.CharField()\n\n    @property\n    def label(self):\n        return self.author.name\n\n    def published(self):\n        return self.filter(x=1)\n\n    def get_thing(self, obj):\n        return obj.x\n\n    def save(self, *a):\n        super().save(*a)\n\n    def twice(self):\n        pass\n\n    def twice(self):\n        pass\n";
+
+    #[test]
+    fn methods_left_for_later() {
+        let scan = FileScan::new(MODEL);
+        let lazy = lazy_methods(&scan, &[0], MODEL.as_bytes());
+        let names: Vec<&str> = lazy.iter().map(|m| m.name.as_str()).collect();
+        // Not a queryset method (`return self.filter`), a serializer hook, a redefined name.
+        assert_eq!(names, ["label", "save"]);
+        let label = &lazy[0];
+        assert!(MODEL[label.range.clone()].starts_with("    @property\n    def label"));
+        assert!(MODEL[label.header.clone()].starts_with("class Book(models.Model):\n"));
+        // What is parsed: everything but the lazy methods.
+        let parts = without(
+            ranges(&scan, &[0]),
+            &[lazy[0].range.clone(), lazy[1].range.clone()],
+        );
+        let kept: String = parts.iter().map(|r| &MODEL[r.clone()]).collect();
+        assert!(kept.contains("def published") && kept.contains("def twice"));
+        assert!(!kept.contains("def label") && !kept.contains("def save"));
+        // A class keeps a statement of its body.
+        let only = "class A(models.Model):\n    def a(self):\n        pass\n\n    def b(self):\n        pass\n";
+        let scan = FileScan::new(only);
+        let names: Vec<String> = lazy_methods(&scan, &[0], only.as_bytes())
+            .into_iter()
+            .map(|m| m.name)
+            .collect();
+        assert_eq!(names, ["b"]);
+    }
+
+    #[test]
+    fn returns_built_from_self() {
+        assert!(returns_from_self(b"return self.filter(a=1)"));
+        assert!(returns_from_self(
+            b"return (\n  # why\n  super().get_queryset())"
+        ));
+        assert!(returns_from_self(b"if x:\n    return 1\nreturn self"));
+        assert!(returns_from_self(b"return self . published ()"));
+        assert!(!returns_from_self(b"return self.author.name"));
+        assert!(!returns_from_self(b"return selfish()"));
+        assert!(!returns_from_self(b"return other.filter()"));
+        assert!(!returns_from_self(b"pass"));
     }
 
     fn loops(part: &str) -> bool {

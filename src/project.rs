@@ -433,20 +433,66 @@ fn file_facts(
     }
     let source = SourceFile::from_bytes(path.to_path_buf(), std::fs::read(path).ok()?).ok()?;
     let deep = scan.outline.max_depth > MAX_NESTING / 4;
-    if let Some(statements) = statements.filter(|_| !deep)
-        && let Some(tree) = parse_ranges(&source.text, &prefilter::ranges(scan, &statements))
-        && !tree.root_node().has_error()
-        && nesting_depth(&tree, MAX_NESTING) <= MAX_NESTING
-    {
-        let mut facts = extract_file(&relative, &source.text, &tree);
-        prefilter::add_outline_classes(&mut facts, scan, &statements);
-        return Some(facts);
+    if let Some(statements) = statements.filter(|_| !deep) {
+        // Most methods of the classes read are left unparsed, read when a rule asks.
+        let lazy = prefilter::lazy_methods(scan, &statements, source.text.as_bytes());
+        let holes: Vec<_> = lazy.iter().map(|m| m.range.clone()).collect();
+        let ranges = prefilter::without(prefilter::ranges(scan, &statements), &holes);
+        if let Some(tree) = parse_ranges(&source.text, &ranges)
+            && !tree.root_node().has_error()
+            && nesting_depth(&tree, MAX_NESTING) <= MAX_NESTING
+        {
+            let mut facts = extract_file(&relative, &source.text, &tree);
+            add_lazy_methods(&mut facts, scan, path, lazy);
+            prefilter::add_outline_classes(&mut facts, scan, &statements);
+            return Some(facts);
+        }
     }
     let tree = parse(&source.text)?;
     if nesting_depth(&tree, MAX_NESTING) > MAX_NESTING {
         return None; // Phase 2 reports it.
     }
     Some(extract_file(&relative, &source.text, &tree))
+}
+
+/// Gives the classes of `facts` the methods phase 1 left unparsed (their class found by name
+/// and line, in the index's classes and the frameworks' classes).
+fn add_lazy_methods(
+    facts: &mut index::FileFacts,
+    scan: &FileScan,
+    path: &Path,
+    lazy: Vec<prefilter::LazyCandidate>,
+) {
+    for candidate in lazy {
+        let crate::outline::Kind::Class(class) = &scan.outline.statements[candidate.statement].kind
+        else {
+            continue;
+        };
+        let method = index::lazy::LazyMethod::new(
+            candidate.name.clone(),
+            path.to_path_buf(),
+            vec![candidate.header.clone(), candidate.range.clone()],
+        );
+        if let Some(raw) = facts
+            .classes
+            .iter_mut()
+            .find(|c| c.line == class.line && c.name == class.name)
+        {
+            raw.add_lazy_method(candidate.range.start, method.clone());
+        }
+        if let Some(raw) = facts
+            .frameworks
+            .classes
+            .iter_mut()
+            .find(|c| c.line == class.line && c.name == class.name)
+        {
+            raw.methods.push(index::frameworks::RawMethod {
+                name: candidate.name,
+                lazy: Some(method),
+                ..Default::default()
+            });
+        }
+    }
 }
 
 /// Cheap byte test before parsing for phase 2: can any rule find something in this file?

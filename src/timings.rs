@@ -30,6 +30,13 @@ pub fn mark(what: &str) {
     }
 }
 
+/// Print a line of facts about the run (with `DJOPT_TIMINGS`).
+pub fn note(what: &str) {
+    if start().is_some() {
+        eprintln!("djopt timings: {what}");
+    }
+}
+
 /// User and system time of the process, from `/proc/self/stat` (in clock ticks, 100 a second
 /// on Linux).
 fn cpu_ms() -> Option<u64> {

@@ -151,6 +151,10 @@ fn check_all(
         .collect();
     progress.finish();
     crate::timings::mark("phase 2");
+    let (left, read) = crate::index::lazy::counts();
+    crate::timings::note(&format!(
+        "methods phase 1 left unparsed: {left}, read since: {read}"
+    ));
     let mut checked = Vec::new();
     let mut problems = Vec::new();
     for result in results {

@@ -51,6 +51,24 @@ pub struct RawClass {
     pub queryset_methods: Vec<QuerysetMethod>,
     /// Methods whose body writes to the database (`save()`, `delete()`, `update()`…).
     pub writing_members: Vec<String>,
+    /// Methods phase 1 did not parse (their names are in `members`): read when asked.
+    pub lazy_methods: Vec<std::sync::Arc<super::lazy::LazyMethod>>,
+    /// Where each of `members` is defined (byte offset), to add the lazy ones in order.
+    member_starts: Vec<usize>,
+}
+
+impl RawClass {
+    /// Adds a method phase 1 did not parse, defined at byte `start`.
+    pub fn add_lazy_method(
+        &mut self,
+        start: usize,
+        method: std::sync::Arc<super::lazy::LazyMethod>,
+    ) {
+        let at = self.member_starts.partition_point(|&s| s < start);
+        self.members.insert(at, method.name.clone());
+        self.member_starts.insert(at, start);
+        self.lazy_methods.push(method);
+    }
 }
 
 /// `def published_books(): return Book.objects.filter(...)` at module level.
@@ -342,6 +360,7 @@ fn class(node: Node, src: &str) -> RawClass {
                         && left.kind() == "identifier"
                     {
                         raw.members.push(text(left, src).to_string());
+                        raw.member_starts.push(stmt.start_byte());
                     }
                 }
             }
@@ -355,6 +374,7 @@ fn class(node: Node, src: &str) -> RawClass {
             "function_definition" => {
                 if let Some(n) = stmt.child_by_field_id(crate::field!("name")) {
                     raw.members.push(text(n, src).to_string());
+                    raw.member_starts.push(stmt.start_byte());
                 }
                 method(stmt, src, &mut raw);
             }
@@ -364,6 +384,7 @@ fn class(node: Node, src: &str) -> RawClass {
                 {
                     if let Some(n) = def.child_by_field_id(crate::field!("name")) {
                         raw.members.push(text(n, src).to_string());
+                        raw.member_starts.push(stmt.start_byte());
                     }
                     method(def, src, &mut raw);
                 }
@@ -513,6 +534,14 @@ fn meta(node: Node, src: &str, raw: &mut RawClass) {
             _ => {}
         }
     }
+}
+
+/// What the index reads of one method: its reads from `self`, and whether it writes.
+pub(super) fn method_facts(node: Node, src: &str) -> (Vec<SelfRead>, bool) {
+    let mut raw = RawClass::default();
+    method(node, src, &mut raw);
+    let reads = raw.member_reads.pop().map(|(_, r)| r).unwrap_or_default();
+    (reads, !raw.writing_members.is_empty())
 }
 
 fn method(node: Node, src: &str, raw: &mut RawClass) {

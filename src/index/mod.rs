@@ -5,6 +5,7 @@ mod builtin;
 mod extract;
 pub use extract::relation_kind_of;
 pub mod frameworks;
+pub mod lazy;
 mod resolve;
 
 use serde::Serialize;
@@ -146,9 +147,15 @@ pub struct Model {
     /// What methods, properties and `__str__` read from `self`.
     #[serde(skip)]
     pub member_reads: HashMap<String, Vec<SelfRead>>,
+    /// `member_reads` of the methods phase 1 did not parse (read when asked).
+    #[serde(skip)]
+    pub lazy_reads: HashMap<String, std::sync::Arc<lazy::LazyMethod>>,
     /// Methods that write to the database.
     #[serde(skip)]
     pub writing_members: Vec<String>,
+    /// The methods phase 1 did not parse, of this class and its abstract bases.
+    #[serde(skip)]
+    pub lazy_methods: Vec<std::sync::Arc<lazy::LazyMethod>>,
     #[serde(skip)]
     pub parent_ids: Vec<ModelId>,
     #[serde(skip)]
@@ -258,6 +265,9 @@ impl ProjectIndex {
             if let Some(reads) = m.member_reads.get(name) {
                 return Some(reads);
             }
+            if let Some(lazy) = m.lazy_reads.get(name) {
+                return Some(&lazy.facts().reads);
+            }
             if m.members.iter().any(|member| member == name) {
                 return Some(&[]);
             }
@@ -276,7 +286,11 @@ impl ProjectIndex {
         let mut hops = 0;
         while let Some(id) = current {
             let m = &self.models[id];
-            if m.writing_members.iter().any(|w| w == name) {
+            if m.writing_members.iter().any(|w| w == name)
+                || m.lazy_methods
+                    .iter()
+                    .any(|l| l.name == name && l.facts().writes)
+            {
                 return true;
             }
             if m.members.iter().any(|member| member == name) {

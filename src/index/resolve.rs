@@ -3,9 +3,11 @@
 
 use super::builtin::{BUILTIN_MODELS, is_django_model_base};
 use super::extract::{FileFacts, RawClass, RawField, RawTarget, relation_kind_of};
+use super::lazy::LazyMethod;
 use super::{Field, FieldKind, Manager, Model, ModelId, ProjectIndex, module_matches};
 use crate::syntax::last_segment;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 type ClassRef = (usize, usize);
 
@@ -160,7 +162,9 @@ impl<'f> Resolver<'f> {
                 managers: vec![default_manager()],
                 members: Vec::new(),
                 member_reads: HashMap::new(),
+                lazy_reads: HashMap::new(),
                 writing_members: Vec::new(),
+                lazy_methods: Vec::new(),
                 parent_ids: Vec::new(),
                 field_index: HashMap::new(),
             });
@@ -199,7 +203,9 @@ impl<'f> Resolver<'f> {
                     managers: Vec::new(),
                     members: Vec::new(),
                     member_reads: HashMap::new(),
+                    lazy_reads: HashMap::new(),
                     writing_members: Vec::new(),
+                    lazy_methods: Vec::new(),
                     parent_ids: Vec::new(),
                     field_index: HashMap::new(),
                 });
@@ -256,15 +262,31 @@ impl<'f> Resolver<'f> {
                 .iter()
                 .flat_map(|&s| self.class(s).writing_members.iter().cloned())
                 .collect();
-            // The class's own definitions win over its abstract bases' (seen lists it first).
+            // The class's own definitions win over its abstract bases' (seen lists it first),
+            // whether phase 1 read them or left them for later.
             let mut member_reads: HashMap<String, Vec<crate::index::SelfRead>> = HashMap::new();
+            let mut lazy_reads: HashMap<String, Arc<LazyMethod>> = HashMap::new();
             for &s in &seen {
-                for (name, reads) in &self.class(s).member_reads {
-                    member_reads
-                        .entry(name.clone())
-                        .or_insert_with(|| reads.clone());
+                let class = self.class(s);
+                for (name, reads) in &class.member_reads {
+                    if !lazy_reads.contains_key(name) {
+                        member_reads
+                            .entry(name.clone())
+                            .or_insert_with(|| reads.clone());
+                    }
+                }
+                for lazy in &class.lazy_methods {
+                    if !member_reads.contains_key(&lazy.name) {
+                        lazy_reads
+                            .entry(lazy.name.clone())
+                            .or_insert_with(|| lazy.clone());
+                    }
                 }
             }
+            let lazy_methods: Vec<Arc<LazyMethod>> = seen
+                .iter()
+                .flat_map(|&s| self.class(s).lazy_methods.iter().cloned())
+                .collect();
             if managers.is_empty() {
                 managers.push(default_manager());
             }
@@ -281,7 +303,9 @@ impl<'f> Resolver<'f> {
             model.members = members;
             model.ordered |= ordered_by_base;
             model.member_reads = member_reads;
+            model.lazy_reads = lazy_reads;
             model.writing_members = writing_members;
+            model.lazy_methods = lazy_methods;
             model.parents = parent_names;
             self.index.models[id].parent_ids = parents;
         }

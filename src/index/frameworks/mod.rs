@@ -42,6 +42,8 @@ pub struct RawMethod {
     pub self_reads: Vec<RawRead>,
     /// Reads from the first parameter after `self` (`obj`, `instance`).
     pub arg_reads: Vec<RawRead>,
+    /// A method phase 1 did not parse: its `self_reads` are read when asked.
+    pub lazy: Option<std::sync::Arc<crate::index::lazy::LazyMethod>>,
 }
 
 /// The resolved part of the index.
@@ -51,6 +53,8 @@ pub struct Frameworks {
     serializers_by_name: HashMap<String, Vec<usize>>,
     /// What a model's methods and properties read from `self`, by model and member name.
     members: HashMap<(ModelId, String), Vec<RawRead>>,
+    /// The same for the methods phase 1 did not parse.
+    lazy_members: HashMap<(ModelId, String), std::sync::Arc<crate::index::lazy::LazyMethod>>,
     /// Names of project classes that some other project class derives from.
     pub subclassed: HashSet<String>,
     /// Project class name → the last segments of its bases (every class of that name).
@@ -156,7 +160,7 @@ fn raw_class(node: Node, src: &str) -> RawClass {
     raw
 }
 
-fn raw_method(node: Node, src: &str) -> RawMethod {
+pub(crate) fn raw_method(node: Node, src: &str) -> RawMethod {
     let name = node
         .child_by_field_id(crate::field!("name"))
         .map(|n| text(n, src).to_string())
@@ -185,6 +189,7 @@ fn raw_method(node: Node, src: &str) -> RawMethod {
             Vec::new()
         },
         name,
+        lazy: None,
     }
 }
 
@@ -246,7 +251,10 @@ pub fn attach(
             continue;
         };
         for method in &class.methods {
-            if !method.self_reads.is_empty() {
+            if let Some(lazy) = &method.lazy {
+                fw.lazy_members
+                    .insert((id, method.name.clone()), lazy.clone());
+            } else if !method.self_reads.is_empty() {
                 fw.members
                     .insert((id, method.name.clone()), method.self_reads.clone());
             }
@@ -329,6 +337,11 @@ impl Frameworks {
         while let Some(id) = current {
             if let Some(reads) = self.members.get(&(id, name.to_string())) {
                 return Some(reads);
+            }
+            if let Some(lazy) = self.lazy_members.get(&(id, name.to_string()))
+                && !lazy.facts().framework_reads.is_empty()
+            {
+                return Some(&lazy.facts().framework_reads);
             }
             current = index.models[id].parent_ids.first().copied();
             hops += 1;

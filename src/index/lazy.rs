@@ -1,0 +1,152 @@
+//! Methods of a project class that phase 1 does not parse: most model methods are read only
+//! when a loop, serializer, admin or template follows a row into them, and most never are.
+//! Phase 1 records where such a method is; what it reads from `self` and whether it writes are
+//! read from the file the first time a rule asks (parsed with its class header, as phase 1
+//! would have), then kept.
+//!
+//! A method is left for later only when nothing phase 1 builds needs it (see
+//! `prefilter::lazy_methods`): not `get_queryset` or another `get_…` method (serializer
+//! hooks), not `to_representation`, no `return self…`/`return super…` (a queryset method), and
+//! the only method of its name in the class.
+
+use super::SelfRead;
+use super::frameworks::reads::RawRead;
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+
+/// Methods left unparsed by phase 1, and those read since (for `DJOPT_TIMINGS`).
+static LEFT: AtomicUsize = AtomicUsize::new(0);
+static READ: AtomicUsize = AtomicUsize::new(0);
+
+/// (methods phase 1 left unparsed, methods read since) in this run.
+pub fn counts() -> (usize, usize) {
+    (LEFT.load(Ordering::Relaxed), READ.load(Ordering::Relaxed))
+}
+
+#[derive(Debug)]
+pub struct LazyMethod {
+    pub name: String,
+    path: PathBuf,
+    /// The class header (decorators to the first body statement) and the method (decorators
+    /// included): the parts phase 1 would have parsed.
+    ranges: Vec<Range<usize>>,
+    facts: OnceLock<LazyFacts>,
+}
+
+/// What the index reads of a method.
+#[derive(Debug, Default)]
+pub struct LazyFacts {
+    /// Attribute chains read from `self` (the index's member reads).
+    pub reads: Vec<SelfRead>,
+    /// It writes to the database.
+    pub writes: bool,
+    /// What the framework rules read from `self` through it.
+    pub framework_reads: Vec<RawRead>,
+}
+
+impl LazyMethod {
+    pub fn new(name: String, path: PathBuf, ranges: Vec<Range<usize>>) -> Arc<LazyMethod> {
+        LEFT.fetch_add(1, Ordering::Relaxed);
+        Arc::new(LazyMethod {
+            name,
+            path,
+            ranges,
+            facts: OnceLock::new(),
+        })
+    }
+
+    /// The method's facts, read on first use. A file that cannot be read again, or that
+    /// changed so that the method is no longer where it was, gives a method that reads
+    /// nothing and may write (no fix counts on it).
+    pub fn facts(&self) -> &LazyFacts {
+        self.facts.get_or_init(|| {
+            READ.fetch_add(1, Ordering::Relaxed);
+            self.read().unwrap_or(LazyFacts {
+                writes: true,
+                ..LazyFacts::default()
+            })
+        })
+    }
+
+    fn read(&self) -> Option<LazyFacts> {
+        let source = crate::source::SourceFile::read(&self.path).ok()?;
+        let src = source.text.as_str();
+        if self.ranges.iter().any(|r| r.end > src.len()) {
+            return None;
+        }
+        let tree = crate::parse::parse_ranges(src, &self.ranges)?;
+        let root = tree.root_node();
+        if root.has_error() {
+            return None;
+        }
+        let class = last_definition(root, "class_definition")?;
+        let body = class.child_by_field_id(crate::field!("body"))?;
+        let def = last_definition(body, "function_definition")?;
+        if def.kind() != "function_definition"
+            || def
+                .child_by_field_id(crate::field!("name"))
+                .is_none_or(|n| crate::syntax::text(n, src) != self.name)
+        {
+            return None;
+        }
+        let (reads, writes) = super::extract::method_facts(def, src);
+        let framework_reads = super::frameworks::raw_method(def, src).self_reads;
+        Some(LazyFacts {
+            reads,
+            writes,
+            framework_reads,
+        })
+    }
+}
+
+/// The last definition of `kind` among a node's named children (comments are children too),
+/// looking through decorators.
+fn last_definition<'t>(node: tree_sitter::Node<'t>, kind: &str) -> Option<tree_sitter::Node<'t>> {
+    let mut cursor = node.walk();
+    let found = node
+        .named_children(&mut cursor)
+        .filter(|n| n.kind() == kind || n.kind() == "decorated_definition")
+        .last()?;
+    if found.kind() == "decorated_definition" {
+        found.child_by_field_id(crate::field!("definition"))
+    } else {
+        Some(found)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn facts_are_read_from_the_file_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("models.py");
+        let src = "@register\nclass Book(models.Model):\n    title = 1\n\n    @property\n    def label(self):  # the author's\n        return self.author.name\n\n    def touch(self):\n        self.save()\n";
+        std::fs::write(&path, src).unwrap();
+        let header = 0..src.find("    title").unwrap();
+        let at = |needle: &str| src.find(needle).unwrap();
+        let label = LazyMethod::new(
+            "label".into(),
+            path.clone(),
+            vec![header.clone(), at("    @property")..at("    def touch")],
+        );
+        let facts = label.facts();
+        assert_eq!(facts.reads.len(), 1);
+        assert_eq!(facts.reads[0].names, ["author", "name"]);
+        assert!(!facts.writes);
+        assert!(!facts.framework_reads.is_empty());
+        let touch = LazyMethod::new(
+            "touch".into(),
+            path.clone(),
+            vec![header.clone(), at("    def touch")..src.len()],
+        );
+        assert!(touch.facts().writes);
+        // The file changed since phase 1: nothing is read, and the method may write.
+        std::fs::write(&path, "x = 1\n").unwrap();
+        let gone = LazyMethod::new("label".into(), path, vec![header, 0..6]);
+        assert!(gone.facts().reads.is_empty() && gone.facts().writes);
+    }
+}
