@@ -443,7 +443,7 @@ fn file_facts(
             && nesting_depth(&tree, MAX_NESTING) <= MAX_NESTING
         {
             let mut facts = extract_file(&relative, &source.text, &tree);
-            add_lazy_methods(&mut facts, scan, path, lazy);
+            add_lazy_methods(&mut facts, scan, &source.text, lazy);
             prefilter::add_outline_classes(&mut facts, scan, &statements);
             return Some(facts);
         }
@@ -460,7 +460,7 @@ fn file_facts(
 fn add_lazy_methods(
     facts: &mut index::FileFacts,
     scan: &FileScan,
-    path: &Path,
+    text: &str,
     lazy: Vec<prefilter::LazyCandidate>,
 ) {
     for candidate in lazy {
@@ -470,8 +470,9 @@ fn add_lazy_methods(
         };
         let method = index::lazy::LazyMethod::new(
             candidate.name.clone(),
-            path.to_path_buf(),
-            vec![candidate.header.clone(), candidate.range.clone()],
+            text,
+            candidate.header.clone(),
+            candidate.range.clone(),
         );
         if let Some(raw) = facts
             .classes

@@ -1,8 +1,9 @@
 //! Methods of a project class that phase 1 does not parse: most model methods are read only
 //! when a loop, serializer, admin or template follows a row into them, and most never are.
-//! Phase 1 records where such a method is; what it reads from `self` and whether it writes are
-//! read from the file the first time a rule asks (parsed with its class header, as phase 1
-//! would have), then kept.
+//! Phase 1 keeps such a method's text with its class header; what it reads from `self` and
+//! whether it writes are read the first time a rule asks (parsed as phase 1 would have), then
+//! kept. The text is a copy: `fix` may rewrite the file meanwhile, and the index describes the
+//! project as phase 1 read it.
 //!
 //! A method is left for later only when nothing phase 1 builds needs it (see
 //! `prefilter::lazy_methods`): not `get_queryset` or another `get_…` method (serializer
@@ -12,7 +13,6 @@
 use super::SelfRead;
 use super::frameworks::reads::RawRead;
 use std::ops::Range;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
@@ -28,10 +28,9 @@ pub fn counts() -> (usize, usize) {
 #[derive(Debug)]
 pub struct LazyMethod {
     pub name: String,
-    path: PathBuf,
-    /// The class header (decorators to the first body statement) and the method (decorators
-    /// included): the parts phase 1 would have parsed.
-    ranges: Vec<Range<usize>>,
+    /// The class header (decorators to the first body statement) followed by the method
+    /// (decorators included): the parts phase 1 would have parsed.
+    text: Box<str>,
     facts: OnceLock<LazyFacts>,
 }
 
@@ -47,19 +46,25 @@ pub struct LazyFacts {
 }
 
 impl LazyMethod {
-    pub fn new(name: String, path: PathBuf, ranges: Vec<Range<usize>>) -> Arc<LazyMethod> {
+    /// The method `name` at `method` of `src`, in the class whose header is at `header`.
+    pub fn new(
+        name: String,
+        src: &str,
+        header: Range<usize>,
+        method: Range<usize>,
+    ) -> Arc<LazyMethod> {
         LEFT.fetch_add(1, Ordering::Relaxed);
+        let text = [&src[header], &src[method]].concat().into_boxed_str();
         Arc::new(LazyMethod {
             name,
-            path,
-            ranges,
+            text,
             facts: OnceLock::new(),
         })
     }
 
-    /// The method's facts, read on first use. A file that cannot be read again, or that
-    /// changed so that the method is no longer where it was, gives a method that reads
-    /// nothing and may write (no fix counts on it).
+    /// The method's facts, read on first use. Text that does not parse as its class and the
+    /// method (it always should) gives a method that reads nothing and may write (no fix
+    /// counts on it).
     pub fn facts(&self) -> &LazyFacts {
         self.facts.get_or_init(|| {
             READ.fetch_add(1, Ordering::Relaxed);
@@ -71,12 +76,8 @@ impl LazyMethod {
     }
 
     fn read(&self) -> Option<LazyFacts> {
-        let source = crate::source::SourceFile::read(&self.path).ok()?;
-        let src = source.text.as_str();
-        if self.ranges.iter().any(|r| r.end > src.len()) {
-            return None;
-        }
-        let tree = crate::parse::parse_ranges(src, &self.ranges)?;
+        let src: &str = &self.text;
+        let tree = crate::parse::parse(src)?;
         let root = tree.root_node();
         if root.has_error() {
             return None;
@@ -121,17 +122,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn facts_are_read_from_the_file_when_asked() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("models.py");
+    fn facts_are_read_when_asked() {
         let src = "@register\nclass Book(models.Model):\n    title = 1\n\n    @property\n    def label(self):  # the author's\n        return self.author.name\n\n    def touch(self):\n        self.save()\n";
-        std::fs::write(&path, src).unwrap();
         let header = 0..src.find("    title").unwrap();
         let at = |needle: &str| src.find(needle).unwrap();
         let label = LazyMethod::new(
             "label".into(),
-            path.clone(),
-            vec![header.clone(), at("    @property")..at("    def touch")],
+            src,
+            header.clone(),
+            at("    @property")..at("    def touch"),
         );
         let facts = label.facts();
         assert_eq!(facts.reads.len(), 1);
@@ -140,13 +139,13 @@ mod tests {
         assert!(!facts.framework_reads.is_empty());
         let touch = LazyMethod::new(
             "touch".into(),
-            path.clone(),
-            vec![header.clone(), at("    def touch")..src.len()],
+            src,
+            header.clone(),
+            at("    def touch")..src.len(),
         );
         assert!(touch.facts().writes);
-        // The file changed since phase 1: nothing is read, and the method may write.
-        std::fs::write(&path, "x = 1\n").unwrap();
-        let gone = LazyMethod::new("label".into(), path, vec![header, 0..6]);
-        assert!(gone.facts().reads.is_empty() && gone.facts().writes);
+        // Not the method it names: nothing is read, and the method may write.
+        let wrong = LazyMethod::new("other".into(), src, header, at("    def touch")..src.len());
+        assert!(wrong.facts().reads.is_empty() && wrong.facts().writes);
     }
 }
