@@ -53,6 +53,32 @@ pub struct Class {
     pub body_kinds: Vec<BodyLine>,
 }
 
+impl Class {
+    /// The statements of the body as members, decorators going with the method below them:
+    /// each one's byte range (to the next member's start; the last one's to `end`, the class
+    /// statement's end) and whether it is a method.
+    pub fn members(&self, end: usize) -> Vec<(Range<usize>, bool)> {
+        let mut starts: Vec<(usize, bool)> = Vec::new();
+        let mut member_start = None;
+        for (line, kind) in self.body_lines.iter().zip(&self.body_kinds) {
+            let start = *member_start.get_or_insert(line.start);
+            match kind {
+                BodyLine::Decorator => {}
+                BodyLine::Def | BodyLine::Other => {
+                    starts.push((start, *kind == BodyLine::Def));
+                    member_start = None;
+                }
+            }
+        }
+        (0..starts.len())
+            .map(|k| {
+                let next = starts.get(k + 1).map_or(end, |m| m.0);
+                (starts[k].0..next, starts[k].1)
+            })
+            .collect()
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BodyLine {
     Decorator,

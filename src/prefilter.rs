@@ -509,29 +509,13 @@ pub fn lazy_methods(scan: &FileScan, statements: &[usize], text: &[u8]) -> Vec<L
             continue;
         };
         let header = st.range.start..first.start;
-        // Members: decorators go with the method below them.
-        let mut members: Vec<(usize, bool)> = Vec::new();
-        let mut member_start = None;
-        for (line, kind) in class.body_lines.iter().zip(&class.body_kinds) {
-            let start = *member_start.get_or_insert(line.start);
-            match kind {
-                BodyLine::Decorator => {}
-                BodyLine::Def => {
-                    members.push((start, true));
-                    member_start = None;
-                }
-                BodyLine::Other => {
-                    members.push((start, false));
-                    member_start = None;
-                }
-            }
-        }
+        let members = class.members(st.range.end);
         let before = out.len();
-        for (k, &(start, method)) in members.iter().enumerate() {
+        for (range, method) in &members {
             if !method {
                 continue;
             }
-            let end = members.get(k + 1).map_or(st.range.end, |m| m.0);
+            let (start, end) = (range.start, range.end);
             let member = &text[start..end];
             let Some(name) = def_name(member) else {
                 continue;
@@ -1140,31 +1124,13 @@ pub fn analysis_ranges(text: &str, index: &ProjectIndex) -> Option<Vec<Range<usi
                 if class.body_lines.is_empty() || !wanted(part) {
                     continue;
                 }
-                // Members: decorators go with the method below them.
                 let body_start = class.body_lines[0].start;
                 push(st.range.start..body_start);
-                let mut member_start = None;
-                let mut members: Vec<(usize, bool)> = Vec::new();
-                for (line, kind) in class.body_lines.iter().zip(&class.body_kinds) {
-                    let start = *member_start.get_or_insert(line.start);
-                    match kind {
-                        BodyLine::Decorator => {}
-                        BodyLine::Def => {
-                            members.push((start, true));
-                            member_start = None;
-                        }
-                        BodyLine::Other => {
-                            members.push((start, false));
-                            member_start = None;
-                        }
-                    }
-                }
-                for (k, &(start, method)) in members.iter().enumerate() {
-                    let end = members.get(k + 1).map_or(st.range.end, |m| m.0);
-                    let member_wanted = wanted(start..end);
+                for (range, method) in class.members(st.range.end) {
+                    let member_wanted = wanted(range.clone());
                     if !method || member_wanted {
                         wanted_any |= member_wanted;
-                        push(start..end);
+                        push(range);
                     }
                 }
             }
