@@ -311,7 +311,7 @@ fn is_ident_byte(b: u8) -> bool {
 }
 
 /// Byte ranges of the identifiers (and numbers) in `text`.
-fn identifiers(text: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
+pub(crate) fn identifiers(text: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
     let mut i = 0;
     std::iter::from_fn(move || {
         while i < text.len() && !is_ident_byte(text[i]) {

@@ -471,27 +471,14 @@ pub fn run_rules<'a>(ctx: &FileContext<'a>, enabled: &dyn Fn(&str) -> bool) -> V
 
 /// Where the anchor words are in `src` (sorted): every word, also in strings and comments.
 fn anchor_positions(src: &[u8], anchors: &HashSet<Vec<u8>>) -> Vec<usize> {
-    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
     let mut first = [false; 256];
     for a in anchors {
         first[a[0] as usize] = true;
     }
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < src.len() {
-        if !ident(src[i]) {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < src.len() && ident(src[i]) {
-            i += 1;
-        }
-        if first[src[start] as usize] && anchors.contains(&src[start..i]) {
-            out.push(start);
-        }
-    }
-    out
+    crate::prefilter::identifiers(src)
+        .filter(|w| first[src[w.start] as usize] && anchors.contains(&src[w.clone()]))
+        .map(|w| w.start)
+        .collect()
 }
 
 #[cfg(test)]

@@ -335,10 +335,11 @@ impl Frameworks {
         let mut current = Some(model);
         let mut hops = 0;
         while let Some(id) = current {
-            if let Some(reads) = self.members.get(&(id, name.to_string())) {
+            let key = (id, name.to_string());
+            if let Some(reads) = self.members.get(&key) {
                 return Some(reads);
             }
-            if let Some(lazy) = self.lazy_members.get(&(id, name.to_string()))
+            if let Some(lazy) = self.lazy_members.get(&key)
                 && !lazy.facts().framework_reads.is_empty()
             {
                 return Some(&lazy.facts().framework_reads);
