@@ -139,6 +139,12 @@ fn class_scan(class: &Class, src: &[u8]) -> ClassScan {
         seed |= assigns_from_models(text);
         // Managers: `objects = BookManager()` (the index takes any callee named `…Manager`),
         // and those made of a queryset class: `X.as_manager()`, `M.from_queryset(X)()`.
+        // Both need a word with `anager` or `from_queryset` in it: most lines have neither.
+        if memchr::memmem::find(text, b"anager").is_none()
+            && memchr::memmem::find(text, b"from_queryset").is_none()
+        {
+            continue;
+        }
         let words: Vec<Range<usize>> = identifiers(text).collect();
         if let Some(callee) = assigned_callee(text, &words)
             && callee.ends_with(b"Manager")
@@ -1146,8 +1152,8 @@ pub fn analysis_ranges(text: &str, index: &ProjectIndex) -> Option<Vec<Range<usi
 /// A line that is only `name.method(…` with a method that returns a new queryset.
 fn discarded_call(part: &[u8]) -> bool {
     part.split(|&b| b == b'\n').any(|line| {
-        let words: Vec<Range<usize>> = identifiers(line).take(2).collect();
-        let [name, method] = words.as_slice() else {
+        let mut words = identifiers(line);
+        let (Some(name), Some(method)) = (words.next(), words.next()) else {
             return false;
         };
         line[..name.start].iter().all(|b| b.is_ascii_whitespace())
@@ -1155,7 +1161,8 @@ fn discarded_call(part: &[u8]) -> bool {
             && &line[name.end..method.start] == b"."
             && line.get(method.end) == Some(&b'(')
             && crate::rules::RETURNS_QUERYSET
-                .contains(&&*String::from_utf8_lossy(&line[method.clone()]))
+                .iter()
+                .any(|m| m.as_bytes() == &line[method.clone()])
     })
 }
 

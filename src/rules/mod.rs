@@ -429,7 +429,17 @@ pub fn run_rules<'a>(ctx: &FileContext<'a>, enabled: &dyn Fn(&str) -> bool) -> V
         // as deep as its patterns go; the walk enters only nodes that hold an anchor. A query
         // walking the whole tree visits every node, at a higher cost per node.
         (Some(roots), Some(anchors)) if !crate::prefilter::disabled() => {
-            let at = anchor_positions(src, anchors);
+            // A partly parsed file: only the parsed parts can hold a match.
+            let at: Vec<usize> = tree
+                .included_ranges()
+                .iter()
+                .flat_map(|r| {
+                    let (start, end) = (r.start_byte.min(src.len()), r.end_byte.min(src.len()));
+                    anchor_positions(&src[start..end], anchors)
+                        .into_iter()
+                        .map(move |p| p + start)
+                })
+                .collect();
             let holds_anchor = |node: Node| {
                 let i = at.partition_point(|&p| p < node.start_byte());
                 at.get(i).is_some_and(|&p| p < node.end_byte())
