@@ -579,11 +579,16 @@ impl<'s> Builder<'s> {
             } else {
                 BlockKind::Other
             };
+            // (Only after an `if`/`try`/... statement: a stray `else:` after a function or a
+            // class opens a block too, in a file that does not parse.)
             if let Some(class) = class.filter(|_| in_blocks && !self.blocks.is_empty())
-                && let Some(st) = self.statements.last_mut()
+                && let Some(Statement {
+                    kind: Kind::Other(nested),
+                    ..
+                }) = self.statements.last_mut()
             {
-                kind = BlockKind::Class(nested(st).len() + 1, None);
-                nested(st).push(class);
+                kind = BlockKind::Class(nested.len() + 1, None);
+                nested.push(class);
             }
             if opens {
                 self.blocks.push(Block {
@@ -774,13 +779,6 @@ impl<'s> Builder<'s> {
     }
 }
 
-fn nested(st: &mut Statement) -> &mut Vec<Class> {
-    match &mut st.kind {
-        Kind::Other(classes) => classes,
-        _ => unreachable!("classes nest only in other statements"),
-    }
-}
-
 /// The pieces of a bracket's content between its top-level commas.
 fn split_top_level(tokens: &[Token]) -> Vec<&[Token]> {
     let mut out = Vec::new();
@@ -832,6 +830,17 @@ mod tests {
         assert!(k[1].0.ends_with("# trailing\n\n"));
         assert_eq!(k[2], ("@deco\ndef g():\n    pass\n".into(), "def"));
         assert_eq!(k[3], ("x = (1,\n2)\n".into(), "other"));
+    }
+
+    #[test]
+    fn a_stray_clause_after_a_class_or_function_nests_nothing() {
+        // Does not parse; used to panic (a class nested in a block after a class statement).
+        for (src, classes) in [
+            ("class A: pass\nelse:\n    class B:\n        x = 1\n", 1),
+            ("def f(): pass\nexcept:\n    class B:\n        x = 1\n", 0),
+        ] {
+            assert_eq!(outline(src).all_classes().count(), classes, "{src}");
+        }
     }
 
     #[test]
