@@ -1041,7 +1041,8 @@ fn loops_over<'l>(lines: impl Iterator<Item = &'l LineFacts> + Clone, names: &Na
     })
 }
 
-/// Phase 2 on a file that may have findings: the parts to parse, or None for all of it.
+/// Phase 2 on a file that may have findings: the parts to parse and the rest, or None to parse
+/// all of it.
 ///
 /// Kept: every statement that is not a function or a class (imports, module-level code such as
 /// `admin.site.register(...)`); whole classes the framework rules read (a view, admin or inline
@@ -1054,7 +1055,7 @@ fn loops_over<'l>(lines: impl Iterator<Item = &'l LineFacts> + Clone, names: &Na
 /// A class that is not kept whole keeps its header and its statements that are not methods.
 /// What is left out cannot hold a finding: the loop rules read a loop, its function and the
 /// index; the framework rules read their classes and calls, and the index.
-pub fn analysis_ranges(text: &str, index: &ProjectIndex) -> Option<Vec<Range<usize>>> {
+pub fn analysis_ranges(text: &str, index: &ProjectIndex) -> Option<Parts> {
     let needles = index.needles.as_ref()?;
     let bytes = text.as_bytes();
     // One tokenization: the outline, and what the loop rules read of every logical line.
@@ -1085,11 +1086,7 @@ pub fn analysis_ranges(text: &str, index: &ProjectIndex) -> Option<Vec<Range<usi
                 }) || loops_over(parts.iter().flat_map(lines_of), &names)))
     };
     let wanted = |part: Range<usize>| wanted_together(&[part]);
-    let mut out: Vec<Range<usize>> = Vec::new();
-    let mut push = |range: Range<usize>| match out.last_mut() {
-        Some(last) if last.end == range.start => last.end = range.end,
-        _ => out.push(range),
-    };
+    let mut parts = Parts::default();
     // ORM302 reads the module-level functions an admin's `list_display` names: with a class
     // the framework rules read, every function of the file is kept.
     let site = |st: &crate::outline::Statement| match &st.kind {
@@ -1111,32 +1108,45 @@ pub fn analysis_ranges(text: &str, index: &ProjectIndex) -> Option<Vec<Range<usi
     for st in &outline.statements {
         let part = st.range.clone();
         match &st.kind {
-            Kind::Other(_) => push(st.range.clone()),
+            Kind::Other(_) => push(&mut parts.keep, part),
             Kind::Function => {
-                if sites || wanted(part) {
+                if sites || wanted(part.clone()) {
                     wanted_any = true;
-                    push(st.range.clone());
+                    push(&mut parts.keep, part);
                 } else {
                     partial = true;
+                    push(&mut parts.rest, part);
                 }
             }
             Kind::Class(class) => {
                 if index.frameworks.is_site_class(&class.bases) {
                     wanted_any = true;
-                    push(st.range.clone());
+                    push(&mut parts.keep, part);
                     continue;
                 }
                 partial = true;
-                if class.body_lines.is_empty() || !wanted(part) {
+                if class.body_lines.is_empty() || !wanted(part.clone()) {
+                    push(&mut parts.rest, part);
                     continue;
                 }
-                let body_start = class.body_lines[0].start;
-                push(st.range.start..body_start);
+                let header = st.range.start..class.body_lines[0].start;
+                push(&mut parts.keep, header.clone());
+                let mut header_in_rest = false;
                 for (range, method) in class.members(st.range.end) {
                     let member_wanted = wanted(range.clone());
                     if !method || member_wanted {
                         wanted_any |= member_wanted;
-                        push(range);
+                        push(&mut parts.keep, range);
+                    } else {
+                        // The rest holds the class's header too, and is proof of the whole only
+                        // if every member starts at the same indentation (a member indented
+                        // otherwise parses alone but not after the others).
+                        if !header_in_rest {
+                            header_in_rest = true;
+                            push(&mut parts.rest, header.clone());
+                            parts.rest_is_proof &= same_indentation(bytes, &class.body_lines);
+                        }
+                        push(&mut parts.rest, range);
                     }
                 }
             }
@@ -1144,9 +1154,91 @@ pub fn analysis_ranges(text: &str, index: &ProjectIndex) -> Option<Vec<Range<usi
     }
     if !wanted_any {
         // Nothing can hold a finding: imports and module-level code alone cannot.
-        return Some(Vec::new());
+        return Some(Parts::default());
     }
-    partial.then_some(out)
+    // Code in neither (the outline misread a class that does not parse) proves nothing.
+    parts.rest_is_proof &= covers(bytes, &parts.keep, &parts.rest);
+    partial.then_some(parts)
+}
+
+/// What phase 2 parses of a file (see [`analysis_ranges`]).
+#[derive(Debug)]
+pub struct Parts {
+    /// The parts that can hold a finding (sorted, apart, whole statements; class headers with
+    /// the members kept). Empty: nothing to parse.
+    pub keep: Vec<Range<usize>>,
+    /// What is left out, as whole statements too (a class's header again before its members
+    /// left out). A file whose kept parts and rest both parse apart parses whole.
+    pub rest: Vec<Range<usize>>,
+    /// False when that does not follow (members of a class indented differently).
+    pub rest_is_proof: bool,
+}
+
+impl Parts {
+    /// Does the whole file parse, `kept` being the parse of [`Parts::keep`] without an error?
+    /// Yes when the rest parses apart too, when every statement of both parses is within one
+    /// range (a statement left incomplete at the end of a range, `x = `, is completed by the
+    /// next range's text: `x = y = 1`), and when the rest is proof at all (see `rest_is_proof`).
+    /// `examples/syntax_proof.rs` compares this with whole parses of the corpus with errors
+    /// put in.
+    pub fn rest_proves_whole(&self, text: &str, kept: &tree_sitter::Tree) -> bool {
+        use crate::parse::{MAX_NESTING, nesting_depth, parse_ranges, statements_within};
+        self.rest_is_proof
+            && statements_within(kept, &self.keep)
+            && (self.rest.is_empty()
+                || parse_ranges(text, &self.rest).is_some_and(|rest| {
+                    !rest.root_node().has_error()
+                        && nesting_depth(&rest, MAX_NESTING) <= MAX_NESTING
+                        && statements_within(&rest, &self.rest)
+                }))
+    }
+}
+
+impl Default for Parts {
+    fn default() -> Parts {
+        Parts {
+            keep: Vec::new(),
+            rest: Vec::new(),
+            rest_is_proof: true,
+        }
+    }
+}
+
+/// Add `range` to sorted, apart `ranges`, joining it to the last one when they touch.
+fn push(ranges: &mut Vec<Range<usize>>, range: Range<usize>) {
+    match ranges.last_mut() {
+        Some(last) if last.end == range.start => last.end = range.end,
+        _ => ranges.push(range),
+    }
+}
+
+/// Do two lists of sorted ranges cover all of `text` but blank and comment lines together?
+fn covers(text: &[u8], a: &[Range<usize>], b: &[Range<usize>]) -> bool {
+    let mut all: Vec<&Range<usize>> = a.iter().chain(b).collect();
+    all.sort_unstable_by_key(|r| r.start);
+    let blank_or_comments = |gap: &[u8]| {
+        gap.split(|&b| b == b'\n').all(|line| {
+            let code = line.trim_ascii_start();
+            code.is_empty() || code[0] == b'#'
+        })
+    };
+    let mut covered = 0;
+    for r in all {
+        if r.start > covered && !blank_or_comments(&text[covered..r.start]) {
+            return false;
+        }
+        covered = covered.max(r.end);
+    }
+    covered >= text.len() || blank_or_comments(&text[covered..])
+}
+
+/// Do all these lines start with the same white space?
+fn same_indentation(text: &[u8], lines: &[Range<usize>]) -> bool {
+    let indent = |line: &Range<usize>| {
+        let l = &text[line.clone()];
+        &l[..l.iter().take_while(|b| matches!(b, b' ' | b'\t')).count()]
+    };
+    lines.windows(2).all(|w| indent(&w[0]) == indent(&w[1]))
 }
 
 /// A line that is only `name.method(…` with a method that returns a new queryset.
@@ -1215,6 +1307,60 @@ mod tests {
         n.managers.insert(b"published".to_vec());
         n.functions.insert(b"recent_books".to_vec());
         n
+    }
+
+    /// Phase 2's parts of `text` with an index knowing `Book` (kept, rest, rest is proof).
+    fn parts_of(text: &str) -> Option<(Vec<&str>, Vec<&str>, bool)> {
+        let models = "from django.db import models\n\nclass Book(models.Model):\n    title = models.CharField(max_length=9)\n";
+        let tree = crate::parse::parse(models).unwrap();
+        let facts = [crate::index::extract_file(
+            std::path::Path::new("shop/models.py"),
+            models,
+            &tree,
+        )];
+        let mut index = crate::index::build_index(&facts);
+        index.needles = Some(Needles::new(&index));
+        let parts = analysis_ranges(text, &index)?;
+        let texts = |r: &[Range<usize>]| r.iter().map(|r| &text[r.clone()]).collect::<Vec<_>>();
+        Some((texts(&parts.keep), texts(&parts.rest), parts.rest_is_proof))
+    }
+
+    #[test]
+    fn the_rest_is_whole_statements_and_class_headers() {
+        let text = "# a comment\nimport os\n\n\nclass A(B):\n    x = 1\n\n    def f(self):\n        return 2\n\n    def g(self):\n        for b in Book.objects.all():\n            print(b)\n\n\ndef h():\n    return 3\n";
+        let (keep, rest, proof) = parts_of(text).unwrap();
+        assert_eq!(
+            keep,
+            [
+                "import os\n\n\nclass A(B):\n    x = 1\n\n",
+                "    def g(self):\n        for b in Book.objects.all():\n            print(b)\n\n\n"
+            ]
+        );
+        assert_eq!(
+            rest,
+            [
+                "class A(B):\n",
+                "    def f(self):\n        return 2\n\n",
+                "def h():\n    return 3\n"
+            ]
+        );
+        assert!(proof);
+        // Members indented otherwise parse apart but not together.
+        let odd = "class A(B):\n        x = 1\n\n\tdef f(self):\n\t\treturn 2\n\n        def g(self):\n            for b in Book.objects.all():\n                print(b)\n";
+        let (_, rest, proof) = parts_of(odd).unwrap();
+        assert_eq!(rest, ["class A(B):\n", "\tdef f(self):\n\t\treturn 2\n\n"]);
+        assert!(!proof);
+        // Code in neither part: a class body the outline cannot read (it does not parse).
+        let misread = text.replace(
+            "    def f(self):",
+            "    @classmethod\nelse:\n    def f(self):",
+        );
+        let misread = misread.replace("    x = 1\n\n", "").replace(
+            "    return 3",
+            "    for b in Book.objects.all():\n        print(b)",
+        );
+        let (keep, rest, proof) = parts_of(&misread).unwrap();
+        assert!(!proof, "{keep:?} {rest:?}");
     }
 
     #[test]

@@ -143,20 +143,17 @@ impl Project {
             return Ok(Vec::new());
         }
         // First only the parts that can hold a finding, when that is less than the file. Found
-        // something? Then the whole file is parsed too: findings are only reported, and fixed,
-        // in a file that parses. They are the same as the whole file's (the parts left out
-        // cannot change them: tests/prefilter.rs and bench/compare-prefilter compare both).
-        let partial = self
+        // something? Then the rest is parsed too: findings are only reported, and fixed, in a
+        // file that parses. They are the same as the whole file's (the parts left out cannot
+        // change them: tests/prefilter.rs and bench/compare-prefilter compare both).
+        let parts = self
             .index
             .needles
             .as_ref()
             .and_then(|_| prefilter::analysis_ranges(text, &self.index));
-        if partial.as_ref().is_some_and(|ranges| ranges.is_empty()) {
+        if parts.as_ref().is_some_and(|parts| parts.keep.is_empty()) {
             return Ok(Vec::new());
         }
-        let partial = partial
-            .and_then(|ranges| parse_ranges(text, &ranges))
-            .filter(|tree| !tree.root_node().has_error());
         let whole = |tree: Option<tree_sitter::Tree>| {
             tree.ok_or_else(|| FileProblem {
                 path: path.to_path_buf(),
@@ -164,10 +161,16 @@ impl Project {
                 fatal: false,
             })
         };
-        if let Some(tree) = partial {
+        if let Some(parts) = parts
+            && let Some(tree) =
+                parse_ranges(text, &parts.keep).filter(|tree| !tree.root_node().has_error())
+        {
             let found = self.analyze_tree(path, text, &tree)?;
-            if !found.is_empty() {
-                self.check_tree(path, &whole(crate::parse::parse_rest(text, &tree))?)?;
+            // When the rest does not prove that the whole parses, the whole file is parsed, to
+            // say where the error is.
+            let proven = || parts.rest_proves_whole(text, &tree);
+            if !found.is_empty() && !proven() {
+                self.check_tree(path, &whole(parse(text))?)?;
             }
             return Ok(found);
         }

@@ -409,6 +409,19 @@ fn syntax_errors_leave_the_file_alone_and_the_others_are_fixed() {
         ("unclosed.py", format!("{VIEWS}\nx = (1,\n")),
         ("in_loop.py", VIEWS.replace("b.title,", "b.title,,")),
         ("bad_for.py", format!("{VIEWS}\nfor x in :\n    pass\n")),
+        // Errors only the whole file shows, not the parts that can hold a finding nor the rest
+        // parsed apart: `x = ` completed by `y = 1` across the function left out; a class body
+        // the outline misreads (its methods are in neither part).
+        (
+            "dangling.py",
+            format!("{VIEWS}\nx = \n\n\ndef later():\n    return 1\n\n\ny = 1\n"),
+        ),
+        (
+            "stray_else.py",
+            format!(
+                "{VIEWS}\n\nclass Other:\n    @classmethod\nelse:\n    def helper(cls):\n        return [b.author.name for b in Book.objects.all()]\n"
+            ),
+        ),
     ];
     for (name, text) in &broken {
         fs::write(dir.path().join("shop").join(name), text).unwrap();
