@@ -85,7 +85,11 @@ fn main() {
         let mut texts = mutants(&text, count, seed);
         texts.push(text);
         for t in texts {
-            let Some(parts) = djopt::prefilter::analysis_ranges(&t, &project.index) else {
+            let Some(parts) = djopt::prefilter::analysis_ranges(
+                &t,
+                &project.index,
+                project.outlines.get(path, &t),
+            ) else {
                 continue;
             };
             let Some(kept) = parse_ranges(&t, &parts.keep)

@@ -90,6 +90,7 @@ pub fn check(
             settings: walked.settings,
             index: Default::default(),
             targets: walked.targets,
+            outlines: Default::default(),
         };
         (project, HashMap::new())
     } else {

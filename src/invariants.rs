@@ -70,6 +70,7 @@ impl Harness {
             settings,
             index,
             targets: Vec::new(),
+            outlines: Default::default(),
         })
     }
 }

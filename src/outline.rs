@@ -168,11 +168,16 @@ pub fn outline_with(src: &str, mut observe: impl FnMut(Range<usize>, usize, &[To
 /// Every logical line of `src` with its indentation (columns) and its tokens: the same
 /// tokenizer as the outline (strings and comments are single tokens or skipped).
 pub fn logical_lines(src: &[u8], mut f: impl FnMut(usize, &[Token])) {
+    logical_lines_at(src, |_, indent, tokens| f(indent, tokens));
+}
+
+/// [`logical_lines`] with each line's byte range too, as [`outline_with`] shows them.
+pub fn logical_lines_at(src: &[u8], mut f: impl FnMut(Range<usize>, usize, &[Token])) {
     let mut scanner = Scanner::new(src);
-    while let Some((_, indent)) = scanner.next_line_start() {
+    while let Some((line_start, indent)) = scanner.next_line_start() {
         scanner.tokens.clear();
-        scanner.logical_line();
-        f(indent, &scanner.tokens);
+        let end = scanner.logical_line();
+        f(line_start..end, indent, &scanner.tokens);
     }
 }
 

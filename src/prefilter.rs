@@ -43,6 +43,8 @@ pub struct FileScan {
     /// parses the file: `from … import …` (names resolve through them), the ones that
     /// `other_matters`, and every one in a settings module (its paths use module-level names).
     pub module_level: Vec<usize>,
+    /// A hash of the text the outline was made from (see `project::Outlines`).
+    pub text_hash: u64,
 }
 
 #[derive(Debug, Default)]
@@ -749,7 +751,6 @@ impl Needles {
         let word = |t: &Token, w: &[u8]| t.kind == Tok::Ident && &text[t.start..t.end] == w;
         let (first, second) = (tokens.first(), tokens.get(1));
         let mut line = LineFacts {
-            start: range.start,
             indent,
             for_statement: first.is_some_and(|t| word(t, b"for"))
                 || (first.is_some_and(|t| word(t, b"async"))
@@ -976,8 +977,6 @@ pub fn has_loop(text: &[u8]) -> bool {
 
 /// What phase 2's prefilter reads of one logical line.
 struct LineFacts {
-    /// Where its first physical line starts.
-    start: usize,
     indent: usize,
     /// It is a `for` statement (its block follows).
     for_statement: bool,
@@ -1055,35 +1054,58 @@ fn loops_over<'l>(lines: impl Iterator<Item = &'l LineFacts> + Clone, names: &Na
 /// A class that is not kept whole keeps its header and its statements that are not methods.
 /// What is left out cannot hold a finding: the loop rules read a loop, its function and the
 /// index; the framework rules read their classes and calls, and the index.
-pub fn analysis_ranges(text: &str, index: &ProjectIndex) -> Option<Parts> {
+pub fn analysis_ranges(
+    text: &str,
+    index: &ProjectIndex,
+    outline: Option<&Outline>,
+) -> Option<Parts> {
     let needles = index.needles.as_ref()?;
     let bytes = text.as_bytes();
-    // One tokenization: the outline, and what the loop rules read of every logical line.
-    let aliases = needles.aliases(bytes);
-    let mut names = Names::default();
-    let mut facts: Vec<LineFacts> = Vec::new();
-    let outline = crate::outline::outline_with(text, |range, indent, tokens| {
-        facts.push(needles.line_facts(bytes, range, indent, tokens, &aliases, &mut names));
-    });
+    let own;
+    let outline = match outline {
+        Some(outline) => outline,
+        None => {
+            own = crate::outline::outline(text);
+            &own
+        }
+    };
     if outline.max_depth > 256 {
         return None;
     }
-    // The lines of a part (every part is whole lines).
-    let lines_of = |part: &Range<usize>| {
-        let from = facts.partition_point(|l| l.start < part.start);
-        let end = part.end;
-        facts[from..].iter().take_while(move |l| l.start < end)
+    let aliases = needles.aliases(bytes);
+    // A loop, a prefetch, a thrown-away queryset method or a serializer over rows, in a part's
+    // bytes (which hold all its tokens do, and more: comments, long strings).
+    let may_loop = |p: &[u8]| {
+        has_word(p, b"for")
+            || memchr::memmem::find(p, b"prefetch_related").is_some()
+            || serializes_rows(p)
+            || discarded_call(p)
     };
-    // Parts read together: the module-level statements are one scope.
+    // Parts read together (the module-level statements are one scope), each part tokenized
+    // only when its bytes can hold what the rules look for.
     let wanted_together = |parts: &[Range<usize>]| {
         let texts = || parts.iter().map(|p| &bytes[p.clone()]);
-        texts().any(|p| needles.renders_template(p))
-            || (parts.iter().any(|p| lines_of(p).any(|l| l.source))
-                && (texts().any(|p| {
-                    memchr::memmem::find(p, b"prefetch_related").is_some()
-                        || discarded_call(p)
-                        || serializes_rows(p)
-                }) || loops_over(parts.iter().flat_map(lines_of), &names)))
+        if texts().any(|p| needles.renders_template(p)) {
+            return true;
+        }
+        if !(texts().any(may_loop) && texts().any(|p| needles.has_queryset_source(p, &aliases))) {
+            return false;
+        }
+        let mut names = Names::default();
+        let mut lines: Vec<LineFacts> = Vec::new();
+        for part in parts {
+            let text = &bytes[part.clone()];
+            crate::timings::count(crate::timings::Bytes::Scanned, text.len());
+            crate::outline::logical_lines_at(text, |range, indent, tokens| {
+                lines.push(needles.line_facts(text, range, indent, tokens, &aliases, &mut names));
+            });
+        }
+        lines.iter().any(|l| l.source)
+            && (texts().any(|p| {
+                memchr::memmem::find(p, b"prefetch_related").is_some()
+                    || discarded_call(p)
+                    || serializes_rows(p)
+            }) || loops_over(lines.iter(), &names))
     };
     let wanted = |part: Range<usize>| wanted_together(&[part]);
     let mut parts = Parts::default();
@@ -1125,15 +1147,38 @@ pub fn analysis_ranges(text: &str, index: &ProjectIndex) -> Option<Parts> {
                     continue;
                 }
                 partial = true;
-                if class.body_lines.is_empty() || !wanted(part.clone()) {
+                // Kept: its methods that can hold a finding, and its other statements when a
+                // method is kept or when they can hold one themselves (read together, as the
+                // class body's scope; a nested class with bases, a view or an admin perhaps, is
+                // kept whatever it holds).
+                let members: Vec<(Range<usize>, bool, bool)> = class
+                    .members(st.range.end)
+                    .into_iter()
+                    .map(|(range, method)| {
+                        let wanted = method && wanted(range.clone());
+                        (range, method, wanted)
+                    })
+                    .collect();
+                let statements: Vec<Range<usize>> = members
+                    .iter()
+                    .filter(|m| !m.1)
+                    .map(|m| m.0.clone())
+                    .collect();
+                let statements_wanted = wanted_together(&statements);
+                wanted_any |= statements_wanted;
+                let kept = statements_wanted
+                    || members.iter().any(|m| m.2)
+                    || statements
+                        .iter()
+                        .any(|r| defines_class_with_bases(&bytes[r.clone()]));
+                if class.body_lines.is_empty() || !kept {
                     push(&mut parts.rest, part);
                     continue;
                 }
                 let header = st.range.start..class.body_lines[0].start;
                 push(&mut parts.keep, header.clone());
                 let mut header_in_rest = false;
-                for (range, method) in class.members(st.range.end) {
-                    let member_wanted = wanted(range.clone());
+                for (range, method, member_wanted) in members {
                     if !method || member_wanted {
                         wanted_any |= member_wanted;
                         push(&mut parts.keep, range);
@@ -1241,20 +1286,51 @@ fn same_indentation(text: &[u8], lines: &[Range<usize>]) -> bool {
     lines.windows(2).all(|w| indent(&w[0]) == indent(&w[1]))
 }
 
+/// Is `word` in `text` as a whole word (wherever: code, strings, comments)?
+fn has_word(text: &[u8], word: &[u8]) -> bool {
+    memchr::memmem::find_iter(text, word).any(|at| {
+        let starts = at == 0 || !is_ident_byte(text[at - 1]);
+        starts && text.get(at + word.len()).is_none_or(|&b| !is_ident_byte(b))
+    })
+}
+
+/// `class Name(…)` somewhere in `text` (not `class Meta:`).
+fn defines_class_with_bases(text: &[u8]) -> bool {
+    memchr::memmem::find_iter(text, b"class").any(|at| {
+        let header = &text[at + 5..];
+        let end = memchr::memchr2(b':', b'\n', header).unwrap_or(header.len());
+        !(at > 0 && is_ident_byte(text[at - 1]))
+            && header.first().is_some_and(|&b| b == b' ' || b == b'\t')
+            && memchr::memchr(b'(', &header[..end]).is_some()
+    })
+}
+
 /// A line that is only `name.method(…` with a method that returns a new queryset.
 fn discarded_call(part: &[u8]) -> bool {
-    part.split(|&b| b == b'\n').any(|line| {
-        let mut words = identifiers(line);
-        let (Some(name), Some(method)) = (words.next(), words.next()) else {
+    let word_end = |from: usize| {
+        from + part[from..]
+            .iter()
+            .position(|&b| !is_ident_byte(b))
+            .unwrap_or(part.len() - from)
+    };
+    let line_starts = std::iter::once(0).chain(memchr::memchr_iter(b'\n', part).map(|n| n + 1));
+    line_starts.into_iter().any(|start| {
+        let mut i = start;
+        while i < part.len() && matches!(part[i], b' ' | b'\t' | b'\r' | b'\x0c') {
+            i += 1;
+        }
+        if i >= part.len() || !is_ident_byte(part[i]) || part[i].is_ascii_digit() {
             return false;
-        };
-        line[..name.start].iter().all(|b| b.is_ascii_whitespace())
-            && !line[name.start].is_ascii_digit()
-            && &line[name.end..method.start] == b"."
-            && line.get(method.end) == Some(&b'(')
+        }
+        let name_end = word_end(i);
+        if part.get(name_end) != Some(&b'.') {
+            return false;
+        }
+        let method_end = word_end(name_end + 1);
+        part.get(method_end) == Some(&b'(')
             && crate::rules::RETURNS_QUERYSET
                 .iter()
-                .any(|m| m.as_bytes() == &line[method.clone()])
+                .any(|m| m.as_bytes() == &part[name_end + 1..method_end])
     })
 }
 
@@ -1320,7 +1396,11 @@ mod tests {
         )];
         let mut index = crate::index::build_index(&facts);
         index.needles = Some(Needles::new(&index));
-        let parts = analysis_ranges(text, &index)?;
+        let parts = analysis_ranges(text, &index, None)?;
+        // Phase 1's outline of the same text gives the same parts.
+        let outline = crate::outline::outline(text);
+        let again = analysis_ranges(text, &index, Some(&outline)).unwrap();
+        assert_eq!((&again.keep, &again.rest), (&parts.keep, &parts.rest));
         let texts = |r: &[Range<usize>]| r.iter().map(|r| &text[r.clone()]).collect::<Vec<_>>();
         Some((texts(&parts.keep), texts(&parts.rest), parts.rest_is_proof))
     }
@@ -1350,17 +1430,43 @@ mod tests {
         let (_, rest, proof) = parts_of(odd).unwrap();
         assert_eq!(rest, ["class A(B):\n", "\tdef f(self):\n\t\treturn 2\n\n"]);
         assert!(!proof);
-        // Code in neither part: a class body the outline cannot read (it does not parse).
-        let misread = text.replace(
-            "    def f(self):",
-            "    @classmethod\nelse:\n    def f(self):",
+        // Code in neither part proves nothing; comments and blank lines need no proof.
+        let t = "# c\nx = 1\n\n# d\ny = 2\nz = 3\n";
+        let at = |s: &str| t.find(s).unwrap();
+        let (x, y, z) = (at("x")..at("\n\n") + 1, at("y")..at("z"), at("z")..t.len());
+        let t = t.as_bytes();
+        let one = |r: Range<usize>| vec![r];
+        assert!(covers(t, &one(0..x.end), &one(y.start..t.len())));
+        assert!(covers(t, &one(x.clone()), &[y.clone(), z.clone()]));
+        assert!(!covers(t, &one(x), &one(z)));
+        assert!(!covers(t, &one(0..y.start), &one(y)));
+    }
+
+    #[test]
+    fn classes_keep_what_can_hold_a_finding() {
+        let kept = |text: &str| parts_of(text).map(|(keep, _, _)| keep.concat());
+        // No method can: the class is left out, whatever its docstring says.
+        let text = "class T(TestCase):\n    \"\"\"Tests for Book.objects.\"\"\"\n\n    def test_a(self):\n        Book.objects.create()\n\n    def test_b(self):\n        for x in range(3):\n            print(x)\n";
+        assert_eq!(kept(text), Some(String::new()));
+        // A statement of the body holds a loop over rows: the class is kept, not its methods.
+        let attr = text.replace(
+            "    \"\"\"Tests for Book.objects.\"\"\"\n",
+            "    titles = [b.title for b in Book.objects.all()]\n",
         );
-        let misread = misread.replace("    x = 1\n\n", "").replace(
-            "    return 3",
-            "    for b in Book.objects.all():\n        print(b)",
+        let keep = kept(&attr).unwrap();
+        assert!(
+            keep.contains("titles = ") && !keep.contains("def test_"),
+            "{keep}"
         );
-        let (keep, rest, proof) = parts_of(&misread).unwrap();
-        assert!(!proof, "{keep:?} {rest:?}");
+        // A nested class with bases (a view, an admin) is kept with the statements.
+        let nested = format!(
+            "{text}\n    class V(ListView):\n        model = Book\n\n\ndef f():\n    return [b.title for b in Book.objects.all()]\n"
+        );
+        let keep = kept(&nested).unwrap();
+        assert!(
+            keep.contains("class V(ListView)") && !keep.contains("def test_"),
+            "{keep}"
+        );
     }
 
     #[test]

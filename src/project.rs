@@ -21,6 +21,30 @@ pub struct Project {
     pub index: ProjectIndex,
     /// The Python files to check, sorted.
     pub targets: Vec<PathBuf>,
+    /// Phase 1's outlines, for phase 2 to reuse on the same text (see [`Outlines`]).
+    pub outlines: Outlines,
+}
+
+/// The outlines phase 1 made, by path, with a hash of the text each was made from: phase 2
+/// reuses one for a file whose text has the same hash (not for a file changed since, or a text
+/// with fixes applied).
+#[derive(Default)]
+pub struct Outlines(rustc_hash::FxHashMap<PathBuf, (u64, crate::outline::Outline)>);
+
+impl Outlines {
+    /// The outline of `text`, the current text of `path`, if phase 1 made it.
+    pub fn get(&self, path: &Path, text: &str) -> Option<&crate::outline::Outline> {
+        let (hash, outline) = self.0.get(path)?;
+        (*hash == text_hash(text.as_bytes())).then_some(outline)
+    }
+}
+
+fn text_hash(bytes: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    h.write(bytes);
+    h.write_usize(bytes.len());
+    h.finish()
 }
 
 /// A file that could not be checked or fixed, and why.
@@ -107,11 +131,12 @@ impl Walked {
     pub fn index(self) -> Project {
         // Phase 2 needs the rules' queries: compiled meanwhile, not after.
         rayon::spawn(|| crate::rules::registry().prepare());
-        let index = build_index(&self.index_files, &self.settings);
+        let (index, outlines) = build_index(&self.index_files, &self.settings);
         Project {
             settings: self.settings,
             index,
             targets: self.targets,
+            outlines,
         }
     }
 }
@@ -146,35 +171,40 @@ impl Project {
         // something? Then the rest is parsed too: findings are only reported, and fixed, in a
         // file that parses. They are the same as the whole file's (the parts left out cannot
         // change them: tests/prefilter.rs and bench/compare-prefilter compare both).
-        let parts = self
-            .index
-            .needles
-            .as_ref()
-            .and_then(|_| prefilter::analysis_ranges(text, &self.index));
+        use crate::timings::{Bytes, count};
+        let parts = self.index.needles.as_ref().and_then(|_| {
+            prefilter::analysis_ranges(text, &self.index, self.outlines.get(path, text))
+        });
         if parts.as_ref().is_some_and(|parts| parts.keep.is_empty()) {
             return Ok(Vec::new());
         }
-        let whole = |tree: Option<tree_sitter::Tree>| {
-            tree.ok_or_else(|| FileProblem {
+        let whole = || {
+            count(Bytes::Whole, text.len());
+            parse(text).ok_or_else(|| FileProblem {
                 path: path.to_path_buf(),
                 message: "tree-sitter could not parse the file".into(),
                 fatal: false,
             })
         };
         if let Some(parts) = parts
-            && let Some(tree) =
+            && let Some(tree) = {
+                count(Bytes::Kept, parts.keep.iter().map(|r| r.len()).sum());
                 parse_ranges(text, &parts.keep).filter(|tree| !tree.root_node().has_error())
+            }
         {
             let found = self.analyze_tree(path, text, &tree)?;
             // When the rest does not prove that the whole parses, the whole file is parsed, to
             // say where the error is.
-            let proven = || parts.rest_proves_whole(text, &tree);
+            let proven = || {
+                count(Bytes::Rest, parts.rest.iter().map(|r| r.len()).sum());
+                parts.rest_proves_whole(text, &tree)
+            };
             if !found.is_empty() && !proven() {
-                self.check_tree(path, &whole(parse(text))?)?;
+                self.check_tree(path, &whole()?)?;
             }
             return Ok(found);
         }
-        self.analyze_tree(path, text, &whole(parse(text))?)
+        self.analyze_tree(path, text, &whole()?)
     }
 
     /// A file djopt can analyze: no syntax error, not nested deeper than its walkers go.
@@ -358,7 +388,7 @@ fn normalize(p: &Path) -> PathBuf {
 /// Phase 1 over every file in parallel: each file's outline, then which classes matter to the
 /// project (from every outline), then facts per file from a parse of only the statements that
 /// can define something (see `prefilter`), then one resolution.
-fn build_index(files: &[PathBuf], settings: &Settings) -> ProjectIndex {
+fn build_index(files: &[PathBuf], settings: &Settings) -> (ProjectIndex, Outlines) {
     let whole = prefilter::disabled();
     let scans: Vec<Option<FileScan>> = files
         .par_iter()
@@ -372,12 +402,15 @@ fn build_index(files: &[PathBuf], settings: &Settings) -> ProjectIndex {
                 if !may_define_models(&bytes) {
                     return None;
                 }
+                let hash = text_hash(&bytes);
                 let source = SourceFile::from_bytes(path.clone(), bytes).ok()?;
-                Some(if whole {
+                let mut scan = if whole {
                     FileScan::default()
                 } else {
                     FileScan::new(&source.text)
-                })
+                };
+                scan.text_hash = hash;
+                Some(scan)
             })
         })
         .collect();
@@ -413,11 +446,17 @@ fn build_index(files: &[PathBuf], settings: &Settings) -> ProjectIndex {
         },
     );
     index::frameworks::attach(&mut index, &facts, maps, templates);
+    let mut outlines = Outlines::default();
     if !whole {
         index.needles = Some(Needles::new(&index));
+        outlines.0 = files
+            .iter()
+            .zip(scans)
+            .filter_map(|(path, scan)| scan.map(|s| (path.clone(), (s.text_hash, s.outline))))
+            .collect();
     }
     crate::timings::mark("phase 1: resolve");
-    index
+    (index, outlines)
 }
 
 /// One file's facts from a parse of `statements` only (all of it when None, or when the
@@ -441,6 +480,8 @@ fn file_facts(
         let lazy = prefilter::lazy_methods(scan, &statements, source.text.as_bytes());
         let holes: Vec<_> = lazy.iter().map(|m| m.range.clone()).collect();
         let ranges = prefilter::without(prefilter::ranges(scan, &statements), &holes);
+        let parsed = ranges.iter().map(|r| r.len()).sum();
+        crate::timings::count(crate::timings::Bytes::IndexParsed, parsed);
         if let Some(tree) = parse_ranges(&source.text, &ranges)
             && !tree.root_node().has_error()
             && nesting_depth(&tree, MAX_NESTING) <= MAX_NESTING
@@ -451,6 +492,7 @@ fn file_facts(
             return Some(facts);
         }
     }
+    crate::timings::count(crate::timings::Bytes::IndexParsed, source.text.len());
     let tree = parse(&source.text)?;
     if nesting_depth(&tree, MAX_NESTING) > MAX_NESTING {
         return None; // Phase 2 reports it.
@@ -589,4 +631,23 @@ pub fn write_atomic(source: &SourceFile, new_text: &str) -> Result<(), FileProbl
         let _ = folder.sync_all();
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod outline_tests {
+    use super::*;
+
+    #[test]
+    fn outlines_are_reused_only_for_the_same_text() {
+        let text = "class A:\n    x = 1\n";
+        let mut outlines = Outlines::default();
+        let path = PathBuf::from("shop/a.py");
+        outlines.0.insert(
+            path.clone(),
+            (text_hash(text.as_bytes()), crate::outline::outline(text)),
+        );
+        assert!(outlines.get(&path, text).is_some());
+        assert!(outlines.get(&path, "class A:\n    x = 2\n").is_none());
+        assert!(outlines.get(Path::new("shop/b.py"), text).is_none());
+    }
 }

@@ -37,6 +37,39 @@ pub fn note(what: &str) {
     }
 }
 
+/// Bytes counted for `DJOPT_TIMINGS`: what each phase tokenized and parsed.
+#[derive(Clone, Copy)]
+pub enum Bytes {
+    /// Phase 1: parsed (the statements that can define models, or whole files).
+    IndexParsed,
+    /// Phase 2: statements tokenized by the prefilter (their bytes hold a queryset source and a
+    /// loop, a prefetch, a thrown-away queryset method or a serializer over rows).
+    Scanned,
+    /// Phase 2: the parts parsed for the rules.
+    Kept,
+    /// Phase 2: the rest of files with findings, parsed to prove they parse.
+    Rest,
+    /// Phase 2: files parsed whole.
+    Whole,
+}
+
+static BYTES: [std::sync::atomic::AtomicUsize; 5] =
+    [const { std::sync::atomic::AtomicUsize::new(0) }; 5];
+
+/// Count `n` bytes of `what` (with `DJOPT_TIMINGS`).
+pub fn count(what: Bytes, n: usize) {
+    if start().is_some() {
+        BYTES[what as usize].fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Bytes counted so far, in MB: phase 1 parsed; phase 2 scanned, kept, rest, whole.
+pub fn counted_mb() -> [f64; 5] {
+    BYTES
+        .each_ref()
+        .map(|b| b.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1e6)
+}
+
 /// User and system time of the process, from `/proc/self/stat` (in clock ticks, 100 a second
 /// on Linux).
 fn cpu_ms() -> Option<u64> {

@@ -67,3 +67,89 @@ fn e2e_project_same_with_and_without_prefilters() {
 fn example_same_with_and_without_prefilters() {
     same_both_ways(&root().join("examples/bookshop"));
 }
+
+/// Shapes the statement-by-statement prefilter must not lose: loops in class bodies, a loop
+/// whose rows come from a statement of the class body, a view nested in a test class, a
+/// docstring saying "for", module-level loops over names bound at module level, a loop in a
+/// method of a class whose other methods hold the source.
+#[test]
+fn class_and_module_shapes_same_with_and_without_prefilters() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(root.join("manage.py"), "").unwrap();
+    std::fs::create_dir_all(root.join("shop/templates/shop")).unwrap();
+    std::fs::write(root.join("shop/__init__.py"), "").unwrap();
+    std::fs::write(
+        root.join("shop/templates/shop/book_list.html"),
+        "{% for book in object_list %}{{ book.author.name }}{% endfor %}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("shop/models.py"),
+        r#"from django.db import models
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=100)
+
+
+class Book(models.Model):
+    title = models.CharField(max_length=100)
+    author = models.ForeignKey(Author, related_name="books", on_delete=models.CASCADE)
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("shop/reports.py"),
+        r#"from django.views.generic import ListView
+
+from shop.models import Book
+
+ALL = Book.objects.all()
+NAMES = [b.author.name for b in ALL]
+for b in Book.objects.filter(title="x"):
+    print(b.author.name)
+
+
+class Report:
+    """Reports for Book.objects, one row for each book."""
+
+    names = [b.author.name for b in Book.objects.all()]
+    rows = Book.objects.all()
+    titles = [(b.title, b.author.name) for b in rows]
+
+    def count(self):
+        return len(self.names)
+
+
+class Split:
+    def rows(self):
+        return Book.objects.all()
+
+    def names(self, rows):
+        return [b.author.name for b in rows]
+
+    def loop(self):
+        for b in Book.objects.all():
+            print(b.author.name)
+
+
+class ReportTests:
+    class Listing(ListView):
+        model = Book
+        template_name = "shop/book_list.html"
+
+    def test_nothing(self):
+        """Nothing for the loop rules here."""
+        return 1
+"#,
+    )
+    .unwrap();
+    // Only a statement of a class body can hold a finding in this file.
+    std::fs::write(
+        root.join("shop/attrs.py"),
+        "from shop.models import Book\n\n\nclass Names:\n    names = [b.author.name for b in Book.objects.all()]\n\n    def count(self):\n        return len(self.names)\n",
+    )
+    .unwrap();
+    same_both_ways(root);
+}

@@ -155,6 +155,11 @@ fn check_all(
     crate::timings::note(&format!(
         "methods phase 1 left unparsed: {left}, read since: {read}"
     ));
+    let [index, scanned, kept, rest, whole] = crate::timings::counted_mb();
+    crate::timings::note(&format!(
+        "MB parsed by phase 1: {index:.2}; phase 2 tokenized {scanned:.2}, parsed {kept:.2} \
+         kept + {rest:.2} rest (files with findings) + {whole:.2} whole"
+    ));
     let mut checked = Vec::new();
     let mut problems = Vec::new();
     for result in results {
