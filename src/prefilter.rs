@@ -16,7 +16,7 @@
 //! compare the findings both ways.
 
 use crate::index::{self, FileFacts, ProjectIndex};
-use crate::outline::{BodyLine, Class, Kind, Outline, Tok, Token};
+use crate::outline::{BodyLine, Class, Kind, Outline, Tok, Token, is_ident_byte};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::ops::Range;
 use std::sync::OnceLock;
@@ -312,10 +312,6 @@ fn returned_chain_heads(text: &[u8]) -> Vec<String> {
         }
     }
     heads
-}
-
-fn is_ident_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
 }
 
 /// Byte ranges of the identifiers (and numbers) in `text`.
@@ -1287,7 +1283,7 @@ fn same_indentation(text: &[u8], lines: &[Range<usize>]) -> bool {
 }
 
 /// Is `word` in `text` as a whole word (wherever: code, strings, comments)?
-fn has_word(text: &[u8], word: &[u8]) -> bool {
+pub(crate) fn has_word(text: &[u8], word: &[u8]) -> bool {
     memchr::memmem::find_iter(text, word).any(|at| {
         let starts = at == 0 || !is_ident_byte(text[at - 1]);
         starts && text.get(at + word.len()).is_none_or(|&b| !is_ident_byte(b))

@@ -621,9 +621,16 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
         }
         // `qs.prefetch_related(...)` as a bare statement between the binding and the use.
         let from = dom.statement.end_byte();
+        let finder = memchr::memmem::Finder::new(name.as_bytes());
         crate::syntax::walk_named(scope, |n| {
             if n.end_byte() <= from || n.start_byte() >= at {
                 return n.start_byte() < at && n.end_byte() > from;
+            }
+            if finder
+                .find(&self.ctx.src.as_bytes()[n.byte_range()])
+                .is_none()
+            {
+                return false;
             }
             if n.kind() == "expression_statement"
                 && let Some(call) = n.named_child(0)
@@ -678,8 +685,10 @@ const LOCAL_CONSUMERS: &[&str] = &[
 /// `only()`/`defer()`/`union()`?
 pub fn name_escapes(scope: Node, name: &str, except_in: Node, src: &str) -> bool {
     let mut escapes = false;
+    let finder = memchr::memmem::Finder::new(name.as_bytes());
     crate::syntax::walk_named(scope, |n| {
-        if escapes {
+        // Nothing below a node whose text does not hold the name can use it.
+        if escapes || finder.find(&src.as_bytes()[n.byte_range()]).is_none() {
             return false;
         }
         if n != scope

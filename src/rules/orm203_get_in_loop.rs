@@ -91,6 +91,11 @@ fn compact(s: &str) -> String {
 
 /// `<Model>.<manager>.get(pk=var)` and `<Model>.<manager>.filter(pk=var).first()`.
 fn collect_fetches<'t>(ctx: &FileContext, node: Node<'t>, var: &str, out: &mut Vec<Fetch<'t>>) {
+    // Most loop bodies call neither.
+    let bytes = &ctx.src.as_bytes()[node.byte_range()];
+    if !crate::prefilter::has_word(bytes, b"get") && !crate::prefilter::has_word(bytes, b"first") {
+        return;
+    }
     walk_named(node, |n| {
         if matches!(
             n.kind(),
