@@ -455,6 +455,8 @@ fn build_index(files: &[PathBuf], settings: &Settings) -> (ProjectIndex, Outline
             .filter_map(|(path, scan)| scan.map(|s| (path.clone(), (s.text_hash, s.outline))))
             .collect();
     }
+    // Freeing every file's facts takes 15 ms on the corpus: not on the way to phase 2.
+    rayon::spawn(move || drop(facts));
     crate::timings::mark("phase 1: resolve");
     (index, outlines)
 }

@@ -6,6 +6,7 @@ use super::extract::{FileFacts, RawClass, RawField, RawTarget, relation_kind_of}
 use super::lazy::LazyMethod;
 use super::{Field, FieldKind, Manager, Model, ModelId, ProjectIndex, module_matches};
 use crate::syntax::last_segment;
+use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -13,16 +14,16 @@ type ClassRef = (usize, usize);
 
 struct Resolver<'f> {
     files: &'f [FileFacts],
-    classes_by_name: HashMap<&'f str, Vec<ClassRef>>,
-    is_model: HashMap<ClassRef, bool>,
+    classes_by_name: FxHashMap<&'f str, Vec<ClassRef>>,
+    is_model: FxHashMap<ClassRef, bool>,
     index: ProjectIndex,
-    model_of_class: HashMap<ClassRef, ModelId>,
-    builtin_by_name: HashMap<&'static str, ModelId>,
+    model_of_class: FxHashMap<ClassRef, ModelId>,
+    builtin_by_name: FxHashMap<&'static str, ModelId>,
     auth_user: Option<String>,
 }
 
 pub fn build_index(files: &[FileFacts]) -> ProjectIndex {
-    let mut classes_by_name: HashMap<&str, Vec<ClassRef>> = HashMap::new();
+    let mut classes_by_name: FxHashMap<&str, Vec<ClassRef>> = FxHashMap::default();
     for (fi, file) in files.iter().enumerate() {
         for (ci, class) in file.classes.iter().enumerate() {
             classes_by_name
@@ -35,10 +36,10 @@ pub fn build_index(files: &[FileFacts]) -> ProjectIndex {
     let mut r = Resolver {
         files,
         classes_by_name,
-        is_model: HashMap::new(),
+        is_model: FxHashMap::default(),
         index: ProjectIndex::default(),
-        model_of_class: HashMap::new(),
-        builtin_by_name: HashMap::new(),
+        model_of_class: FxHashMap::default(),
+        builtin_by_name: FxHashMap::default(),
         auth_user,
     };
     r.add_builtins();
