@@ -85,13 +85,7 @@ pub fn statements_within(tree: &Tree, ranges: &[std::ops::Range<usize>]) -> bool
         if within(st.start_byte(), st.end_byte()) {
             return true;
         }
-        let class = match st.kind() {
-            "class_definition" => Some(st),
-            "decorated_definition" => st
-                .child_by_field_id(crate::field!("definition"))
-                .filter(|d| d.kind() == "class_definition"),
-            _ => None,
-        };
+        let class = crate::syntax::defined_class(st);
         let Some(body) = class.and_then(|c| c.child_by_field_id(crate::field!("body"))) else {
             return false;
         };

@@ -211,3 +211,14 @@ pub fn walk_named<'t>(node: Node<'t>, mut f: impl FnMut(Node<'t>) -> bool) {
         }
     }
 }
+
+/// The class a statement defines, decorated or not.
+pub fn defined_class(statement: Node) -> Option<Node> {
+    match statement.kind() {
+        "class_definition" => Some(statement),
+        "decorated_definition" => statement
+            .child_by_field_id(crate::field!("definition"))
+            .filter(|d| d.kind() == "class_definition"),
+        _ => None,
+    }
+}

@@ -92,13 +92,7 @@ pub fn extract(relative: &Path, src: &str, tree: &Tree) -> FrameworkFacts {
     let root = tree.root_node();
     let mut cursor = root.walk();
     for node in root.named_children(&mut cursor) {
-        let class = match node.kind() {
-            "class_definition" => Some(node),
-            "decorated_definition" => node
-                .child_by_field_id(crate::field!("definition"))
-                .filter(|d| d.kind() == "class_definition"),
-            _ => None,
-        };
+        let class = crate::syntax::defined_class(node);
         if let Some(class) = class {
             facts.classes.push(raw_class(class, src));
         }
