@@ -5,6 +5,8 @@
 //! print the same as with `DJOPT_NO_PREFILTER=1`, which parses every file whole.
 //! `bench/compare-prefilter` does the same on the benchmark corpus.
 
+mod common;
+
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 
@@ -74,29 +76,12 @@ fn example_same_with_and_without_prefilters() {
 /// method of a class whose other methods hold the source.
 #[test]
 fn class_and_module_shapes_same_with_and_without_prefilters() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::small::project();
     let root = dir.path();
-    std::fs::write(root.join("manage.py"), "").unwrap();
     std::fs::create_dir_all(root.join("shop/templates/shop")).unwrap();
-    std::fs::write(root.join("shop/__init__.py"), "").unwrap();
     std::fs::write(
         root.join("shop/templates/shop/book_list.html"),
         "{% for book in object_list %}{{ book.author.name }}{% endfor %}\n",
-    )
-    .unwrap();
-    std::fs::write(
-        root.join("shop/models.py"),
-        r#"from django.db import models
-
-
-class Author(models.Model):
-    name = models.CharField(max_length=100)
-
-
-class Book(models.Model):
-    title = models.CharField(max_length=100)
-    author = models.ForeignKey(Author, related_name="books", on_delete=models.CASCADE)
-"#,
     )
     .unwrap();
     std::fs::write(
