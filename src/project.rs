@@ -402,14 +402,14 @@ fn build_index(files: &[PathBuf], settings: &Settings) -> (ProjectIndex, Outline
                 if !may_define_models(&bytes) {
                     return None;
                 }
-                let hash = text_hash(&bytes);
                 let source = SourceFile::from_bytes(path.clone(), bytes).ok()?;
                 let mut scan = if whole {
                     FileScan::default()
                 } else {
                     FileScan::new(&source.text)
                 };
-                scan.text_hash = hash;
+                // Of the text phase 2 reads too (a byte order mark left out).
+                scan.text_hash = text_hash(source.text.as_bytes());
                 Some(scan)
             })
         })
