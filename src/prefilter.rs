@@ -1047,9 +1047,14 @@ fn loops_over<'l>(lines: impl Iterator<Item = &'l LineFacts> + Clone, names: &Na
 ///   call for ORM105) together with a queryset source the index knows;
 /// - for the framework rules, a call that renders a template or builds a serializer over rows.
 ///
-/// A class that is not kept whole keeps its header and its statements that are not methods.
+/// A class that is not kept whole is read member by member: it keeps its header and its
+/// statements that are not methods when a method is kept, or when those statements (read
+/// together, the class body's scope) can hold a finding or define a class with bases.
 /// What is left out cannot hold a finding: the loop rules read a loop, its function and the
 /// index; the framework rules read their classes and calls, and the index.
+///
+/// `outline` is phase 1's outline of the same text, if it made one. Only parts whose bytes
+/// can hold what the rules look for are tokenized (see `wanted_together` below).
 pub fn analysis_ranges(
     text: &str,
     index: &ProjectIndex,
