@@ -708,27 +708,26 @@ impl Needles {
         })
     }
 
-    /// Can a loop of `parts` (a function or method, or the module-level statements, read as
-    /// one scope) run a query per row? See [`loops_over`]; this tokenizes the parts itself.
-    pub fn loops_over_querysets(&self, parts: &[&[u8]], aliases: &Aliases) -> bool {
-        let mut lines = Vec::new();
+    /// Can a loop of `parts` of `text` (a function or method, or the module-level statements,
+    /// read as one scope) run a query per row? See [`loops_over`]; this tokenizes the parts.
+    /// Also true for a source with a prefetch, a thrown-away queryset method or a serializer
+    /// over rows.
+    fn holds_loop_finding(&self, text: &[u8], parts: &[Range<usize>], aliases: &Aliases) -> bool {
         let mut names = Names::default();
+        let mut lines: Vec<LineFacts> = Vec::new();
         for part in parts {
-            let part: &[u8] = part;
-            crate::outline::logical_lines(part, |indent, tokens| {
-                if let (Some(first), Some(last)) = (tokens.first(), tokens.last()) {
-                    lines.push(self.line_facts(
-                        part,
-                        first.start..last.end,
-                        indent,
-                        tokens,
-                        aliases,
-                        &mut names,
-                    ));
-                }
+            let part = &text[part.clone()];
+            crate::timings::count(crate::timings::Bytes::Scanned, part.len());
+            crate::outline::logical_lines_at(part, |range, indent, tokens| {
+                lines.push(self.line_facts(part, range, indent, tokens, aliases, &mut names));
             });
         }
-        loops_over(lines.iter(), &names)
+        lines.iter().any(|l| l.source)
+            && (parts.iter().map(|p| &text[p.clone()]).any(|p| {
+                memchr::memmem::find(p, b"prefetch_related").is_some()
+                    || discarded_call(p)
+                    || serializes_rows(p)
+            }) || loops_over(lines.iter(), &names))
     }
 
     /// What the loop rules' prefilter reads of one logical line (`range` in `text`, tokens
@@ -965,12 +964,6 @@ pub struct Aliases<'t> {
     functions: Vec<&'t [u8]>,
 }
 
-/// Something for the loop rules: a loop or a prefetch.
-pub fn has_loop(text: &[u8]) -> bool {
-    memchr::memmem::find(text, b"for ").is_some()
-        || memchr::memmem::find(text, b"prefetch_related").is_some()
-}
-
 /// What phase 2's prefilter reads of one logical line.
 struct LineFacts {
     indent: usize,
@@ -1089,24 +1082,9 @@ pub fn analysis_ranges(
         if texts().any(|p| needles.renders_template(p)) {
             return true;
         }
-        if !(texts().any(may_loop) && texts().any(|p| needles.has_queryset_source(p, &aliases))) {
-            return false;
-        }
-        let mut names = Names::default();
-        let mut lines: Vec<LineFacts> = Vec::new();
-        for part in parts {
-            let text = &bytes[part.clone()];
-            crate::timings::count(crate::timings::Bytes::Scanned, text.len());
-            crate::outline::logical_lines_at(text, |range, indent, tokens| {
-                lines.push(needles.line_facts(text, range, indent, tokens, &aliases, &mut names));
-            });
-        }
-        lines.iter().any(|l| l.source)
-            && (texts().any(|p| {
-                memchr::memmem::find(p, b"prefetch_related").is_some()
-                    || discarded_call(p)
-                    || serializes_rows(p)
-            }) || loops_over(lines.iter(), &names))
+        texts().any(may_loop)
+            && texts().any(|p| needles.has_queryset_source(p, &aliases))
+            && needles.holds_loop_finding(bytes, parts, &aliases)
     };
     let wanted = |part: Range<usize>| wanted_together(&[part]);
     let mut parts = Parts::default();
@@ -1646,7 +1624,11 @@ mod tests {
     fn loops(part: &str) -> bool {
         let n = needles();
         let aliases = n.aliases(part.as_bytes());
-        n.loops_over_querysets(&[part.as_bytes()], &aliases)
+        n.holds_loop_finding(
+            part.as_bytes(),
+            std::slice::from_ref(&(0..part.len())),
+            &aliases,
+        )
     }
 
     #[test]
