@@ -1120,7 +1120,11 @@ pub fn analysis_ranges(
                 }
             }
             Kind::Class(class) => {
-                if index.frameworks.is_site_class(&class.bases) {
+                // A class the framework rules read (a view, an admin) keeps what they read of
+                // it: its statements, the methods they ask for by name, and its first and last
+                // members (edits go before the first or after the last).
+                let site = index.frameworks.is_site_class(&class.bases);
+                if site && class.body_lines.is_empty() {
                     wanted_any = true;
                     push(&mut parts.keep, part);
                     continue;
@@ -1130,20 +1134,31 @@ pub fn analysis_ranges(
                 // method is kept or when they can hold one themselves (read together, as the
                 // class body's scope; a nested class with bases, a view or an admin perhaps, is
                 // kept whatever it holds).
-                let members: Vec<(Range<usize>, bool, bool)> = class
-                    .members(st.range.end)
-                    .into_iter()
-                    .map(|(range, method)| {
-                        let wanted = method && wanted(range.clone());
-                        (range, method, wanted)
-                    })
-                    .collect();
+                let members = class.members(st.range.end);
                 let statements: Vec<Range<usize>> = members
                     .iter()
                     .filter(|m| !m.1)
                     .map(|m| m.0.clone())
                     .collect();
-                let statements_wanted = wanted_together(&statements);
+                let site_reads = |k: usize, range: &Range<usize>| {
+                    site && (k == 0
+                        || k + 1 == members.len()
+                        || def_name(&bytes[range.clone()]).is_some_and(|name| {
+                            crate::index::frameworks::site_reads_method(
+                                name,
+                                statements.iter().map(|r| &bytes[r.clone()]),
+                            )
+                        }))
+                };
+                let members: Vec<(Range<usize>, bool, bool)> = members
+                    .iter()
+                    .enumerate()
+                    .map(|(k, (range, method))| {
+                        let wanted = *method && (site_reads(k, range) || wanted(range.clone()));
+                        (range.clone(), *method, wanted)
+                    })
+                    .collect();
+                let statements_wanted = site || wanted_together(&statements);
                 wanted_any |= statements_wanted;
                 let kept = statements_wanted
                     || members.iter().any(|m| m.2)
@@ -1446,6 +1461,37 @@ mod tests {
             keep.contains("class V(ListView)") && !keep.contains("def test_"),
             "{keep}"
         );
+    }
+
+    #[test]
+    fn site_classes_keep_what_the_framework_rules_read() {
+        let text = "from django.contrib import admin\n\n\nclass BookAdmin(admin.ModelAdmin):\n    def first(self):\n        return 1\n\n    list_display = (\"title\", \"author_name\", shelf)\n\n    @admin.display(description=\"Author\")\n    def author_name(self, obj):\n        return obj.author.name\n\n    def shelf(self, obj):\n        return obj.shelf\n\n    def unrelated(self):\n        return 2\n\n    def get_queryset(self, request):\n        return super().get_queryset(request)\n\n    def report(self):\n        for b in Book.objects.all():\n            print(b.author)\n\n    def last(self):\n        return 3\n";
+        let (keep, rest, proof) = parts_of(text).unwrap();
+        let keep = keep.concat();
+        for kept in [
+            "class BookAdmin",
+            "def first",
+            "list_display",
+            "@admin.display(description=\"Author\")\n    def author_name",
+            "def shelf",
+            "def get_queryset",
+            "def report",
+            "def last",
+        ] {
+            assert!(keep.contains(kept), "{kept} not in {keep}");
+        }
+        assert!(!keep.contains("def unrelated"), "{keep}");
+        assert_eq!(
+            rest,
+            [
+                "class BookAdmin(admin.ModelAdmin):\n",
+                "    def unrelated(self):\n        return 2\n\n"
+            ]
+        );
+        assert!(proof);
+        // A class of one line is kept whole.
+        let one = "class BookAdmin(admin.ModelAdmin): pass\n";
+        assert_eq!(parts_of(one).map(|p| p.0.concat()), None);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::analysis::{FileContext, Queryset, queryset::QuerysetResolver};
 use crate::diagnostic::Diagnostic;
 use crate::fix::{Edit, Fix};
 use crate::index::ModelId;
-use crate::index::frameworks::{Need, minimal_lookups};
+use crate::index::frameworks::{Need, minimal_lookups, site_reads_method};
 use crate::syntax::{call_args, dotted_name, method_call, string_quote, text, unparen};
 use tree_sitter::Node;
 
@@ -46,10 +46,12 @@ pub struct ClassView<'t> {
     pub methods: Vec<(String, Node<'t>)>,
     /// Decorators of the class (`@admin.register(Book)`).
     pub decorators: Vec<Node<'t>>,
+    /// The text of each statement of its body but methods and comments.
+    statements: Vec<&'t [u8]>,
 }
 
 impl<'t> ClassView<'t> {
-    pub fn read(node: Node<'t>, src: &str) -> Option<ClassView<'t>> {
+    pub fn read(node: Node<'t>, src: &'t str) -> Option<ClassView<'t>> {
         if node.kind() != "class_definition" {
             return None;
         }
@@ -60,6 +62,7 @@ impl<'t> ClassView<'t> {
             attrs: Vec::new(),
             methods: Vec::new(),
             decorators: Vec::new(),
+            statements: Vec::new(),
         };
         if let Some(supers) = node.child_by_field_id(crate::field!("superclasses")) {
             let mut cursor = supers.walk();
@@ -80,6 +83,13 @@ impl<'t> ClassView<'t> {
         let body = node.child_by_field_id(crate::field!("body"))?;
         let mut cursor = body.walk();
         for stmt in body.named_children(&mut cursor) {
+            let method = stmt.kind() == "function_definition"
+                || stmt
+                    .child_by_field_id(crate::field!("definition"))
+                    .is_some_and(|d| d.kind() == "function_definition");
+            if !method && stmt.kind() != "comment" {
+                view.statements.push(&src.as_bytes()[stmt.byte_range()]);
+            }
             match stmt.kind() {
                 "expression_statement" => {
                     if let Some(assign) = stmt.named_child(0).filter(|a| a.kind() == "assignment")
@@ -121,7 +131,15 @@ impl<'t> ClassView<'t> {
             .map(|(_, v, s)| (*v, *s))
     }
 
+    /// The method named `name` (the last one defined). Phase 2 may have parsed only the
+    /// methods the framework rules read: [`SITE_METHODS`] and those the class's statements
+    /// name; asking for another could miss it.
     pub fn method(&self, name: &str) -> Option<Node<'t>> {
+        debug_assert!(
+            site_reads_method(name.as_bytes(), self.statements.iter().copied()),
+            "phase 2 may leave the method `{name}` out of `{}`: add it to SITE_METHODS",
+            self.name
+        );
         self.methods
             .iter()
             .rev()

@@ -46,6 +46,25 @@ pub struct RawMethod {
     pub lazy: Option<std::sync::Arc<crate::index::lazy::LazyMethod>>,
 }
 
+/// The methods of a site class (see [`Frameworks::is_site_class`]) the framework rules read by
+/// name. They also read the methods its statements name (`list_display = ("title",
+/// "author_name")`); phase 2's prefilter leaves its other methods out unless the loop rules can
+/// find something in them (`ClassView::method` checks this in debug builds, with [`site_reads_method`]).
+pub const SITE_METHODS: &[&str] = &[
+    "get_queryset",
+    "get_serializer_class",
+    "get_list_display",
+    "get_template_names",
+    "get_context_data",
+];
+
+/// Do the framework rules read the method `name` of a site class whose other statements are
+/// `statements`? ([`SITE_METHODS`], or a word of the statements.)
+pub fn site_reads_method<'s>(name: &[u8], mut statements: impl Iterator<Item = &'s [u8]>) -> bool {
+    SITE_METHODS.iter().any(|m| m.as_bytes() == name)
+        || statements.any(|text| crate::prefilter::identifiers(text).any(|w| &text[w] == name))
+}
+
 /// The resolved part of the index.
 #[derive(Debug, Default)]
 pub struct Frameworks {
@@ -365,9 +384,10 @@ impl Frameworks {
             .any(|b| self.class_bases.contains_key(b))
     }
 
-    /// A class the framework rules read whole, by its bases (as `all_bases` follows them): a DRF
+    /// A class the framework rules read, by its bases (as `all_bases` follows them): a DRF
     /// generic view or viewset (ORM301), a `ModelAdmin` or an inline (ORM302), a `ListView` or
-    /// `DetailView` (ORM303). Phase 2's prefilter keeps such a class whole.
+    /// `DetailView` (ORM303). Phase 2's prefilter keeps its statements and the methods the rules
+    /// read ([`SITE_METHODS`], and those its statements name).
     pub fn is_site_class(&self, bases: &[String]) -> bool {
         self.all_bases(bases).iter().any(|b| {
             drf::VIEWS.contains(&b.as_str())
