@@ -154,8 +154,8 @@ const NODES_PER_BYTE: usize = 16;
 
 /// Whether the tree goes deeper than `limit` (the root is 0): the result is above `limit` exactly
 /// when it does (below, it is only a lower bound). Counted without recursion, and a subtree too
-/// short to reach past `limit` (see `NODES_PER_BYTE`) is not entered, so most statements are
-/// not walked at all.
+/// small to reach past `limit` (too few nodes, or too short: see `NODES_PER_BYTE`) is not
+/// entered, so most statements are not walked at all.
 pub fn nesting_depth(tree: &Tree, limit: usize) -> usize {
     let mut cursor = tree.walk();
     let mut depth = 0;
@@ -166,7 +166,12 @@ pub fn nesting_depth(tree: &Tree, limit: usize) -> usize {
             return deepest;
         }
         let node = cursor.node();
-        let could_reach = depth + NODES_PER_BYTE * (node.end_byte() - node.start_byte() + 1);
+        // A path down from the node has at most as many nodes as the node has (a count
+        // tree-sitter keeps), and at most `NODES_PER_BYTE` per byte of its text.
+        let could_reach = depth
+            + node
+                .descendant_count()
+                .min(NODES_PER_BYTE * (node.end_byte() - node.start_byte() + 1));
         if could_reach > limit && cursor.goto_first_child() {
             depth += 1;
             continue;
@@ -269,6 +274,14 @@ mod tests {
             format!("f({})\n", "[".repeat(30) + &"]".repeat(30)),
             deep_block,
             "def f(a, b=1, *c, **d):\n    return [x.y for x in a if x]\n".to_string(),
+            // Many small statements (each too few nodes to be entered) around a deep one.
+            (0..200)
+                .map(|i| format!("v{i} = [{i}, ({i},)]\n"))
+                .collect::<String>()
+                + &format!("x = {}1{}\n", "(".repeat(45), ")".repeat(45))
+                + &(0..200)
+                    .map(|i| format!("w{i} = {i}\n"))
+                    .collect::<String>(),
         ];
         for src in &samples {
             let tree = parse(src).unwrap();
