@@ -15,6 +15,7 @@ pub mod git;
 pub mod index;
 pub mod interrupt;
 pub mod invariants;
+pub mod needle;
 pub mod outline;
 pub mod parse;
 pub mod prefilter;

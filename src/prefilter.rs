@@ -142,8 +142,8 @@ fn class_scan(class: &Class, src: &[u8]) -> ClassScan {
         // Managers: `objects = BookManager()` (the index takes any callee named `…Manager`),
         // and those made of a queryset class: `X.as_manager()`, `M.from_queryset(X)()`.
         // Both need a word with `anager` or `from_queryset` in it: most lines have neither.
-        if memchr::memmem::find(text, b"anager").is_none()
-            && memchr::memmem::find(text, b"from_queryset").is_none()
+        if crate::finder!(b"anager").find(text).is_none()
+            && crate::finder!(b"from_queryset").find(text).is_none()
         {
             continue;
         }
@@ -254,15 +254,15 @@ fn assigns_from_models(line: &[u8]) -> bool {
 /// block level in.
 fn block_imports(text: &[u8]) -> bool {
     (text.starts_with(b"if") || text.starts_with(b"try"))
-        && memchr::memmem::find(text, b"import").is_some()
+        && crate::finder!(b"import").find(text).is_some()
 }
 
 /// Something phase 1 reads outside classes and functions: classes or functions nested in
 /// `if`/`try` blocks, the user model setting, the framework settings.
 fn other_matters(text: &[u8]) -> bool {
-    memchr::memmem::find(text, b"class ").is_some()
-        || memchr::memmem::find(text, b"def ").is_some()
-        || memchr::memmem::find(text, b"AUTH_USER_MODEL").is_some()
+    crate::finder!(b"class ").find(text).is_some()
+        || crate::finder!(b"def ").find(text).is_some()
+        || crate::finder!(b"AUTH_USER_MODEL").find(text).is_some()
         || index::frameworks::may_define(text)
 }
 
@@ -271,7 +271,7 @@ fn other_matters(text: &[u8]) -> bool {
 /// `objects` of `return Book.objects.filter(…)`); empty when no `return` returns a chain.
 fn returned_chain_heads(text: &[u8]) -> Vec<String> {
     let mut heads: Vec<String> = Vec::new();
-    for at in memchr::memmem::find_iter(text, b"return") {
+    for at in crate::finder!(b"return").find_iter(text) {
         if at > 0 && is_ident_byte(text[at - 1]) {
             continue;
         }
@@ -569,7 +569,7 @@ fn returns_from_self(text: &[u8]) -> bool {
     let word_at = |i: usize, word: &[u8]| {
         text[i..].starts_with(word) && !text.get(i + word.len()).is_some_and(|&b| is_ident_byte(b))
     };
-    memchr::memmem::find_iter(text, b"return").any(|at| {
+    crate::finder!(b"return").find_iter(text).any(|at| {
         let mut i = at + b"return".len();
         skip(&mut i);
         if word_at(i, b"super") {
@@ -694,8 +694,8 @@ impl Needles {
     /// and is one of the project's templates.
     pub fn renders_template(&self, part: &[u8]) -> bool {
         if self.templates.is_empty()
-            || (memchr::memmem::find(part, b"render").is_none()
-                && memchr::memmem::find(part, b"TemplateResponse").is_none())
+            || (crate::finder!(b"render").find(part).is_none()
+                && crate::finder!(b"TemplateResponse").find(part).is_none())
         {
             return false;
         }
@@ -724,7 +724,7 @@ impl Needles {
         }
         lines.iter().any(|l| l.source)
             && (parts.iter().map(|p| &text[p.clone()]).any(|p| {
-                memchr::memmem::find(p, b"prefetch_related").is_some()
+                crate::finder!(b"prefetch_related").find(p).is_some()
                     || discarded_call(p)
                     || serializes_rows(p)
             }) || loops_over(lines.iter(), &names))
@@ -753,9 +753,11 @@ impl Needles {
             has_for: tokens.iter().any(|t| word(t, b"for")),
             source,
             fetch: source
-                && (memchr::memmem::find(line_text, b".get").is_some()
-                    || memchr::memmem::find(line_text, b".filter").is_some()
-                    || memchr::memmem::find(line_text, b"get_object_or_404").is_some()),
+                && (crate::finder!(b".get").find(line_text).is_some()
+                    || crate::finder!(b".filter").find(line_text).is_some()
+                    || crate::finder!(b"get_object_or_404")
+                        .find(line_text)
+                        .is_some()),
             words: names.words.len()..names.words.len(),
             bound: names.bound.len()..names.bound.len(),
         };
@@ -782,7 +784,7 @@ impl Needles {
                 // An f-string's fields are code: a comprehension or a name in one counts.
                 Tok::Str if memchr::memchr(b'{', &text[t.start..t.end]).is_some() => {
                     let s = &text[t.start..t.end];
-                    line.has_for |= memchr::memmem::find(s, b"for ").is_some();
+                    line.has_for |= crate::finder!(b"for ").find(s).is_some();
                     names.words.extend(identifiers(s).map(|w| &s[w]));
                 }
                 Tok::Op(b'(' | b'[' | b'{') => depth += 1,
@@ -858,7 +860,7 @@ impl Needles {
     /// are in the file: (models, functions).
     pub fn aliases<'t>(&self, text: &'t [u8]) -> Aliases<'t> {
         let mut aliases = Aliases::default();
-        for at in memchr::memmem::find_iter(text, b"as") {
+        for at in crate::finder!(b"as").find_iter(text) {
             let end = at + 2;
             if (at > 0 && is_ident_byte(text[at - 1]))
                 || text.get(end).is_some_and(|&b| is_ident_byte(b))
@@ -1070,8 +1072,8 @@ pub fn analysis_ranges(
     // A loop, a prefetch, a thrown-away queryset method or a serializer over rows, in a part's
     // bytes (which hold all its tokens do, and more: comments, long strings).
     let may_loop = |p: &[u8]| {
-        has_word(p, b"for")
-            || memchr::memmem::find(p, b"prefetch_related").is_some()
+        has_word(p, crate::finder!(b"for"))
+            || crate::finder!(b"prefetch_related").find(p).is_some()
             || serializes_rows(p)
             || discarded_call(p)
     };
@@ -1281,16 +1283,17 @@ fn same_indentation(text: &[u8], lines: &[Range<usize>]) -> bool {
 }
 
 /// Is `word` in `text` as a whole word (wherever: code, strings, comments)?
-pub(crate) fn has_word(text: &[u8], word: &[u8]) -> bool {
-    memchr::memmem::find_iter(text, word).any(|at| {
+pub(crate) fn has_word(text: &[u8], word: &memchr::memmem::Finder) -> bool {
+    let len = word.needle().len();
+    word.find_iter(text).any(|at| {
         let starts = at == 0 || !is_ident_byte(text[at - 1]);
-        starts && text.get(at + word.len()).is_none_or(|&b| !is_ident_byte(b))
+        starts && text.get(at + len).is_none_or(|&b| !is_ident_byte(b))
     })
 }
 
 /// `class Name(…)` somewhere in `text` (not `class Meta:`).
 fn defines_class_with_bases(text: &[u8]) -> bool {
-    memchr::memmem::find_iter(text, b"class").any(|at| {
+    crate::finder!(b"class").find_iter(text).any(|at| {
         let header = &text[at + 5..];
         let end = memchr::memchr2(b':', b'\n', header).unwrap_or(header.len());
         !(at > 0 && is_ident_byte(text[at - 1]))
@@ -1330,7 +1333,7 @@ fn discarded_call(part: &[u8]) -> bool {
 
 /// `SomeSerializer(rows, many=True)` (ORM301 reads it when `rows` is a queryset).
 fn serializes_rows(part: &[u8]) -> bool {
-    memchr::memmem::find_iter(part, b"many").any(|at| {
+    crate::finder!(b"many").find_iter(part).any(|at| {
         let mut i = at + 4;
         if next_byte_at(part, &mut i) != Some(b'=') || part.get(i + 1) == Some(&b'=') {
             return false;

@@ -549,8 +549,8 @@ fn may_have_findings(text: &str, index: &ProjectIndex) -> bool {
     if index::frameworks::may_have_findings(bytes) {
         return true;
     }
-    let loops = memchr::memmem::find(bytes, b"for ").is_some()
-        || memchr::memmem::find(bytes, b"prefetch_related").is_some();
+    let loops = crate::finder!(b"for ").find(bytes).is_some()
+        || crate::finder!(b"prefetch_related").find(bytes).is_some();
     loops
         && index
             .needles

@@ -10,7 +10,7 @@ pub struct Suppressions {
 impl Suppressions {
     pub fn parse(src: &str) -> Suppressions {
         let mut lines = HashMap::new();
-        if memchr::memmem::find(src.as_bytes(), b"djopt:").is_none() {
+        if crate::finder!(b"djopt:").find(src.as_bytes()).is_none() {
             return Suppressions { lines };
         }
         for (i, line) in src.lines().enumerate() {

@@ -36,7 +36,9 @@ impl<'a> FileContext<'a> {
         // code); expressions are not entered.
         // A statement without the word `import` in its text holds no import: not entered.
         let imports_in = |node: Node| {
-            memchr::memmem::find(&src.as_bytes()[node.byte_range()], b"import").is_some()
+            crate::finder!(b"import")
+                .find(&src.as_bytes()[node.byte_range()])
+                .is_some()
         };
         crate::syntax::walk_named(tree.root_node(), |node| match node.kind() {
             _ if !imports_in(node) => false,

@@ -1066,7 +1066,10 @@ fn assignment_binding<'t>(
 }
 
 fn collect_walrus<'t>(node: Node<'t>, name: &str, src: &str, out: &mut Vec<Binding<'t>>) {
-    if memchr::memmem::find(&src.as_bytes()[node.byte_range()], b":=").is_none() {
+    if crate::finder!(b":=")
+        .find(&src.as_bytes()[node.byte_range()])
+        .is_none()
+    {
         return;
     }
     crate::syntax::walk_named(node, |n| {

@@ -177,10 +177,10 @@ fn app_label_for(relative: &Path) -> String {
 
 /// Cheap byte test: can this file define anything the index records?
 pub fn may_define_models(bytes: &[u8]) -> bool {
-    memchr::memmem::find(bytes, b"class ").is_some()
-        || memchr::memmem::find(bytes, b"AUTH_USER_MODEL").is_some()
+    crate::finder!(b"class ").find(bytes).is_some()
+        || crate::finder!(b"AUTH_USER_MODEL").find(bytes).is_some()
         // `def published(): return Book.objects…` (functions returning querysets)
-        || memchr::memmem::find(bytes, b".objects").is_some()
+        || crate::finder!(b".objects").find(bytes).is_some()
         || super::frameworks::may_define(bytes)
 }
 
@@ -735,10 +735,7 @@ fn self_chain(n: Node, called: bool, src: &str, reads: &mut Vec<SelfRead>) {
 /// `return self.get_queryset().filter(...)`, `return super().get_queryset()...`).
 fn queryset_method(name: &str, body: Node, src: &str) -> Option<QuerysetMethod> {
     // No `return` in its text, no queryset returned: no walk.
-    memchr::memmem::find(
-        &src.as_bytes()[body.start_byte()..body.end_byte()],
-        b"return",
-    )?;
+    crate::finder!(b"return").find(&src.as_bytes()[body.start_byte()..body.end_byte()])?;
     let returns = crate::syntax::returns(body).only_values()?;
     let mut qm = QuerysetMethod {
         name: name.to_string(),
@@ -816,10 +813,13 @@ pub const WRITE_METHODS: &[&str] = &[
 fn writes(body: Node, src: &str) -> bool {
     // A write calls one of these by name: no walk for a body that does not mention one.
     let bytes = &src.as_bytes()[body.start_byte()..body.end_byte()];
-    if !WRITE_METHODS
-        .iter()
-        .any(|m| memchr::memmem::find(bytes, m.as_bytes()).is_some())
-    {
+    static FINDERS: crate::needle::Finders = crate::needle::Finders::new(|| {
+        WRITE_METHODS
+            .iter()
+            .map(|m| memchr::memmem::Finder::new(m.as_bytes()))
+            .collect()
+    });
+    if !FINDERS.any_in(bytes) {
         return false;
     }
     let mut found = false;

@@ -93,7 +93,9 @@ fn compact(s: &str) -> String {
 fn collect_fetches<'t>(ctx: &FileContext, node: Node<'t>, var: &str, out: &mut Vec<Fetch<'t>>) {
     // Most loop bodies call neither.
     let bytes = &ctx.src.as_bytes()[node.byte_range()];
-    if !crate::prefilter::has_word(bytes, b"get") && !crate::prefilter::has_word(bytes, b"first") {
+    if !crate::prefilter::has_word(bytes, crate::finder!(b"get"))
+        && !crate::prefilter::has_word(bytes, crate::finder!(b"first"))
+    {
         return;
     }
     walk_named(node, |n| {

@@ -85,8 +85,8 @@ pub struct Frameworks {
 
 /// Cheap byte test for phase 1: can the file hold anything this part of the index records?
 pub fn may_define(bytes: &[u8]) -> bool {
-    memchr::memmem::find(bytes, b"TEMPLATES").is_some()
-        || memchr::memmem::find(bytes, b"INSTALLED_APPS").is_some()
+    crate::finder!(b"TEMPLATES").find(bytes).is_some()
+        || crate::finder!(b"INSTALLED_APPS").find(bytes).is_some()
 }
 
 /// Cheap byte test for phase 2: can the framework rules find anything in this file?
@@ -100,9 +100,13 @@ pub fn may_have_findings(bytes: &[u8]) -> bool {
         b"ListView",
         b"DetailView",
     ];
-    NEEDLES
-        .iter()
-        .any(|n| memchr::memmem::find(bytes, n).is_some())
+    static FINDERS: crate::needle::Finders = crate::needle::Finders::new(|| {
+        NEEDLES
+            .iter()
+            .map(|n| memchr::memmem::Finder::new(*n))
+            .collect()
+    });
+    FINDERS.any_in(bytes)
 }
 
 /// Extract this part of the per-file facts from a parsed file.
