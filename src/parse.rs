@@ -23,6 +23,35 @@ macro_rules! field {
     }};
 }
 
+/// `node.node_kind()` from a table made once: tree-sitter's `Node::kind` measures the name's C string
+/// and checks it is UTF-8 on every call (1.7% of a corpus run, over a million calls).
+pub trait NodeKind {
+    /// The node's type, as `Node::kind` names it.
+    fn node_kind(&self) -> &'static str;
+}
+
+impl NodeKind for tree_sitter::Node<'_> {
+    #[inline]
+    fn node_kind(&self) -> &'static str {
+        static KINDS: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+            let language = language();
+            (0..language.node_kind_count())
+                .map(|id| {
+                    u16::try_from(id)
+                        .ok()
+                        .and_then(|id| language.node_kind_for_id(id))
+                        .unwrap_or_default()
+                        .to_string()
+                })
+                .collect()
+        });
+        // Only ERROR's id (u16::MAX) lies past the grammar's kinds.
+        KINDS
+            .get(usize::from(self.kind_id()))
+            .map_or("ERROR", String::as_str)
+    }
+}
+
 thread_local! {
     static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
 }
@@ -297,11 +326,43 @@ mod tests {
     }
 
     #[test]
+    fn node_kinds_from_the_table_are_tree_sitters() {
+        // Valid code, aliases (`as_pattern_target`), an ERROR and a MISSING node.
+        let srcs = [
+            "import a.b as c\nwith open(f) as g:\n    print(f\"{x!r:>3}\", *y, **z)\nmatch p:\n    case [1, *r] if r: pass\n",
+            "def f(:\n  pass\nx = (1,\n",
+            "class A(B, metaclass=M):\n    async def g(self): return [await h() for h in self]\n",
+        ];
+        let mut seen = 0;
+        for src in srcs {
+            let tree = parse(src).unwrap();
+            let mut cursor = tree.walk();
+            loop {
+                let node = cursor.node();
+                assert_eq!(node.node_kind(), node.kind(), "{src}");
+                seen += 1;
+                if cursor.goto_first_child() {
+                    continue;
+                }
+                while !cursor.goto_next_sibling() {
+                    if !cursor.goto_parent() {
+                        break;
+                    }
+                }
+                if cursor.node() == tree.root_node() {
+                    break;
+                }
+            }
+        }
+        assert!(seen > 100, "{seen}");
+    }
+
+    #[test]
     fn grammar_loads_into_this_tree_sitter() {
         let mut parser = Parser::new();
         parser.set_language(&language()).unwrap();
         let tree = parser.parse("x = 1\n", None).unwrap();
-        assert_eq!(tree.root_node().kind(), "module");
+        assert_eq!(tree.root_node().node_kind(), "module");
     }
 
     #[test]

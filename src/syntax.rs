@@ -1,5 +1,6 @@
 //! Small readers over tree-sitter-python nodes, shared by the index and the analysis.
 
+use crate::parse::NodeKind;
 use tree_sitter::Node;
 
 pub fn text<'s>(node: Node, src: &'s str) -> &'s str {
@@ -8,7 +9,7 @@ pub fn text<'s>(node: Node, src: &'s str) -> &'s str {
 
 /// `a`, `a.b.c` as a dotted string; None for anything else.
 pub fn dotted_name(node: Node, src: &str) -> Option<String> {
-    match node.kind() {
+    match node.node_kind() {
         "identifier" => Some(text(node, src).to_string()),
         "attribute" => {
             let object = node.child_by_field_id(crate::field!("object"))?;
@@ -26,13 +27,13 @@ pub fn last_segment(dotted: &str) -> &str {
 
 /// The value of a plain string literal (no f-string, no concatenation, no escapes we cannot read).
 pub fn string_value(node: Node, src: &str) -> Option<String> {
-    if node.kind() != "string" {
+    if node.node_kind() != "string" {
         return None;
     }
     let mut value = String::new();
     let mut cursor = node.walk();
     for child in node.children(&mut cursor) {
-        match child.kind() {
+        match child.node_kind() {
             "string_start" => {
                 let prefix = text(child, src).to_ascii_lowercase();
                 if prefix.contains('f') || prefix.contains('b') {
@@ -88,7 +89,7 @@ pub fn call_args<'t>(call: Node<'t>, src: &str) -> CallArgs<'t> {
     };
     let mut cursor = list.walk();
     for child in list.named_children(&mut cursor) {
-        match child.kind() {
+        match child.node_kind() {
             "keyword_argument" => {
                 if let (Some(name), Some(value)) = (
                     child.child_by_field_id(crate::field!("name")),
@@ -107,11 +108,11 @@ pub fn call_args<'t>(call: Node<'t>, src: &str) -> CallArgs<'t> {
 
 /// For `obj.method(args)`: (obj, method name).
 pub fn method_call<'t>(call: Node<'t>, src: &str) -> Option<(Node<'t>, String)> {
-    if call.kind() != "call" {
+    if call.node_kind() != "call" {
         return None;
     }
     let function = call.child_by_field_id(crate::field!("function"))?;
-    if function.kind() != "attribute" {
+    if function.node_kind() != "attribute" {
         return None;
     }
     let object = function.child_by_field_id(crate::field!("object"))?;
@@ -121,14 +122,14 @@ pub fn method_call<'t>(call: Node<'t>, src: &str) -> Option<(Node<'t>, String)> 
 
 /// Is `value` a literal `True`?
 pub fn is_true(node: Node) -> bool {
-    node.kind() == "true"
+    node.node_kind() == "true"
 }
 
 /// The nearest enclosing function definition (or None for module level).
 pub fn enclosing_function(node: Node) -> Option<Node> {
     let mut current = node.parent();
     while let Some(n) = current {
-        if n.kind() == "function_definition" {
+        if n.node_kind() == "function_definition" {
             return Some(n);
         }
         current = n.parent();
@@ -138,9 +139,9 @@ pub fn enclosing_function(node: Node) -> Option<Node> {
 
 /// Strip grouping parentheses.
 pub fn unparen(mut node: Node) -> Node {
-    while node.kind() == "parenthesized_expression" {
+    while node.node_kind() == "parenthesized_expression" {
         match node.named_child(0) {
-            Some(inner) if inner.kind() != "comment" => node = inner,
+            Some(inner) if inner.node_kind() != "comment" => node = inner,
             _ => break,
         }
     }
@@ -169,7 +170,7 @@ impl<'t> Returns<'t> {
 pub fn returns(body: Node) -> Returns {
     let mut out = Returns::default();
     walk_named(body, |n| {
-        match n.kind() {
+        match n.node_kind() {
             "function_definition" | "class_definition" | "lambda" => return false,
             "return_statement" => {
                 match n.named_child(0) {
@@ -214,11 +215,11 @@ pub fn walk_named<'t>(node: Node<'t>, mut f: impl FnMut(Node<'t>) -> bool) {
 
 /// The class a statement defines, decorated or not.
 pub fn defined_class(statement: Node) -> Option<Node> {
-    match statement.kind() {
+    match statement.node_kind() {
         "class_definition" => Some(statement),
         "decorated_definition" => statement
             .child_by_field_id(crate::field!("definition"))
-            .filter(|d| d.kind() == "class_definition"),
+            .filter(|d| d.node_kind() == "class_definition"),
         _ => None,
     }
 }

@@ -3,6 +3,7 @@
 use super::FileContext;
 use super::queryset::{Coverage, Queryset, QuerysetResolver, chain_root, scope_of};
 use crate::index::{FieldKind, ModelId};
+use crate::parse::NodeKind;
 use crate::syntax::{call_args, method_call, text, unparen};
 use std::collections::HashMap;
 use tree_sitter::Node;
@@ -88,7 +89,7 @@ pub fn analyze_loop<'a: 't, 't>(
     loop_node: Node<'t>,
 ) -> Option<LoopFacts<'t>> {
     let src = ctx.src;
-    let (left, right, clause) = match loop_node.kind() {
+    let (left, right, clause) = match loop_node.node_kind() {
         "for_statement" => (
             loop_node.child_by_field_id(crate::field!("left"))?,
             loop_node.child_by_field_id(crate::field!("right"))?,
@@ -101,7 +102,7 @@ pub fn analyze_loop<'a: 't, 't>(
             let mut cursor = loop_node.walk();
             let clause = loop_node
                 .named_children(&mut cursor)
-                .find(|c| c.kind() == "for_in_clause")?;
+                .find(|c| c.node_kind() == "for_in_clause")?;
             (
                 clause.child_by_field_id(crate::field!("left"))?,
                 clause.child_by_field_id(crate::field!("right"))?,
@@ -143,8 +144,8 @@ pub fn analyze_loop<'a: 't, 't>(
     }
     // `async for` as a statement or in a comprehension's first clause.
     let is_async = match clause {
-        None => loop_node.child(0).is_some_and(|c| c.kind() == "async"),
-        Some(first) => first.child(0).is_some_and(|c| c.kind() == "async"),
+        None => loop_node.child(0).is_some_and(|c| c.node_kind() == "async"),
+        Some(first) => first.child(0).is_some_and(|c| c.node_kind() == "async"),
     };
     let writes_between = queryset.evaluated_at.is_some_and(|at| {
         writes_in_range(
@@ -175,16 +176,16 @@ pub fn analyze_loop<'a: 't, 't>(
 /// `for b in qs` → (b, qs); `for i, b in enumerate(qs)` → (b, qs).
 fn loop_target<'t>(left: Node<'t>, right: Node<'t>, src: &str) -> Option<(Node<'t>, Node<'t>)> {
     let left = unparen(left);
-    if left.kind() == "identifier" {
+    if left.node_kind() == "identifier" {
         return Some((left, right));
     }
-    if matches!(left.kind(), "pattern_list" | "tuple_pattern") {
+    if matches!(left.node_kind(), "pattern_list" | "tuple_pattern") {
         let right = unparen(right);
         let function = right.child_by_field_id(crate::field!("function"))?;
-        if right.kind() == "call" && text(function, src) == "enumerate" {
+        if right.node_kind() == "call" && text(function, src) == "enumerate" {
             let mut cursor = left.walk();
             let names: Vec<Node> = left.named_children(&mut cursor).collect();
-            if names.len() == 2 && names[1].kind() == "identifier" {
+            if names.len() == 2 && names[1].node_kind() == "identifier" {
                 let first = *call_args(right, src).positional.first()?;
                 return Some((names[1], first));
             }
@@ -222,7 +223,7 @@ struct Walker<'c, 'a, 't> {
 
 impl<'t> Walker<'_, '_, 't> {
     fn walk(&mut self, node: Node<'t>) {
-        match node.kind() {
+        match node.node_kind() {
             "function_definition" | "class_definition" => return,
             "attribute" if self.attribute_chain(node) => return,
             "call" => {
@@ -259,7 +260,7 @@ impl<'t> Walker<'_, '_, 't> {
         if let Some((object, method)) = method_call(call, src)
             && WRITES.contains(&method.as_str())
         {
-            let on_row = object.kind() == "identifier" && text(object, src) == self.loop_var;
+            let on_row = object.node_kind() == "identifier" && text(object, src) == self.loop_var;
             if !on_row {
                 self.writes = true;
             }
@@ -274,7 +275,7 @@ impl<'t> Walker<'_, '_, 't> {
             return;
         };
         self.walk(right);
-        if left.kind() != "identifier" {
+        if left.node_kind() != "identifier" {
             self.walk(left);
             return;
         }
@@ -312,7 +313,7 @@ impl<'t> Walker<'_, '_, 't> {
             return None;
         }
         let object = unparen(object);
-        if object.kind() == "identifier" {
+        if object.node_kind() == "identifier" {
             return None;
         }
         let (root, names) = attribute_names(object, src)?;
@@ -337,7 +338,7 @@ impl<'t> Walker<'_, '_, 't> {
         let (var_node, iterable) = loop_target(left, right, src)?;
         let name = text(var_node, src).to_string();
         let iterable = unparen(iterable);
-        let var = if iterable.kind() == "identifier" {
+        let var = if iterable.node_kind() == "identifier" {
             self.collections.get(text(iterable, src)).cloned()
         } else {
             self.related_rows(iterable)
@@ -363,7 +364,7 @@ impl<'t> Walker<'_, '_, 't> {
         } else {
             // Unknown targets shadow whatever they name.
             crate::syntax::walk_named(left, |n| {
-                if n.kind() == "identifier" {
+                if n.node_kind() == "identifier" {
                     self.vars.remove(text(n, self.ctx.src));
                 }
                 true
@@ -396,7 +397,7 @@ impl<'t> Walker<'_, '_, 't> {
         let mut cursor = node.walk();
         let clauses: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
         for clause in &clauses {
-            if clause.kind() == "for_in_clause"
+            if clause.node_kind() == "for_in_clause"
                 && Some(*clause) != skip
                 && let (Some(left), Some(right)) = (
                     clause.child_by_field_id(crate::field!("left")),
@@ -413,7 +414,7 @@ impl<'t> Walker<'_, '_, 't> {
             }
         }
         for clause in &clauses {
-            if clause.kind() != "for_in_clause" {
+            if clause.node_kind() != "for_in_clause" {
                 self.walk(*clause);
             }
         }
@@ -426,14 +427,14 @@ impl<'t> Walker<'_, '_, 't> {
         // Collect the nested attribute nodes, innermost first.
         let mut nodes = Vec::new();
         let mut current = node;
-        while current.kind() == "attribute" {
+        while current.node_kind() == "attribute" {
             nodes.push(current);
             match current.child_by_field_id(crate::field!("object")) {
                 Some(o) => current = unparen(o),
                 None => return false,
             }
         }
-        if current.kind() != "identifier" {
+        if current.node_kind() != "identifier" {
             return false;
         }
         let Some(var) = self.vars.get(text(current, src)).cloned() else {
@@ -450,7 +451,7 @@ impl<'t> Walker<'_, '_, 't> {
             .collect();
         let outer = *nodes.last().expect("at least one attribute");
         let call = outer.parent().filter(|p| {
-            p.kind() == "call" && p.child_by_field_id(crate::field!("function")) == Some(outer)
+            p.node_kind() == "call" && p.child_by_field_id(crate::field!("function")) == Some(outer)
         });
         let steps: Vec<Step<'_, 't>> = nodes
             .iter()
@@ -605,12 +606,12 @@ impl<'t> Walker<'_, '_, 't> {
     fn string_conversion(&mut self, node: Node<'t>) {
         let src = self.ctx.src;
         let mut targets: Vec<Node<'t>> = Vec::new();
-        match node.kind() {
+        match node.node_kind() {
             "call" => {
                 let Some(function) = node.child_by_field_id(crate::field!("function")) else {
                     return;
                 };
-                if function.kind() == "identifier"
+                if function.node_kind() == "identifier"
                     && matches!(text(function, src), "str" | "print" | "format")
                 {
                     targets.extend(call_args(node, src).positional);
@@ -627,12 +628,12 @@ impl<'t> Walker<'_, '_, 't> {
                     .is_some_and(|o| text(o, src) == "%");
                 let left_is_string = node
                     .child_by_field_id(crate::field!("left"))
-                    .is_some_and(|l| l.kind() == "string");
+                    .is_some_and(|l| l.node_kind() == "string");
                 if is_percent
                     && left_is_string
                     && let Some(right) = node.child_by_field_id(crate::field!("right"))
                 {
-                    if right.kind() == "tuple" {
+                    if right.node_kind() == "tuple" {
                         let mut cursor = right.walk();
                         targets.extend(right.named_children(&mut cursor));
                     } else {
@@ -644,7 +645,7 @@ impl<'t> Walker<'_, '_, 't> {
         }
         for target in targets {
             let target = unparen(target);
-            if target.kind() == "identifier"
+            if target.node_kind() == "identifier"
                 && let Some(var) = self.vars.get(text(target, src)).cloned()
             {
                 self.member(&var, "__str__", target, 0);
@@ -664,7 +665,7 @@ fn all_context(call: Node, src: &str) -> &'static str {
     let Some(parent) = call.parent() else {
         return "all";
     };
-    match parent.kind() {
+    match parent.node_kind() {
         "argument_list" => {
             let function = parent
                 .parent()
@@ -706,11 +707,11 @@ fn step(mut var: Var, name: &str, field: &crate::index::Field) -> Option<Var> {
 fn attribute_names<'s>(expr: Node, src: &'s str) -> Option<(&'s str, Vec<String>)> {
     let mut names = Vec::new();
     let mut current = expr;
-    while current.kind() == "attribute" {
+    while current.node_kind() == "attribute" {
         names.push(text(current.child_by_field_id(crate::field!("attribute"))?, src).to_string());
         current = unparen(current.child_by_field_id(crate::field!("object"))?);
     }
-    if current.kind() != "identifier" || names.is_empty() {
+    if current.node_kind() != "identifier" || names.is_empty() {
         return None;
     }
     names.reverse();

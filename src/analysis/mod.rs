@@ -5,6 +5,7 @@ pub mod loops;
 pub mod queryset;
 
 use crate::index::{Import, ProjectIndex, Resolution, imports_from};
+use crate::parse::NodeKind;
 use crate::syntax::text;
 use tree_sitter::{Node, Tree};
 
@@ -40,7 +41,7 @@ impl<'a> FileContext<'a> {
                 .find(&src.as_bytes()[node.byte_range()])
                 .is_some()
         };
-        crate::syntax::walk_named(tree.root_node(), |node| match node.kind() {
+        crate::syntax::walk_named(tree.root_node(), |node| match node.node_kind() {
             _ if !imports_in(node) => false,
             "import_from_statement" => {
                 imports_from(node, src, &module, is_package, &mut imports);

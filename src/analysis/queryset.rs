@@ -2,6 +2,7 @@
 
 use super::FileContext;
 use crate::index::{ModelId, Resolution};
+use crate::parse::NodeKind;
 use crate::syntax::{call_args, method_call, string_value, text, unparen};
 use tree_sitter::Node;
 
@@ -228,7 +229,7 @@ impl<'t> Queryset<'t> {
                     for a in &args.positional {
                         match string_value(*a, ctx.src) {
                             Some(s) => cov.select.push(s),
-                            None if a.kind() == "none" => {}
+                            None if a.node_kind() == "none" => {}
                             None => cov.unknown = true,
                         }
                     }
@@ -240,7 +241,7 @@ impl<'t> Queryset<'t> {
                     for a in &args.positional {
                         match prefetch_lookup(*a, ctx.src) {
                             Some(s) => cov.prefetch.push(s),
-                            None if a.kind() == "none" => {}
+                            None if a.node_kind() == "none" => {}
                             None => cov.unknown = true,
                         }
                     }
@@ -274,7 +275,7 @@ impl<'t> Queryset<'t> {
 fn is_none_call(call: Node) -> bool {
     call.child_by_field_id(crate::field!("arguments"))
         .and_then(|a| a.named_child(0))
-        .is_some_and(|n| n.kind() == "none")
+        .is_some_and(|n| n.node_kind() == "none")
 }
 
 /// `"books"` or `Prefetch("books", ..., to_attr=...)` → the lookup it serves.
@@ -282,7 +283,7 @@ fn prefetch_lookup(node: Node, src: &str) -> Option<String> {
     if let Some(s) = string_value(node, src) {
         return Some(s);
     }
-    if node.kind() == "call" {
+    if node.node_kind() == "call" {
         let args = call_args(node, src);
         if args.keyword("to_attr").is_some() {
             // Serves a different attribute; does not cover the relation itself.
@@ -336,7 +337,7 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
         }
         let expr = unparen(expr);
         let src = self.ctx.src;
-        match expr.kind() {
+        match expr.node_kind() {
             "call" => {
                 if let Some((object, method)) = method_call(expr, src) {
                     if method == "iterator" {
@@ -369,10 +370,13 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
                 }
                 // list(qs), sorted(qs, key=…)
                 let function = expr.child_by_field_id(crate::field!("function"))?;
-                if function.kind() == "identifier" && !EVALUATORS.contains(&text(function, src)) {
+                if function.node_kind() == "identifier"
+                    && !EVALUATORS.contains(&text(function, src))
+                {
                     return self.function_result(text(function, src), expr);
                 }
-                if function.kind() == "identifier" && EVALUATORS.contains(&text(function, src)) {
+                if function.node_kind() == "identifier" && EVALUATORS.contains(&text(function, src))
+                {
                     let args = call_args(expr, src);
                     let first = *args.positional.first()?;
                     let mut qs = self.resolve_depth(first, at, depth + 1)?;
@@ -384,7 +388,7 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
             "subscript" => {
                 // qs[:10] keeps rows as instances; qs[0] is one instance.
                 let slice = expr.child_by_field_id(crate::field!("subscript"))?;
-                if slice.kind() != "slice" {
+                if slice.node_kind() != "slice" {
                     return None;
                 }
                 let value = expr.child_by_field_id(crate::field!("value"))?;
@@ -398,7 +402,7 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
             "attribute" => {
                 let object = expr.child_by_field_id(crate::field!("object"))?;
                 let attr = text(expr.child_by_field_id(crate::field!("attribute"))?, src);
-                if object.kind() != "identifier" {
+                if object.node_kind() != "identifier" {
                     return None;
                 }
                 let Some(resolution) = self.ctx.model_named(text(object, src)) else {
@@ -477,7 +481,7 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
     /// The model of one object bound to `ident`: `x = Model.objects.get(...)` (or `first()`,
     /// `last()`, `get_object_or_404(Model, ...)`), or a parameter typed `x: Model`.
     fn instance(&self, ident: Node<'t>, at: usize, depth: usize) -> Option<(ModelId, bool)> {
-        if depth > 24 || ident.kind() != "identifier" {
+        if depth > 24 || ident.node_kind() != "identifier" {
             return None;
         }
         let src = self.ctx.src;
@@ -491,7 +495,7 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
         let dom = before[before
             .iter()
             .rposition(|b| b.statement.parent().is_some_and(|p| encloses(p, ident)))?];
-        if dom.statement.kind() == "parameters" {
+        if dom.statement.node_kind() == "parameters" {
             let hint = parameter_hint(dom.statement, name, src)?;
             return Some((self.ctx.model_named(&hint)?.id(), true));
         }
@@ -509,7 +513,7 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
         let function = value.child_by_field_id(crate::field!("function"))?;
         if text(function, src) == "get_object_or_404" {
             let first = *call_args(value, src).positional.first()?;
-            if first.kind() == "identifier" {
+            if first.node_kind() == "identifier" {
                 return Some((self.ctx.model_named(text(first, src))?.id(), false));
             }
         }
@@ -594,7 +598,7 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
             .iter()
             .rposition(|b| b.statement.parent().is_some_and(|p| encloses(p, ident)))?;
         let dom = before[dominating];
-        if dom.statement.kind() == "parameters" {
+        if dom.statement.node_kind() == "parameters" {
             return self.hinted_queryset(dom.statement, name, ident);
         }
         let value = dom.value?;
@@ -604,7 +608,7 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
         for later in &before[dominating + 1..] {
             let value = later.value?;
             let root = chain_root(value, self.ctx.src)?;
-            if root.kind() != "identifier" || text(root, self.ctx.src) != name {
+            if root.node_kind() != "identifier" || text(root, self.ctx.src) != name {
                 return None;
             }
             let refined = self.resolve_depth(value, later.statement.start_byte(), depth + 1)?;
@@ -632,11 +636,11 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
             {
                 return false;
             }
-            if n.kind() == "expression_statement"
+            if n.node_kind() == "expression_statement"
                 && let Some(call) = n.named_child(0)
                 && let Some((object, method)) = method_call(call, self.ctx.src)
                 && matches!(method.as_str(), "select_related" | "prefetch_related")
-                && object.kind() == "identifier"
+                && object.node_kind() == "identifier"
                 && text(object, self.ctx.src) == name
             {
                 qs.calls.push(ChainCall {
@@ -647,7 +651,7 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
                 });
                 return false;
             }
-            n == scope || !matches!(n.kind(), "function_definition" | "class_definition")
+            n == scope || !matches!(n.node_kind(), "function_definition" | "class_definition")
         });
         qs.names.push(name.to_string());
         Some(qs)
@@ -693,20 +697,20 @@ pub fn name_escapes(scope: Node, name: &str, except_in: Node, src: &str) -> bool
         }
         if n != scope
             && matches!(
-                n.kind(),
+                n.node_kind(),
                 "function_definition" | "lambda" | "class_definition"
             )
         {
             // A closure that sees the name: we cannot follow it.
             let mut uses = false;
             crate::syntax::walk_named(n, |m| {
-                uses |= m.kind() == "identifier" && text(m, src) == name;
+                uses |= m.node_kind() == "identifier" && text(m, src) == name;
                 !uses
             });
             escapes |= uses;
             return false;
         }
-        if n.kind() != "identifier" || text(n, src) != name {
+        if n.node_kind() != "identifier" || text(n, src) != name {
             return true;
         }
         if except_in.start_byte() <= n.start_byte() && n.end_byte() <= except_in.end_byte() {
@@ -725,7 +729,7 @@ pub fn use_escapes(ident: Node, src: &str) -> bool {
         return false;
     };
     // The binding itself: `name = …`, `for name in …`.
-    if matches!(parent.kind(), "assignment" | "augmented_assignment")
+    if matches!(parent.node_kind(), "assignment" | "augmented_assignment")
         && parent.child_by_field_id(crate::field!("left")) == Some(ident)
     {
         return false;
@@ -735,14 +739,14 @@ pub fn use_escapes(ident: Node, src: &str) -> bool {
         let Some(parent) = node.parent() else {
             return false;
         };
-        match parent.kind() {
+        match parent.node_kind() {
             "attribute" if parent.child_by_field_id(crate::field!("object")) == Some(node) => {
                 let method = parent
                     .child_by_field_id(crate::field!("attribute"))
                     .map(|a| text(a, src))
                     .unwrap_or("");
                 let called = parent.parent().filter(|c| {
-                    c.kind() == "call"
+                    c.node_kind() == "call"
                         && c.child_by_field_id(crate::field!("function")) == Some(parent)
                 });
                 match called {
@@ -786,15 +790,16 @@ pub fn use_escapes(ident: Node, src: &str) -> bool {
                 let local = call
                     .and_then(|c| c.child_by_field_id(crate::field!("function")))
                     .is_some_and(|f| {
-                        f.kind() == "identifier" && LOCAL_CONSUMERS.contains(&text(f, src))
+                        f.node_kind() == "identifier" && LOCAL_CONSUMERS.contains(&text(f, src))
                     });
                 return !local;
             }
             "assignment" => {
                 // Rebinding the same name (`qs = qs.filter()`) keeps it in view; another name does not.
                 let left = parent.child_by_field_id(crate::field!("left"));
-                let same = left
-                    .is_some_and(|l| l.kind() == "identifier" && text(l, src) == text(ident, src));
+                let same = left.is_some_and(|l| {
+                    l.node_kind() == "identifier" && text(l, src) == text(ident, src)
+                });
                 return !same;
             }
             _ => return true,
@@ -806,7 +811,10 @@ pub fn use_escapes(ident: Node, src: &str) -> bool {
 fn parameter_hint(params: Node, name: &str, src: &str) -> Option<String> {
     let mut cursor = params.walk();
     for param in params.named_children(&mut cursor) {
-        if !matches!(param.kind(), "typed_parameter" | "typed_default_parameter") {
+        if !matches!(
+            param.node_kind(),
+            "typed_parameter" | "typed_default_parameter"
+        ) {
             continue;
         }
         let param_name = match param.child_by_field_id(crate::field!("name")) {
@@ -837,13 +845,14 @@ fn parameter_hint(params: Node, name: &str, src: &str) -> Option<String> {
 pub fn chain_root<'t>(expr: Node<'t>, src: &str) -> Option<Node<'t>> {
     let mut node = unparen(expr);
     loop {
-        node = match node.kind() {
+        node = match node.node_kind() {
             "call" => {
                 if let Some((object, _)) = method_call(node, src) {
                     object
                 } else {
                     let function = node.child_by_field_id(crate::field!("function"))?;
-                    if function.kind() == "identifier" && EVALUATORS.contains(&text(function, src))
+                    if function.node_kind() == "identifier"
+                        && EVALUATORS.contains(&text(function, src))
                     {
                         *call_args(node, src).positional.first()?
                     } else {
@@ -862,7 +871,7 @@ pub fn chain_root<'t>(expr: Node<'t>, src: &str) -> Option<Node<'t>> {
 /// [`scope_of`] found from the root down (`root` is the tree's root): one pass down instead of
 /// a parent lookup per level, each of which tree-sitter does from the root.
 pub fn scope_in<'t>(root: Node<'t>, node: Node<'t>) -> Node<'t> {
-    let mut scope = if root.kind() == "module" && root != node {
+    let mut scope = if root.node_kind() == "module" && root != node {
         root
     } else {
         node
@@ -873,7 +882,7 @@ pub fn scope_in<'t>(root: Node<'t>, node: Node<'t>) -> Node<'t> {
             Some(child) => current = child,
             None => break,
         }
-        if current != node && current.kind() == "function_definition" {
+        if current != node && current.node_kind() == "function_definition" {
             scope = current;
         }
     }
@@ -884,7 +893,7 @@ pub fn scope_in<'t>(root: Node<'t>, node: Node<'t>) -> Node<'t> {
 pub fn scope_of(node: Node) -> Node {
     let mut current = node.parent();
     while let Some(n) = current {
-        match n.kind() {
+        match n.node_kind() {
             "function_definition" => return n,
             "module" => return n,
             _ => current = n.parent(),
@@ -900,11 +909,11 @@ fn encloses(outer: Node, inner: Node) -> bool {
 /// Bindings of `name` in a scope, in source order, not looking into nested functions/classes.
 fn bindings_in<'t>(scope: Node<'t>, name: &str, src: &str) -> Vec<Binding<'t>> {
     let mut out = Vec::new();
-    let body = if scope.kind() == "function_definition" {
+    let body = if scope.node_kind() == "function_definition" {
         if let Some(params) = scope.child_by_field_id(crate::field!("parameters")) {
             let mut found = false;
             crate::syntax::walk_named(params, |n| {
-                if n.kind() == "identifier" && text(n, src) == name {
+                if n.node_kind() == "identifier" && text(n, src) == name {
                     found = true;
                 }
                 !found
@@ -949,7 +958,7 @@ fn collect_bindings_with<'t>(
         {
             continue;
         }
-        match child.kind() {
+        match child.node_kind() {
             "function_definition" | "class_definition" | "lambda" => {
                 if child
                     .child_by_field_id(crate::field!("name"))
@@ -963,7 +972,7 @@ fn collect_bindings_with<'t>(
             }
             "expression_statement" => {
                 if let Some(inner) = child.named_child(0) {
-                    match inner.kind() {
+                    match inner.node_kind() {
                         "assignment" => assignment_binding(child, inner, name, src, out),
                         "augmented_assignment"
                             if inner
@@ -999,13 +1008,13 @@ fn collect_bindings_with<'t>(
                 let mut binds = false;
                 crate::syntax::walk_named(child, |n| {
                     if matches!(
-                        n.kind(),
+                        n.node_kind(),
                         "as_pattern_target" | "aliased_import" | "dotted_name"
                     ) && text(n, src).split_whitespace().last() == Some(name)
                     {
                         binds = true;
                     }
-                    !matches!(n.kind(), "block")
+                    !matches!(n.node_kind(), "block")
                 });
                 if binds {
                     out.push(Binding {
@@ -1044,12 +1053,12 @@ fn assignment_binding<'t>(
         return;
     };
     let right = assign.child_by_field_id(crate::field!("right"));
-    if left.kind() == "identifier" {
+    if left.node_kind() == "identifier" {
         if text(left, src) == name {
             // `a = b = value` chains: the value is the innermost right side.
             let mut value = right;
             while let Some(v) = value {
-                if v.kind() == "assignment" {
+                if v.node_kind() == "assignment" {
                     value = v.child_by_field_id(crate::field!("right"));
                 } else {
                     break;
@@ -1073,7 +1082,7 @@ fn collect_walrus<'t>(node: Node<'t>, name: &str, src: &str, out: &mut Vec<Bindi
         return;
     }
     crate::syntax::walk_named(node, |n| {
-        if n.kind() == "named_expression"
+        if n.node_kind() == "named_expression"
             && n.child_by_field_id(crate::field!("name"))
                 .is_some_and(|x| text(x, src) == name)
         {
@@ -1082,22 +1091,22 @@ fn collect_walrus<'t>(node: Node<'t>, name: &str, src: &str, out: &mut Vec<Bindi
                 value: None,
             });
         }
-        !matches!(n.kind(), "lambda" | "function_definition")
+        !matches!(n.node_kind(), "lambda" | "function_definition")
     });
 }
 
 fn binds_name(target: Node, name: &str, src: &str) -> bool {
     let mut found = false;
     crate::syntax::walk_named(target, |n| {
-        if n.kind() == "identifier" && text(n, src) == name {
+        if n.node_kind() == "identifier" && text(n, src) == name {
             let parent_is_attr = n
                 .parent()
-                .is_some_and(|p| matches!(p.kind(), "attribute" | "subscript"));
+                .is_some_and(|p| matches!(p.node_kind(), "attribute" | "subscript"));
             if !parent_is_attr {
                 found = true;
             }
         }
-        !found && !matches!(n.kind(), "attribute" | "subscript")
+        !found && !matches!(n.node_kind(), "attribute" | "subscript")
     });
     found
 }

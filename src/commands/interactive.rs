@@ -10,6 +10,7 @@
 use crate::cli::FixArgs;
 use crate::diagnostic::Diagnostic;
 use crate::fix::{Applicability, apply_fixes};
+use crate::parse::NodeKind;
 use crate::project::{FileProblem, Project, write_atomic};
 use crate::render::style::{self, paint};
 use crate::render::{self, Report};
@@ -393,7 +394,7 @@ fn inside_string(tree: &tree_sitter::Tree, offset: usize) -> bool {
         return false;
     };
     loop {
-        if node.kind() == "string" && node.start_byte() < offset && node.end_byte() > offset {
+        if node.node_kind() == "string" && node.start_byte() < offset && node.end_byte() > offset {
             return true;
         }
         match node.parent() {

@@ -1,6 +1,7 @@
 //! Per-file facts for the index: classes, their bases, field declarations, managers, imports.
 //! Runs in parallel over files; keeps no syntax tree.
 
+use crate::parse::NodeKind;
 use crate::syntax::{call_args, dotted_name, is_true, last_segment, string_value, text, unparen};
 use std::path::Path;
 use tree_sitter::{Node, Tree};
@@ -203,7 +204,7 @@ pub fn extract_file(relative: &Path, src: &str, tree: &Tree) -> FileFacts {
 }
 
 fn top_level(node: Node, src: &str, module: &str, is_package: bool, facts: &mut FileFacts) {
-    match node.kind() {
+    match node.node_kind() {
         "import_from_statement" => imports_from(node, src, module, is_package, &mut facts.imports),
         "class_definition" => facts.classes.push(class(node, src)),
         "function_definition" => {
@@ -213,14 +214,14 @@ fn top_level(node: Node, src: &str, module: &str, is_package: bool, facts: &mut 
         }
         "decorated_definition" => {
             if let Some(def) = node.child_by_field_id(crate::field!("definition"))
-                && def.kind() == "class_definition"
+                && def.node_kind() == "class_definition"
             {
                 facts.classes.push(class(def, src));
             }
         }
         "expression_statement" => {
             if let Some(assign) = node.named_child(0)
-                && assign.kind() == "assignment"
+                && assign.node_kind() == "assignment"
                 && let (Some(left), Some(right)) = (
                     assign.child_by_field_id(crate::field!("left")),
                     assign.child_by_field_id(crate::field!("right")),
@@ -234,13 +235,13 @@ fn top_level(node: Node, src: &str, module: &str, is_package: bool, facts: &mut 
             // Conditional imports and definitions: look one level in.
             let mut cursor = node.walk();
             for child in node.named_children(&mut cursor) {
-                if child.kind() == "block" {
+                if child.node_kind() == "block" {
                     let mut inner = child.walk();
                     for stmt in child.named_children(&mut inner) {
                         top_level(stmt, src, module, is_package, facts);
                     }
                 } else if matches!(
-                    child.kind(),
+                    child.node_kind(),
                     "else_clause" | "except_clause" | "elif_clause" | "finally_clause"
                 ) {
                     top_level(child, src, module, is_package, facts);
@@ -250,7 +251,7 @@ fn top_level(node: Node, src: &str, module: &str, is_package: bool, facts: &mut 
         "else_clause" | "except_clause" | "elif_clause" | "finally_clause" => {
             let mut cursor = node.walk();
             for child in node.named_children(&mut cursor) {
-                if child.kind() == "block" {
+                if child.node_kind() == "block" {
                     let mut inner = child.walk();
                     for stmt in child.named_children(&mut inner) {
                         top_level(stmt, src, module, is_package, facts);
@@ -291,7 +292,7 @@ pub fn imports_from(node: Node, src: &str, module: &str, is_package: bool, out: 
     let from = absolute_module(module, text(module_node, src), is_package);
     let mut cursor = node.walk();
     for name in node.children_by_field_name("name", &mut cursor) {
-        let (original, local) = match name.kind() {
+        let (original, local) = match name.node_kind() {
             "dotted_name" => (text(name, src).to_string(), text(name, src).to_string()),
             "aliased_import" => {
                 let (Some(n), Some(a)) = (
@@ -326,7 +327,7 @@ fn class(node: Node, src: &str) -> RawClass {
         for base in supers.named_children(&mut cursor) {
             if let Some(name) = dotted_name(base, src) {
                 raw.bases.push(name);
-            } else if base.kind() == "call" {
+            } else if base.node_kind() == "call" {
                 // `Manager.from_queryset(QS)` as a base: the manager gets QS's methods too.
                 if let Some(f) = base.child_by_field_id(crate::field!("function"))
                     && let Some(name) = dotted_name(f, src)
@@ -348,16 +349,16 @@ fn class(node: Node, src: &str) -> RawClass {
     };
     let mut cursor = body.walk();
     for stmt in body.named_children(&mut cursor) {
-        match stmt.kind() {
+        match stmt.node_kind() {
             "expression_statement" => {
                 if let Some(assign) = stmt.named_child(0)
-                    && assign.kind() == "assignment"
+                    && assign.node_kind() == "assignment"
                 {
                     let before = raw.fields.len() + raw.managers.len();
                     class_assignment(assign, src, &mut raw);
                     if raw.fields.len() + raw.managers.len() == before
                         && let Some(left) = assign.child_by_field_id(crate::field!("left"))
-                        && left.kind() == "identifier"
+                        && left.node_kind() == "identifier"
                     {
                         raw.members.push(text(left, src).to_string());
                         raw.member_starts.push(stmt.start_byte());
@@ -380,7 +381,7 @@ fn class(node: Node, src: &str) -> RawClass {
             }
             "decorated_definition" => {
                 if let Some(def) = stmt.child_by_field_id(crate::field!("definition"))
-                    && def.kind() == "function_definition"
+                    && def.node_kind() == "function_definition"
                 {
                     if let Some(n) = def.child_by_field_id(crate::field!("name")) {
                         raw.members.push(text(n, src).to_string());
@@ -402,19 +403,19 @@ fn class_assignment(assign: Node, src: &str, raw: &mut RawClass) {
     ) else {
         return;
     };
-    if left.kind() != "identifier" {
+    if left.node_kind() != "identifier" {
         return;
     }
     let name = text(left, src).to_string();
     let right = unparen(right);
-    if right.kind() != "call" {
+    if right.node_kind() != "call" {
         return;
     }
     let Some(function) = right.child_by_field_id(crate::field!("function")) else {
         return;
     };
     // `Manager.from_queryset(QS)()`: behaves like `QS.as_manager()`.
-    if function.kind() == "call" {
+    if function.node_kind() == "call" {
         if let Some(inner) = function.child_by_field_id(crate::field!("function"))
             && let Some(callee) = dotted_name(inner, src)
             && callee.ends_with("from_queryset")
@@ -495,7 +496,7 @@ fn raw_target(node: Node, src: &str) -> Option<RawTarget> {
     if let Some(s) = string_value(node, src) {
         return Some(RawTarget::String(s));
     }
-    if node.kind() == "call" {
+    if node.node_kind() == "call" {
         let callee = node
             .child_by_field_id(crate::field!("function"))
             .and_then(|f| dotted_name(f, src))?;
@@ -517,7 +518,7 @@ fn meta(node: Node, src: &str, raw: &mut RawClass) {
         let Some(assign) = stmt.named_child(0) else {
             continue;
         };
-        if assign.kind() != "assignment" {
+        if assign.node_kind() != "assignment" {
             continue;
         }
         let (Some(left), Some(right)) = (
@@ -529,7 +530,9 @@ fn meta(node: Node, src: &str, raw: &mut RawClass) {
         match text(left, src) {
             "abstract" => raw.is_abstract = is_true(right),
             "proxy" => raw.proxy = is_true(right),
-            "ordering" => raw.ordered = !matches!(right.kind(), "none") && text(right, src) != "[]",
+            "ordering" => {
+                raw.ordered = !matches!(right.node_kind(), "none") && text(right, src) != "[]"
+            }
             "app_label" => raw.app_label = string_value(right, src),
             _ => {}
         }
@@ -586,7 +589,7 @@ fn method(node: Node, src: &str, raw: &mut RawClass) {
                     for a in &args.positional {
                         if let Some(s) = string_value(*a, src) {
                             gq.prefetch_related.push(s);
-                        } else if a.kind() == "call" {
+                        } else if a.node_kind() == "call" {
                             // Prefetch("lookup", ...)
                             let inner = call_args(*a, src);
                             if let Some(s) =
@@ -621,9 +624,9 @@ fn queryset_function(node: Node, src: &str) -> Option<RawQuerysetFunction> {
     for value in returns {
         let mut node = unparen(value);
         let mut calls = Vec::new();
-        while node.kind() == "call" {
+        while node.node_kind() == "call" {
             let function = node.child_by_field_id(crate::field!("function"))?;
-            if function.kind() != "attribute" {
+            if function.node_kind() != "attribute" {
                 return None;
             }
             calls.push((
@@ -633,7 +636,7 @@ fn queryset_function(node: Node, src: &str) -> Option<RawQuerysetFunction> {
             node = unparen(function.child_by_field_id(crate::field!("object"))?);
         }
         // node: `Model.manager`
-        if node.kind() != "attribute" {
+        if node.node_kind() != "attribute" {
             return None;
         }
         let model = dotted_name(node.child_by_field_id(crate::field!("object"))?, src)?;
@@ -680,10 +683,10 @@ fn self_reads(body: Node, src: &str) -> Vec<SelfRead> {
 /// (a call's function first, to know the chain is called), without asking tree-sitter for
 /// parents, which it finds from the root.
 fn collect_self_reads(node: Node, src: &str, reads: &mut Vec<SelfRead>) {
-    crate::syntax::walk_named(node, |n| match n.kind() {
+    crate::syntax::walk_named(node, |n| match n.node_kind() {
         "function_definition" | "class_definition" | "lambda" => false,
         "call" => match n.child_by_field_id(crate::field!("function")) {
-            Some(function) if function.kind() == "attribute" => {
+            Some(function) if function.node_kind() == "attribute" => {
                 self_chain(function, true, src, reads);
                 if let Some(arguments) = n.child_by_field_id(crate::field!("arguments")) {
                     collect_self_reads(arguments, src, reads);
@@ -705,7 +708,7 @@ fn collect_self_reads(node: Node, src: &str, reads: &mut Vec<SelfRead>) {
 fn self_chain(n: Node, called: bool, src: &str, reads: &mut Vec<SelfRead>) {
     let mut names = Vec::new();
     let mut current = n;
-    while current.kind() == "attribute" {
+    while current.node_kind() == "attribute" {
         let (Some(attribute), Some(object)) = (
             current.child_by_field_id(crate::field!("attribute")),
             current.child_by_field_id(crate::field!("object")),
@@ -720,7 +723,7 @@ fn self_chain(n: Node, called: bool, src: &str, reads: &mut Vec<SelfRead>) {
         names.push(text(attribute, src).to_string());
         current = unparen(object);
     }
-    if current.kind() != "identifier" || text(current, src) != "self" {
+    if current.node_kind() != "identifier" || text(current, src) != "self" {
         collect_self_reads(current, src, reads);
         return;
     }
@@ -745,10 +748,10 @@ fn queryset_method(name: &str, body: Node, src: &str) -> Option<QuerysetMethod> 
         let mut node = unparen(value);
         let mut calls = Vec::new();
         loop {
-            match node.kind() {
+            match node.node_kind() {
                 "call" => {
                     let function = node.child_by_field_id(crate::field!("function"))?;
-                    if function.kind() == "attribute" {
+                    if function.node_kind() == "attribute" {
                         let method =
                             text(function.child_by_field_id(crate::field!("attribute"))?, src);
                         calls.push((method.to_string(), node));

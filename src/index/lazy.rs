@@ -12,6 +12,7 @@
 
 use super::SelfRead;
 use super::frameworks::reads::RawRead;
+use crate::parse::NodeKind;
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -85,7 +86,7 @@ impl LazyMethod {
         let class = last_definition(root, "class_definition")?;
         let body = class.child_by_field_id(crate::field!("body"))?;
         let def = last_definition(body, "function_definition")?;
-        if def.kind() != "function_definition"
+        if def.node_kind() != "function_definition"
             || def
                 .child_by_field_id(crate::field!("name"))
                 .is_none_or(|n| crate::syntax::text(n, src) != self.name)
@@ -108,9 +109,9 @@ fn last_definition<'t>(node: tree_sitter::Node<'t>, kind: &str) -> Option<tree_s
     let mut cursor = node.walk();
     let found = node
         .named_children(&mut cursor)
-        .filter(|n| n.kind() == kind || n.kind() == "decorated_definition")
+        .filter(|n| n.node_kind() == kind || n.node_kind() == "decorated_definition")
         .last()?;
-    if found.kind() == "decorated_definition" {
+    if found.node_kind() == "decorated_definition" {
         found.child_by_field_id(crate::field!("definition"))
     } else {
         Some(found)

@@ -10,6 +10,7 @@ use crate::diagnostic::Diagnostic;
 use crate::fix::{Edit, Fix};
 use crate::index::ModelId;
 use crate::index::frameworks::{Need, minimal_lookups, site_reads_method};
+use crate::parse::NodeKind;
 use crate::syntax::{call_args, dotted_name, method_call, string_quote, text, unparen};
 use tree_sitter::Node;
 
@@ -52,7 +53,7 @@ pub struct ClassView<'t> {
 
 impl<'t> ClassView<'t> {
     pub fn read(node: Node<'t>, src: &'t str) -> Option<ClassView<'t>> {
-        if node.kind() != "class_definition" {
+        if node.node_kind() != "class_definition" {
             return None;
         }
         let mut view = ClassView {
@@ -72,10 +73,13 @@ impl<'t> ClassView<'t> {
                 }
             }
         }
-        if let Some(parent) = node.parent().filter(|p| p.kind() == "decorated_definition") {
+        if let Some(parent) = node
+            .parent()
+            .filter(|p| p.node_kind() == "decorated_definition")
+        {
             let mut cursor = parent.walk();
             for d in parent.named_children(&mut cursor) {
-                if d.kind() == "decorator" {
+                if d.node_kind() == "decorator" {
                     view.decorators.push(d);
                 }
             }
@@ -83,21 +87,23 @@ impl<'t> ClassView<'t> {
         let body = node.child_by_field_id(crate::field!("body"))?;
         let mut cursor = body.walk();
         for stmt in body.named_children(&mut cursor) {
-            let method = stmt.kind() == "function_definition"
+            let method = stmt.node_kind() == "function_definition"
                 || stmt
                     .child_by_field_id(crate::field!("definition"))
-                    .is_some_and(|d| d.kind() == "function_definition");
-            if !method && stmt.kind() != "comment" {
+                    .is_some_and(|d| d.node_kind() == "function_definition");
+            if !method && stmt.node_kind() != "comment" {
                 view.statements.push(&src.as_bytes()[stmt.byte_range()]);
             }
-            match stmt.kind() {
+            match stmt.node_kind() {
                 "expression_statement" => {
-                    if let Some(assign) = stmt.named_child(0).filter(|a| a.kind() == "assignment")
+                    if let Some(assign) = stmt
+                        .named_child(0)
+                        .filter(|a| a.node_kind() == "assignment")
                         && let (Some(left), Some(right)) = (
                             assign.child_by_field_id(crate::field!("left")),
                             assign.child_by_field_id(crate::field!("right")),
                         )
-                        && left.kind() == "identifier"
+                        && left.node_kind() == "identifier"
                     {
                         view.attrs
                             .push((text(left, src).to_string(), unparen(right), stmt));
@@ -111,7 +117,7 @@ impl<'t> ClassView<'t> {
                 "decorated_definition" => {
                     if let Some(def) = stmt
                         .child_by_field_id(crate::field!("definition"))
-                        .filter(|d| d.kind() == "function_definition")
+                        .filter(|d| d.node_kind() == "function_definition")
                         && let Some(n) = def.child_by_field_id(crate::field!("name"))
                     {
                         view.methods.push((text(n, src).to_string(), def));
@@ -260,14 +266,17 @@ pub fn returned_queryset<'a: 't, 't>(
     let (root, calls) = chain_calls(expr, src)?;
     let mut qs = if is_base_queryset(root, src) {
         Queryset::rooted(base, root)
-    } else if root.kind() == "identifier" {
+    } else if root.node_kind() == "identifier" {
         // `qs = super().get_queryset(); return qs.filter(...)`: one binding, at the top level.
         let name = text(root, src);
         let body = function.child_by_field_id(crate::field!("body"))?;
         let mut cursor = body.walk();
         let bindings: Vec<Node> = body
             .named_children(&mut cursor)
-            .filter_map(|stmt| stmt.named_child(0).filter(|a| a.kind() == "assignment"))
+            .filter_map(|stmt| {
+                stmt.named_child(0)
+                    .filter(|a| a.node_kind() == "assignment")
+            })
             .filter(|a| {
                 a.child_by_field_id(crate::field!("left"))
                     .is_some_and(|l| text(l, src) == name)
@@ -275,7 +284,7 @@ pub fn returned_queryset<'a: 't, 't>(
             .collect();
         let mut assignments = 0;
         crate::syntax::walk_named(body, |n| {
-            if n.kind() == "assignment"
+            if n.node_kind() == "assignment"
                 && n.child_by_field_id(crate::field!("left"))
                     .is_some_and(|l| text(l, src) == name)
             {
@@ -306,7 +315,7 @@ fn declared_rows<'t>(
 ) -> Option<Queryset<'t>> {
     let base = base?;
     let (root, calls) = chain_calls(expr, ctx.src)?;
-    if calls.is_empty() || root.kind() != "attribute" {
+    if calls.is_empty() || root.node_kind() != "attribute" {
         return None;
     }
     let mut qs = Queryset::rooted(base, root);
@@ -337,7 +346,7 @@ fn is_base_queryset(node: Node, src: &str) -> bool {
         && method == "get_queryset"
     {
         let object = unparen(object);
-        return object.kind() == "call"
+        return object.node_kind() == "call"
             && object
                 .child_by_field_id(crate::field!("function"))
                 .is_some_and(|f| text(f, src) == "super");
@@ -472,7 +481,7 @@ fn nested_edits(
         !args.splat
             && !args.positional.is_empty()
             && args.keywords.is_empty()
-            && args.positional.iter().all(|a| a.kind() == "string")
+            && args.positional.iter().all(|a| a.node_kind() == "string")
     });
     let quote = existing
         .and_then(|c| call_args(c.node, ctx.src).positional.last().copied())
@@ -613,9 +622,11 @@ pub fn line_at_class_start(src: &str, class: Node, line: &str) -> Option<Edit> {
     let mut cursor = body.walk();
     let first = body
         .named_children(&mut cursor)
-        .find(|n| n.kind() != "comment")?;
-    let docstring = first.kind() == "expression_statement"
-        && first.named_child(0).is_some_and(|n| n.kind() == "string");
+        .find(|n| n.node_kind() != "comment")?;
+    let docstring = first.node_kind() == "expression_statement"
+        && first
+            .named_child(0)
+            .is_some_and(|n| n.node_kind() == "string");
     if docstring {
         return line_after(src, first, line);
     }

@@ -2,6 +2,7 @@
 
 use crate::analysis::FileContext;
 use crate::fix::Edit;
+use crate::parse::NodeKind;
 use crate::syntax::text;
 
 /// How to spell `Count`, `Exists`… in this file, and the import edits that make it work:
@@ -14,13 +15,13 @@ pub fn db_models_names(ctx: &FileContext, names: &[&str]) -> (String, Vec<Edit>)
     let mut existing_from_models = None;
     for node in root.named_children(&mut cursor) {
         if !matches!(
-            node.kind(),
+            node.node_kind(),
             "import_statement" | "import_from_statement" | "future_import_statement"
         ) {
             continue;
         }
         last_import_end = Some(end_of_line_statements(node));
-        if node.kind() != "import_from_statement" {
+        if node.node_kind() != "import_from_statement" {
             continue;
         }
         let module = node
@@ -30,7 +31,7 @@ pub fn db_models_names(ctx: &FileContext, names: &[&str]) -> (String, Vec<Edit>)
         let mut names_cursor = node.walk();
         let imported: Vec<(String, String, usize)> = node
             .children_by_field_name("name", &mut names_cursor)
-            .filter_map(|n| match n.kind() {
+            .filter_map(|n| match n.node_kind() {
                 "dotted_name" => Some((
                     text(n, ctx.src).to_string(),
                     text(n, ctx.src).to_string(),
@@ -121,8 +122,8 @@ fn start_after_docstring(ctx: &FileContext) -> usize {
     let first = root.named_child(0);
     match first {
         Some(n)
-            if n.kind() == "expression_statement"
-                && n.named_child(0).is_some_and(|s| s.kind() == "string") =>
+            if n.node_kind() == "expression_statement"
+                && n.named_child(0).is_some_and(|s| s.node_kind() == "string") =>
         {
             after_line(ctx.src, n.end_byte())
         }

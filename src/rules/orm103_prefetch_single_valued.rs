@@ -6,6 +6,7 @@ use crate::analysis::queryset::{QuerysetResolver, name_escapes, scope_of, use_es
 use crate::diagnostic::Diagnostic;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::index::{FieldKind, ModelId, ProjectIndex};
+use crate::parse::NodeKind;
 use crate::syntax::{call_args, string_quote, string_value};
 
 pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
@@ -24,7 +25,7 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     if args.splat || !args.keywords.is_empty() || args.positional.is_empty() {
         return;
     }
-    if !args.positional.iter().all(|a| a.kind() == "string") {
+    if !args.positional.iter().all(|a| a.node_kind() == "string") {
         return; // Prefetch objects or variables: the lookups interact; leave them.
     }
     let lookups: Vec<Option<String>> = args
@@ -169,12 +170,12 @@ fn removal_edits(src: &str, args: &[tree_sitter::Node], remove: &[usize]) -> Opt
 fn later_calls_lock(call: tree_sitter::Node, src: &str) -> bool {
     let mut current = call;
     while let Some(attr) = current.parent() {
-        if attr.kind() != "attribute"
+        if attr.node_kind() != "attribute"
             || attr.child_by_field_id(crate::field!("object")) != Some(current)
         {
             return false;
         }
-        let Some(outer) = attr.parent().filter(|p| p.kind() == "call") else {
+        let Some(outer) = attr.parent().filter(|p| p.node_kind() == "call") else {
             return false;
         };
         if attr
@@ -192,12 +193,12 @@ fn later_calls_lock(call: tree_sitter::Node, src: &str) -> bool {
 fn later_calls_block(call: tree_sitter::Node, src: &str) -> bool {
     let mut current = call;
     while let Some(attr) = current.parent() {
-        if attr.kind() != "attribute"
+        if attr.node_kind() != "attribute"
             || attr.child_by_field_id(crate::field!("object")) != Some(current)
         {
             break;
         }
-        let Some(outer) = attr.parent().filter(|p| p.kind() == "call") else {
+        let Some(outer) = attr.parent().filter(|p| p.node_kind() == "call") else {
             break;
         };
         let method = attr
@@ -228,21 +229,21 @@ fn later_calls_block(call: tree_sitter::Node, src: &str) -> bool {
 fn escapes(call: tree_sitter::Node, src: &str) -> bool {
     let mut top = call;
     while let Some(parent) = top.parent() {
-        let chained = (parent.kind() == "attribute"
+        let chained = (parent.node_kind() == "attribute"
             && parent.child_by_field_id(crate::field!("object")) == Some(top))
-            || (parent.kind() == "call"
+            || (parent.node_kind() == "call"
                 && parent.child_by_field_id(crate::field!("function")) == Some(top))
-            || (parent.kind() == "subscript"
+            || (parent.node_kind() == "subscript"
                 && parent.child_by_field_id(crate::field!("value")) == Some(top));
         if !chained {
             break;
         }
         top = parent;
     }
-    if let Some(assignment) = top.parent().filter(|p| p.kind() == "assignment")
+    if let Some(assignment) = top.parent().filter(|p| p.node_kind() == "assignment")
         && assignment.child_by_field_id(crate::field!("right")) == Some(top)
         && let Some(left) = assignment.child_by_field_id(crate::field!("left"))
-        && left.kind() == "identifier"
+        && left.node_kind() == "identifier"
     {
         let name = crate::syntax::text(left, src);
         return name_escapes(scope_of(call), name, assignment, src);

@@ -5,6 +5,7 @@ use crate::analysis::queryset::{QuerysetResolver, scope_of};
 use crate::diagnostic::Diagnostic;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::index::{FieldKind, ModelId, ProjectIndex};
+use crate::parse::NodeKind;
 use crate::syntax::{call_args, string_value, text};
 
 /// Methods that return a new queryset (the ones whose result can be thrown away by mistake).
@@ -97,10 +98,10 @@ fn used_after(
 ) -> bool {
     let mut used = false;
     crate::syntax::walk_named(scope, |n| {
-        if used || n.end_byte() <= statement.end_byte() && n.kind() == "identifier" {
+        if used || n.end_byte() <= statement.end_byte() && n.node_kind() == "identifier" {
             return !used;
         }
-        if n.kind() == "identifier"
+        if n.node_kind() == "identifier"
             && n.start_byte() >= statement.end_byte()
             && text(n, src) == name
         {
@@ -121,14 +122,15 @@ fn used_between(
 ) -> bool {
     let mut used = false;
     crate::syntax::walk_named(scope, |n| {
-        if n.kind() == "identifier"
+        if n.node_kind() == "identifier"
             && text(n, src) == name
             && n.start_byte() > built_at
             && n.end_byte() < statement.start_byte()
         {
             // The binding's own target does not count.
             let is_target = n.parent().is_some_and(|p| {
-                p.kind() == "assignment" && p.child_by_field_id(crate::field!("left")) == Some(n)
+                p.node_kind() == "assignment"
+                    && p.child_by_field_id(crate::field!("left")) == Some(n)
             });
             used |= !is_target;
         }

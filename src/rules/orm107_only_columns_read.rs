@@ -5,6 +5,7 @@ use super::{Captures, Checker};
 use crate::diagnostic::Diagnostic;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::index::FieldKind;
+use crate::parse::NodeKind;
 use crate::syntax::{text, walk_named};
 
 /// A model is wide from this many columns on.
@@ -92,13 +93,14 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
 fn row_used_whole(loop_node: tree_sitter::Node, var: &str, src: &str) -> bool {
     let mut whole = false;
     walk_named(loop_node, |n| {
-        if n.kind() == "identifier" && text(n, src) == var {
+        if n.node_kind() == "identifier" && text(n, src) == var {
             let parent = n.parent();
             let is_object = parent.is_some_and(|p| {
-                p.kind() == "attribute" && p.child_by_field_id(crate::field!("object")) == Some(n)
+                p.node_kind() == "attribute"
+                    && p.child_by_field_id(crate::field!("object")) == Some(n)
             });
             let is_target = parent.is_some_and(|p| {
-                matches!(p.kind(), "for_statement" | "for_in_clause")
+                matches!(p.node_kind(), "for_statement" | "for_in_clause")
                     && p.child_by_field_id(crate::field!("left")) == Some(n)
             });
             whole |= !is_object && !is_target;

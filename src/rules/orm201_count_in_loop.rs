@@ -8,6 +8,7 @@ use crate::analysis::FileContext;
 use crate::analysis::loops::{Access, LoopFacts, is_covered};
 use crate::fix::{Applicability, Edit, Fix};
 use crate::index::FieldKind;
+use crate::parse::NodeKind;
 use crate::syntax::{call_args, text};
 use tree_sitter::Node;
 
@@ -236,7 +237,7 @@ fn rewrite(
 
 /// `len(<call>)` / `bool(<call>)` around the call, if that is how it is used.
 fn wrapper_call<'t>(call: Node<'t>, src: &str) -> Option<Node<'t>> {
-    let list = call.parent().filter(|p| p.kind() == "argument_list")?;
+    let list = call.parent().filter(|p| p.node_kind() == "argument_list")?;
     let outer = list.parent()?;
     let function = outer.child_by_field_id(crate::field!("function"))?;
     matches!(text(function, src), "len" | "bool").then_some(outer)

@@ -8,6 +8,7 @@ use crate::analysis::loops::{Access, LoopFacts};
 use crate::analysis::queryset::scope_of;
 use crate::diagnostic::Diagnostic;
 use crate::fix::{Edit, Fix};
+use crate::parse::NodeKind;
 use crate::syntax::{call_args, text, walk_named};
 use tree_sitter::Node;
 
@@ -106,7 +107,7 @@ fn chain<'t>(ctx: &FileContext, access: &'t Access<'t>) -> Option<Chain<'t>> {
     let mut use_ = Use::Rows;
     // Climb the chain: more narrowing calls, then at most one terminal call.
     while let Some(parent) = node.parent() {
-        if parent.kind() != "attribute"
+        if parent.node_kind() != "attribute"
             || parent.child_by_field_id(crate::field!("object")) != Some(node)
         {
             break;
@@ -116,7 +117,8 @@ fn chain<'t>(ctx: &FileContext, access: &'t Access<'t>) -> Option<Chain<'t>> {
             ctx.src,
         );
         let outer = parent.parent().filter(|p| {
-            p.kind() == "call" && p.child_by_field_id(crate::field!("function")) == Some(parent)
+            p.node_kind() == "call"
+                && p.child_by_field_id(crate::field!("function")) == Some(parent)
         })?;
         let no_args = call_args(outer, ctx.src).positional.is_empty()
             && call_args(outer, ctx.src).keywords.is_empty();
@@ -153,9 +155,9 @@ fn chain<'t>(ctx: &FileContext, access: &'t Access<'t>) -> Option<Chain<'t>> {
     if use_ == Use::Rows {
         // Iterated, listed, measured or tested: a list serves all of these.
         let parent = node.parent()?;
-        let iterated = matches!(parent.kind(), "for_statement" | "for_in_clause")
+        let iterated = matches!(parent.node_kind(), "for_statement" | "for_in_clause")
             && parent.child_by_field_id(crate::field!("right")) == Some(node);
-        let consumed = parent.kind() == "argument_list"
+        let consumed = parent.node_kind() == "argument_list"
             && parent.named_child_count() == 1
             && parent
                 .parent()
@@ -167,7 +169,7 @@ fn chain<'t>(ctx: &FileContext, access: &'t Access<'t>) -> Option<Chain<'t>> {
                     )
                 });
         let tested = matches!(
-            parent.kind(),
+            parent.node_kind(),
             "if_statement" | "not_operator" | "boolean_operator" | "if_clause"
         );
         if !(iterated || consumed || tested) {
@@ -342,24 +344,24 @@ fn check_arguments(
         call = call
             .parent()
             .and_then(|attr| attr.parent())
-            .filter(|c| c.kind() == "call")
+            .filter(|c| c.node_kind() == "call")
             .ok_or("broken chain")?;
     }
     for list in lists {
         let mut problem: Option<String> = None;
         walk_named(list, |n| {
-            match n.kind() {
+            match n.node_kind() {
                 "call" | "await" | "lambda" | "named_expression" => {
                     problem = Some(format!("the filter calls `{}`", compact(text(n, ctx.src))));
                 }
                 "identifier" => {
                     let parent = n.parent();
                     let is_keyword = parent.is_some_and(|p| {
-                        p.kind() == "keyword_argument"
+                        p.node_kind() == "keyword_argument"
                             && p.child_by_field_id(crate::field!("name")) == Some(n)
                     });
                     let is_attribute_name = parent.is_some_and(|p| {
-                        p.kind() == "attribute"
+                        p.node_kind() == "attribute"
                             && p.child_by_field_id(crate::field!("attribute")) == Some(n)
                     });
                     let name = text(n, ctx.src);
@@ -388,7 +390,7 @@ fn stable_name(scope: Node, name: &str, src: &str) -> bool {
         if rebound {
             return false;
         }
-        let binds = match n.kind() {
+        let binds = match n.node_kind() {
             "assignment" | "augmented_assignment" => n
                 .child_by_field_id(crate::field!("left"))
                 .is_some_and(|l| contains_name(l, name, src)),
@@ -409,7 +411,7 @@ fn stable_name(scope: Node, name: &str, src: &str) -> bool {
 fn contains_name(target: Node, name: &str, src: &str) -> bool {
     let mut found = false;
     walk_named(target, |n| {
-        found |= n.kind() == "identifier" && text(n, src) == name;
+        found |= n.node_kind() == "identifier" && text(n, src) == name;
         !found
     });
     found

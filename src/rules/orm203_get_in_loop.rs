@@ -5,6 +5,7 @@ use crate::analysis::FileContext;
 use crate::diagnostic::Diagnostic;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::index::{ModelId, WRITE_METHODS};
+use crate::parse::NodeKind;
 use crate::syntax::{call_args, method_call, text, unparen, walk_named};
 use tree_sitter::Node;
 
@@ -29,11 +30,11 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     };
     let ctx = checker.ctx;
     let row = unparen(row);
-    if row.kind() != "identifier" {
+    if row.node_kind() != "identifier" {
         return;
     }
     let var = text(row, ctx.src);
-    let body: Vec<Node> = match loop_node.kind() {
+    let body: Vec<Node> = match loop_node.node_kind() {
         "for_statement" => loop_node
             .child_by_field_id(crate::field!("body"))
             .into_iter()
@@ -42,7 +43,7 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
             let mut cursor = loop_node.walk();
             loop_node
                 .named_children(&mut cursor)
-                .filter(|c| c.kind() != "for_in_clause")
+                .filter(|c| c.node_kind() != "for_in_clause")
                 .collect()
         }
     };
@@ -100,7 +101,7 @@ fn collect_fetches<'t>(ctx: &FileContext, node: Node<'t>, var: &str, out: &mut V
     }
     walk_named(node, |n| {
         if matches!(
-            n.kind(),
+            n.node_kind(),
             "function_definition" | "class_definition" | "lambda"
         ) {
             return false;
@@ -138,7 +139,7 @@ fn fetch<'t>(ctx: &FileContext, call: Node<'t>, var: &str) -> Option<Fetch<'t>> 
     // `<Model>.<manager>` directly.
     let (manager_node, _) = method_call(lookup_call, ctx.src)?;
     let manager_node = unparen(manager_node);
-    if manager_node.kind() != "attribute" {
+    if manager_node.node_kind() != "attribute" {
         return None;
     }
     let model_node = manager_node.child_by_field_id(crate::field!("object"))?;
@@ -146,7 +147,7 @@ fn fetch<'t>(ctx: &FileContext, call: Node<'t>, var: &str) -> Option<Fetch<'t>> 
         manager_node.child_by_field_id(crate::field!("attribute"))?,
         ctx.src,
     );
-    if model_node.kind() != "identifier" {
+    if model_node.node_kind() != "identifier" {
         return None;
     }
     let model = ctx.model_named(text(model_node, ctx.src))?.id();
@@ -248,12 +249,12 @@ fn build_fix(
 /// A name, attribute or subscript: evaluating it twice gives the same collection.
 fn re_evaluable(iterable: Node, src: &str) -> bool {
     let node = unparen(iterable);
-    match node.kind() {
+    match node.node_kind() {
         "identifier" | "attribute" | "list" | "tuple" | "set" => {
             let mut ok = true;
             walk_named(node, |n| {
                 if matches!(
-                    n.kind(),
+                    n.node_kind(),
                     "call" | "generator_expression" | "await" | "named_expression"
                 ) {
                     ok = false;
@@ -265,7 +266,7 @@ fn re_evaluable(iterable: Node, src: &str) -> bool {
         "subscript" => {
             let mut ok = true;
             walk_named(node, |n| {
-                if matches!(n.kind(), "call" | "generator_expression" | "await") {
+                if matches!(n.node_kind(), "call" | "generator_expression" | "await") {
                     ok = false;
                 }
                 ok
@@ -299,15 +300,15 @@ fn enclosing_statement(loop_node: Node) -> Option<Node> {
     let mut node = loop_node;
     loop {
         let parent = node.parent()?;
-        if matches!(parent.kind(), "block" | "module") {
-            return match node.kind() {
+        if matches!(parent.node_kind(), "block" | "module") {
+            return match node.node_kind() {
                 "for_statement" | "expression_statement" | "return_statement" => Some(node),
                 _ => None,
             };
         }
         // A comprehension in a condition or loop header may run more than once.
         if matches!(
-            parent.kind(),
+            parent.node_kind(),
             "while_statement" | "lambda" | "function_definition" | "elif_clause"
         ) {
             return None;
@@ -335,7 +336,7 @@ fn snake(name: &str) -> String {
 fn free_name(base: &str, scope: Node, src: &str) -> String {
     let mut used = Vec::new();
     walk_named(scope, |n| {
-        if n.kind() == "identifier" {
+        if n.node_kind() == "identifier" {
             used.push(text(n, src).to_string());
         }
         true

@@ -13,6 +13,7 @@ use crate::fix::{Applicability, Edit, Fix};
 use crate::index::frameworks::reads::{STR, parameter_names, reads_from};
 use crate::index::frameworks::{Cursor, Need, bare_select_paths, follow, minimal_lookups};
 use crate::index::{FieldKind, ModelId};
+use crate::parse::NodeKind;
 use crate::syntax::{call_args, dotted_name, method_call, string_value, text, unparen};
 use tree_sitter::Node;
 
@@ -68,8 +69,8 @@ fn changelist<'a>(checker: &mut Checker<'_, 'a>, class: &ClassView<'a>) {
     };
     let select_related = match class.attr("list_select_related") {
         None => SelectRelated::Auto(None),
-        Some((value, _)) if value.kind() == "false" => SelectRelated::Auto(Some(value)),
-        Some((value, _)) if value.kind() == "true" => SelectRelated::All(value),
+        Some((value, _)) if value.node_kind() == "false" => SelectRelated::Auto(Some(value)),
+        Some((value, _)) if value.node_kind() == "true" => SelectRelated::All(value),
         Some((value, _)) => match string_list(value, ctx.src) {
             Some(list) => SelectRelated::List(value, list),
             None => return,
@@ -306,7 +307,7 @@ fn extend_list(ctx: &FileContext, value: Node, add: &[String]) -> Option<Edit> {
     let mut cursor = value.walk();
     let items: Vec<Node> = value
         .named_children(&mut cursor)
-        .filter(|n| n.kind() != "comment")
+        .filter(|n| n.node_kind() != "comment")
         .collect();
     let quoted: Vec<String> = add.iter().map(|l| ctx.string_literal(l)).collect();
     match items.last() {
@@ -315,7 +316,7 @@ fn extend_list(ctx: &FileContext, value: Node, add: &[String]) -> Option<Edit> {
             format!(", {}", quoted.join(", ")),
         )),
         None => {
-            let trailing = if value.kind() == "tuple" && add.len() == 1 {
+            let trailing = if value.node_kind() == "tuple" && add.len() == 1 {
                 ","
             } else {
                 ""
@@ -357,13 +358,13 @@ enum Entry<'t> {
 }
 
 fn entries<'t>(value: Node<'t>, src: &str) -> Option<Vec<Entry<'t>>> {
-    if !matches!(value.kind(), "list" | "tuple") {
+    if !matches!(value.node_kind(), "list" | "tuple") {
         return None;
     }
     let mut out = Vec::new();
     let mut cursor = value.walk();
     for item in value.named_children(&mut cursor) {
-        if item.kind() == "comment" {
+        if item.node_kind() == "comment" {
             continue;
         }
         match string_value(item, src) {
@@ -375,13 +376,13 @@ fn entries<'t>(value: Node<'t>, src: &str) -> Option<Vec<Entry<'t>>> {
 }
 
 fn string_list(value: Node, src: &str) -> Option<Vec<String>> {
-    if !matches!(value.kind(), "list" | "tuple") {
+    if !matches!(value.node_kind(), "list" | "tuple") {
         return None;
     }
     let mut cursor = value.walk();
     value
         .named_children(&mut cursor)
-        .filter(|n| n.kind() != "comment")
+        .filter(|n| n.node_kind() != "comment")
         .map(|n| string_value(n, src))
         .collect()
 }
@@ -447,7 +448,7 @@ fn entry_needs(
         }
         Entry::Callable(node) => {
             let node = unparen(*node);
-            match node.kind() {
+            match node.node_kind() {
                 "lambda" => {
                     let param = node
                         .child_by_field_id(crate::field!("parameters"))
@@ -514,12 +515,12 @@ fn module_function<'t>(ctx: &FileContext<'t>, name: &str) -> Option<Node<'t>> {
     let root = ctx.tree.root_node();
     let mut cursor = root.walk();
     root.named_children(&mut cursor).find_map(|n| {
-        let def = match n.kind() {
+        let def = match n.node_kind() {
             "function_definition" => Some(n),
             "decorated_definition" => n.child_by_field_id(crate::field!("definition")),
             _ => None,
         }?;
-        (def.kind() == "function_definition"
+        (def.node_kind() == "function_definition"
             && def
                 .child_by_field_id(crate::field!("name"))
                 .is_some_and(|x| text(x, ctx.src) == name))
@@ -534,7 +535,7 @@ fn registered_models(ctx: &FileContext, class: &ClassView) -> Vec<ModelId> {
     let mut out = Vec::new();
     let add = |node: Node, out: &mut Vec<ModelId>| {
         let node = unparen(node);
-        let items: Vec<Node> = if matches!(node.kind(), "list" | "tuple") {
+        let items: Vec<Node> = if matches!(node.node_kind(), "list" | "tuple") {
             let mut c = node.walk();
             node.named_children(&mut c).collect()
         } else {
@@ -551,7 +552,7 @@ fn registered_models(ctx: &FileContext, class: &ClassView) -> Vec<ModelId> {
         }
     };
     for d in &class.decorators {
-        if let Some(call) = d.named_child(0).filter(|c| c.kind() == "call")
+        if let Some(call) = d.named_child(0).filter(|c| c.node_kind() == "call")
             && let Some(f) = call.child_by_field_id(crate::field!("function"))
             && dotted_name(f, src).is_some_and(|n| n.ends_with("register"))
         {
@@ -570,7 +571,7 @@ fn registered_models(ctx: &FileContext, class: &ClassView) -> Vec<ModelId> {
             }
             return false;
         }
-        !matches!(n.kind(), "function_definition")
+        !matches!(n.node_kind(), "function_definition")
     });
     if out.contains(&usize::MAX) {
         return vec![usize::MAX, usize::MAX];

@@ -13,6 +13,7 @@ use crate::analysis::{FileContext, Queryset};
 use crate::fix::{Applicability, Edit, Fix};
 use crate::index::frameworks::templates::TemplateRead;
 use crate::index::frameworks::{Cursor, Need, follow};
+use crate::parse::NodeKind;
 use crate::syntax::{call_args, method_call, string_value, text, unparen};
 use tree_sitter::Node;
 
@@ -36,7 +37,7 @@ fn render_call<'a>(checker: &mut Checker<'_, 'a>, call: Node<'a>) {
     let Some(function) = call.child_by_field_id(crate::field!("function")) else {
         return;
     };
-    let name = match function.kind() {
+    let name = match function.node_kind() {
         "attribute" => function
             .child_by_field_id(crate::field!("attribute"))
             .map(|a| text(a, ctx.src)),
@@ -79,7 +80,7 @@ fn template_name(ctx: &FileContext, node: Node) -> Option<String> {
     if let Some(s) = string_value(node, ctx.src) {
         return Some(s);
     }
-    if matches!(node.kind(), "list" | "tuple") {
+    if matches!(node.node_kind(), "list" | "tuple") {
         let mut cursor = node.walk();
         let names: Vec<String> = node
             .named_children(&mut cursor)
@@ -101,12 +102,12 @@ fn context_entries<'t>(
 ) -> Option<Vec<(String, Node<'t>)>> {
     let context = unparen(context);
     let src = ctx.src;
-    match context.kind() {
+    match context.node_kind() {
         "dictionary" => {
             let mut out = Vec::new();
             let mut cursor = context.walk();
             for pair in context.named_children(&mut cursor) {
-                if pair.kind() == "pair"
+                if pair.node_kind() == "pair"
                     && let (Some(k), Some(v)) = (
                         pair.child_by_field_id(crate::field!("key"))
                             .and_then(|k| string_value(k, src)),
@@ -136,7 +137,10 @@ fn context_entries<'t>(
                 if stmt.start_byte() >= call.start_byte() {
                     break;
                 }
-                let Some(assign) = stmt.named_child(0).filter(|a| a.kind() == "assignment") else {
+                let Some(assign) = stmt
+                    .named_child(0)
+                    .filter(|a| a.node_kind() == "assignment")
+                else {
                     continue;
                 };
                 let (Some(left), Some(right)) = (
@@ -145,10 +149,10 @@ fn context_entries<'t>(
                 ) else {
                     continue;
                 };
-                if left.kind() == "identifier" && text(left, src) == name {
+                if left.node_kind() == "identifier" && text(left, src) == name {
                     value = Some(right);
                     extra.clear();
-                } else if left.kind() == "subscript"
+                } else if left.node_kind() == "subscript"
                     && left
                         .child_by_field_id(crate::field!("value"))
                         .is_some_and(|v| text(v, src) == name)
@@ -160,7 +164,7 @@ fn context_entries<'t>(
                 }
             }
             let value = unparen(value?);
-            if value.kind() == "identifier" {
+            if value.node_kind() == "identifier" {
                 return None;
             }
             let mut out = context_entries(ctx, call, value)?;
@@ -325,7 +329,7 @@ fn value_source_depth<'t>(
             shortcut: None,
         });
     }
-    if value.kind() == "identifier" && depth < 4 {
+    if value.node_kind() == "identifier" && depth < 4 {
         let bound = single_binding(ctx, value)?;
         return value_source_depth(ctx, bound, bound.start_byte(), depth + 1);
     }
@@ -353,7 +357,7 @@ fn value_source_depth<'t>(
             shortcut: None,
         });
     }
-    if first.kind() != "identifier" {
+    if first.node_kind() != "identifier" {
         return None;
     }
     let model = ctx.model_named(text(first, ctx.src))?.id();
@@ -373,30 +377,30 @@ fn single_binding<'t>(ctx: &FileContext<'t>, ident: Node<'t>) -> Option<Node<'t>
     let mut other = false;
     crate::syntax::walk_named(body, |n| {
         if matches!(
-            n.kind(),
+            n.node_kind(),
             "function_definition" | "class_definition" | "lambda"
         ) {
             return false;
         }
-        if n.kind() == "assignment"
+        if n.node_kind() == "assignment"
             && let Some(left) = n.child_by_field_id(crate::field!("left"))
         {
-            if left.kind() == "identifier" && text(left, ctx.src) == name {
+            if left.node_kind() == "identifier" && text(left, ctx.src) == name {
                 match n.child_by_field_id(crate::field!("right")) {
                     Some(v) if n.start_byte() < ident.start_byte() => values.push(v),
                     _ => other = true,
                 }
-            } else if left.kind() != "identifier" {
+            } else if left.node_kind() != "identifier" {
                 let mut binds = false;
                 crate::syntax::walk_named(left, |m| {
-                    binds |= m.kind() == "identifier" && text(m, ctx.src) == name;
+                    binds |= m.node_kind() == "identifier" && text(m, ctx.src) == name;
                     true
                 });
                 other |= binds;
             }
         }
         // Other ways to bind it: loop targets, `with … as`, `+=`, walrus.
-        let target = match n.kind() {
+        let target = match n.node_kind() {
             "for_statement" | "for_in_clause" | "augmented_assignment" => {
                 n.child_by_field_id(crate::field!("left"))
             }
@@ -406,7 +410,7 @@ fn single_binding<'t>(ctx: &FileContext<'t>, ident: Node<'t>) -> Option<Node<'t>
         };
         if let Some(t) = target {
             crate::syntax::walk_named(t, |m| {
-                other |= m.kind() == "identifier" && text(m, ctx.src) == name;
+                other |= m.node_kind() == "identifier" && text(m, ctx.src) == name;
                 true
             });
         }
@@ -535,13 +539,16 @@ fn extra_context<'a>(checker: &mut Checker<'_, 'a>, function: Node<'a>, template
     let mut entries = Vec::new();
     let mut cursor = body.walk();
     for stmt in body.named_children(&mut cursor) {
-        let Some(assign) = stmt.named_child(0).filter(|a| a.kind() == "assignment") else {
+        let Some(assign) = stmt
+            .named_child(0)
+            .filter(|a| a.node_kind() == "assignment")
+        else {
             continue;
         };
         if let (Some(left), Some(right)) = (
             assign.child_by_field_id(crate::field!("left")),
             assign.child_by_field_id(crate::field!("right")),
-        ) && left.kind() == "subscript"
+        ) && left.node_kind() == "subscript"
             && let Some(key) = left
                 .child_by_field_id(crate::field!("subscript"))
                 .and_then(|k| string_value(k, src))

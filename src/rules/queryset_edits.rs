@@ -2,6 +2,7 @@
 
 use crate::analysis::{FileContext, LoopFacts, Queryset};
 use crate::fix::{Applicability, Edit};
+use crate::parse::NodeKind;
 use crate::syntax::{call_args, string_quote};
 
 /// Edits that make `queryset` call `method` with `lookups` as well: merged into the last
@@ -19,7 +20,7 @@ pub fn add_lookups(
         !args.splat
             && !args.positional.is_empty()
             && args.keywords.is_empty()
-            && args.positional.iter().all(|a| a.kind() == "string")
+            && args.positional.iter().all(|a| a.node_kind() == "string")
     });
     if let Some(call) = existing {
         let args = call_args(call.node, ctx.src);

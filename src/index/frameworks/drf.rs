@@ -14,6 +14,7 @@
 use super::reads::{ROWS, RawRead, STR};
 use super::{ClassTable, Cursor, Need, concrete_fields, follow};
 use crate::index::{FieldKind, FileFacts, ModelId, ProjectIndex};
+use crate::parse::NodeKind;
 use crate::syntax::{call_args, dotted_name, is_true, last_segment, string_value, text, unparen};
 use std::collections::HashMap;
 use tree_sitter::Node;
@@ -53,7 +54,7 @@ pub struct RawMeta {
 pub(super) fn field_call(assign: Node, src: &str) -> Option<RawFieldCall> {
     let left = assign.child_by_field_id(crate::field!("left"))?;
     let right = unparen(assign.child_by_field_id(crate::field!("right"))?);
-    if left.kind() != "identifier" || right.kind() != "call" {
+    if left.node_kind() != "identifier" || right.node_kind() != "call" {
         return None;
     }
     let callee = dotted_name(right.child_by_field_id(crate::field!("function"))?, src)?;
@@ -79,7 +80,10 @@ pub(super) fn meta(node: Node, src: &str) -> RawMeta {
     };
     let mut cursor = body.walk();
     for stmt in body.named_children(&mut cursor) {
-        let Some(assign) = stmt.named_child(0).filter(|a| a.kind() == "assignment") else {
+        let Some(assign) = stmt
+            .named_child(0)
+            .filter(|a| a.node_kind() == "assignment")
+        else {
             continue;
         };
         let (Some(left), Some(right)) = (
@@ -112,7 +116,7 @@ fn field_list(node: Node, src: &str) -> FieldList {
             FieldList::Unknown
         };
     }
-    if !matches!(node.kind(), "list" | "tuple") {
+    if !matches!(node.node_kind(), "list" | "tuple") {
         return FieldList::Unknown;
     }
     let mut names = Vec::new();
@@ -120,7 +124,7 @@ fn field_list(node: Node, src: &str) -> FieldList {
     for item in node.named_children(&mut cursor) {
         match string_value(item, src) {
             Some(s) => names.push(s),
-            None if item.kind() == "comment" => {}
+            None if item.node_kind() == "comment" => {}
             None => return FieldList::Unknown,
         }
     }

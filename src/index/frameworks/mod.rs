@@ -9,6 +9,7 @@ pub mod settings;
 pub mod templates;
 
 use super::{FieldKind, FileFacts, ModelId, ProjectIndex, module_matches};
+use crate::parse::NodeKind;
 use crate::syntax::{dotted_name, text};
 use reads::{ROWS, RawRead, STR};
 use std::collections::{HashMap, HashSet};
@@ -146,10 +147,10 @@ fn raw_class(node: Node, src: &str) -> RawClass {
     };
     let mut cursor = body.walk();
     for stmt in body.named_children(&mut cursor) {
-        match stmt.kind() {
+        match stmt.node_kind() {
             "expression_statement" => {
                 if let Some(assign) = stmt.named_child(0)
-                    && assign.kind() == "assignment"
+                    && assign.node_kind() == "assignment"
                     && let Some(call) = drf::field_call(assign, src)
                 {
                     raw.calls.push(call);
@@ -166,7 +167,7 @@ fn raw_class(node: Node, src: &str) -> RawClass {
             "decorated_definition" => {
                 if let Some(def) = stmt
                     .child_by_field_id(crate::field!("definition"))
-                    .filter(|d| d.kind() == "function_definition")
+                    .filter(|d| d.node_kind() == "function_definition")
                 {
                     raw.methods.push(raw_method(def, src));
                 }

@@ -8,6 +8,7 @@
 //! - `*`: each row of a related manager (`.all()`, iterating it, `{% for t in b.tags.all %}`);
 //! - `__str__()`: the object is turned into text (`str(x)`, `f"{x}"`, `{{ x }}`).
 
+use crate::parse::NodeKind;
 use crate::syntax::{call_args, text, unparen};
 use std::collections::HashMap;
 use tree_sitter::Node;
@@ -59,7 +60,7 @@ struct Reader<'s> {
 
 impl Reader<'_> {
     fn walk(&mut self, node: Node) {
-        match node.kind() {
+        match node.node_kind() {
             "function_definition" | "class_definition" | "lambda" => return,
             "assignment" => return self.assignment(node),
             "for_statement" => return self.for_statement(node),
@@ -76,7 +77,7 @@ impl Reader<'_> {
             }
             "call" => {
                 if let Some(function) = node.child_by_field_id(crate::field!("function"))
-                    && function.kind() == "identifier"
+                    && function.node_kind() == "identifier"
                     && STRINGIFY.contains(&text(function, self.src))
                     && let Some(arg) = call_args(node, self.src).positional.first()
                     && self.emit_stringified(*arg)
@@ -139,13 +140,13 @@ impl Reader<'_> {
     fn walk_arguments(&mut self, node: Node) {
         let mut current = unparen(node);
         loop {
-            match current.kind() {
+            match current.node_kind() {
                 "call" => {
                     if let Some(args) = current.child_by_field_id(crate::field!("arguments")) {
                         self.walk(args);
                     }
                     match current.child_by_field_id(crate::field!("function")) {
-                        Some(f) if f.kind() == "attribute" => current = f,
+                        Some(f) if f.node_kind() == "attribute" => current = f,
                         _ => {
                             // list(x.tags.all()): the argument is the chain.
                             return;
@@ -174,7 +175,7 @@ impl Reader<'_> {
     fn chain(&self, node: Node) -> Option<Vec<String>> {
         let node = unparen(node);
         let src = self.src;
-        match node.kind() {
+        match node.node_kind() {
             "identifier" => self.env.get(text(node, src)).cloned(),
             "attribute" => {
                 let mut names = self.chain(node.child_by_field_id(crate::field!("object"))?)?;
@@ -185,7 +186,7 @@ impl Reader<'_> {
             }
             "call" => {
                 let function = node.child_by_field_id(crate::field!("function"))?;
-                match function.kind() {
+                match function.node_kind() {
                     "attribute" => {
                         let mut names =
                             self.chain(function.child_by_field_id(crate::field!("object"))?)?;
@@ -223,7 +224,7 @@ impl Reader<'_> {
             return;
         };
         self.walk(right);
-        if left.kind() != "identifier" {
+        if left.node_kind() != "identifier" {
             self.walk(left);
             return;
         }
@@ -241,7 +242,7 @@ impl Reader<'_> {
     /// `for t in x.tags.all()`: `t` is each row of the relation.
     fn bind_rows(&mut self, target: Node, iterable: Node) -> Option<(String, Option<Vec<String>>)> {
         let target = unparen(target);
-        if target.kind() != "identifier" {
+        if target.node_kind() != "identifier" {
             return None;
         }
         let name = text(target, self.src).to_string();
@@ -290,7 +291,7 @@ impl Reader<'_> {
         let children: Vec<Node> = node.named_children(&mut cursor).collect();
         let mut bound = Vec::new();
         for clause in &children {
-            if clause.kind() == "for_in_clause"
+            if clause.node_kind() == "for_in_clause"
                 && let (Some(left), Some(right)) = (
                     clause.child_by_field_id(crate::field!("left")),
                     clause.child_by_field_id(crate::field!("right")),
@@ -304,7 +305,7 @@ impl Reader<'_> {
             }
         }
         for child in &children {
-            if child.kind() != "for_in_clause" {
+            if child.node_kind() != "for_in_clause" {
                 self.walk(*child);
             }
         }
@@ -318,7 +319,7 @@ impl Reader<'_> {
         let src = self.src;
         let mut names = Vec::new();
         crate::syntax::walk_named(target, |n| {
-            if n.kind() == "identifier" {
+            if n.node_kind() == "identifier" {
                 names.push(text(n, src).to_string());
             }
             true
@@ -337,12 +338,12 @@ pub fn parameter_names(function: Node, src: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cursor = params.walk();
     for p in params.named_children(&mut cursor) {
-        let name = match p.kind() {
+        let name = match p.node_kind() {
             "identifier" => Some(p),
             "default_parameter" | "typed_parameter" | "typed_default_parameter" => p
                 .child_by_field_id(crate::field!("name"))
                 .or_else(|| p.named_child(0))
-                .filter(|n| n.kind() == "identifier"),
+                .filter(|n| n.node_kind() == "identifier"),
             _ => None,
         };
         if let Some(n) = name {

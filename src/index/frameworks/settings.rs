@@ -3,6 +3,7 @@
 //! evaluated the few ways settings write them (`BASE_DIR / "templates"`,
 //! `os.path.join(BASE_DIR, "templates")`, `Path(__file__).resolve().parent.parent`).
 
+use crate::parse::NodeKind;
 use crate::syntax::{call_args, dotted_name, is_true, last_segment, string_value, text, unparen};
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
@@ -42,7 +43,7 @@ pub(super) fn extract(relative: &Path, root: Node, src: &str) -> Option<RawSetti
     for stmt in root.named_children(&mut cursor) {
         let Some(assign) = stmt
             .named_child(0)
-            .filter(|a| matches!(a.kind(), "assignment" | "augmented_assignment"))
+            .filter(|a| matches!(a.node_kind(), "assignment" | "augmented_assignment"))
         else {
             continue;
         };
@@ -62,7 +63,7 @@ pub(super) fn extract(relative: &Path, root: Node, src: &str) -> Option<RawSetti
                 found = true;
                 apps(right, src, &mut raw.installed_apps);
             }
-            name if left.kind() == "identifier" => {
+            name if left.node_kind() == "identifier" => {
                 if let Some(expr) = path_expr(right, src) {
                     raw.names.push((name.to_string(), expr));
                 }
@@ -74,7 +75,7 @@ pub(super) fn extract(relative: &Path, root: Node, src: &str) -> Option<RawSetti
 }
 
 fn apps(node: Node, src: &str, out: &mut Vec<String>) {
-    match node.kind() {
+    match node.node_kind() {
         "list" | "tuple" => {
             let mut cursor = node.walk();
             for item in node.named_children(&mut cursor) {
@@ -95,12 +96,12 @@ fn apps(node: Node, src: &str, out: &mut Vec<String>) {
 }
 
 fn templates(node: Node, src: &str, raw: &mut RawSettings) {
-    if !matches!(node.kind(), "list" | "tuple") {
+    if !matches!(node.node_kind(), "list" | "tuple") {
         return;
     }
     let mut cursor = node.walk();
     for backend in node.named_children(&mut cursor) {
-        if backend.kind() != "dictionary" {
+        if backend.node_kind() != "dictionary" {
             continue;
         }
         let mut is_django = false;
@@ -108,7 +109,7 @@ fn templates(node: Node, src: &str, raw: &mut RawSettings) {
         let mut app_dirs = false;
         let mut inner = backend.walk();
         for pair in backend.named_children(&mut inner) {
-            if pair.kind() != "pair" {
+            if pair.node_kind() != "pair" {
                 continue;
             }
             let (Some(key), Some(value)) = (
@@ -124,7 +125,7 @@ fn templates(node: Node, src: &str, raw: &mut RawSettings) {
                         string_value(value, src).is_some_and(|b| b.ends_with("DjangoTemplates"))
                 }
                 "APP_DIRS" => app_dirs = is_true(value),
-                "DIRS" if matches!(value.kind(), "list" | "tuple") => {
+                "DIRS" if matches!(value.node_kind(), "list" | "tuple") => {
                     let mut c = value.walk();
                     for item in value.named_children(&mut c) {
                         if let Some(e) = path_expr(unparen(item), src) {
@@ -149,7 +150,7 @@ fn path_expr(node: Node, src: &str) -> Option<PathExpr> {
     if let Some(s) = string_value(node, src) {
         return Some(PathExpr::Literal(s));
     }
-    match node.kind() {
+    match node.node_kind() {
         "identifier" if text(node, src) == "__file__" => Some(PathExpr::File),
         "identifier" => Some(PathExpr::Name(text(node, src).to_string())),
         "attribute" => {
@@ -171,7 +172,7 @@ fn path_expr(node: Node, src: &str) -> Option<PathExpr> {
         "call" => {
             let function = node.child_by_field_id(crate::field!("function"))?;
             let args = call_args(node, src);
-            if function.kind() == "attribute" {
+            if function.node_kind() == "attribute" {
                 let object = function.child_by_field_id(crate::field!("object"))?;
                 let method = text(function.child_by_field_id(crate::field!("attribute"))?, src);
                 match method {
