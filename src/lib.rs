@@ -3,6 +3,7 @@
 //! Data flow: walk → parse → phase 1 (project index) → phase 2 (per-file analysis) → rules →
 //! diagnostics with fixes → a sink (check, diff, fix).
 
+pub mod alloc;
 pub mod analysis;
 pub mod baseline;
 pub mod cache;
