@@ -119,13 +119,17 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
     stdout.write_all(out.as_bytes())?;
     stdout.flush()?;
     let fatal = super::print_problems(&problems);
-    Ok(if fatal {
+    let code = if fatal {
         ExitCode::from(2)
     } else if reports.is_empty() || args.exit_zero {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
-    })
+    };
+    drop(reports);
+    super::leave(project);
+    super::leave(checked);
+    Ok(code)
 }
 
 /// Every target checked in parallel, with a progress bar for long runs: the files with findings

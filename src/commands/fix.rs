@@ -100,13 +100,16 @@ pub fn run(args: FixArgs, mode: Mode) -> Result<ExitCode> {
         );
         return Ok(ExitCode::from(status));
     }
-    Ok(if fatal {
+    let code = if fatal {
         ExitCode::from(2)
     } else if mode == Mode::Diff && changed > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    })
+    };
+    super::leave(project);
+    super::leave(outcomes);
+    Ok(code)
 }
 
 /// What the summary needs of one fixed file.

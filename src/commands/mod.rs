@@ -18,6 +18,14 @@ pub fn overrides(args: &CommonArgs) -> Overrides {
     }
 }
 
+/// Let go of what a command built when the process is about to end, without freeing it piece
+/// by piece: the index, the outlines and the checked files of the corpus took 20 ms of a 0.7 s
+/// `check` to free; the system takes the memory back at once at exit. Only for plain memory
+/// (nothing to flush or delete).
+pub fn leave<T>(value: T) {
+    std::mem::forget(value);
+}
+
 /// Print files that could not be handled; true when one of them is fatal (exit status 2).
 pub fn print_problems(problems: &[FileProblem]) -> bool {
     let mut fatal = false;
