@@ -730,6 +730,32 @@ impl Needles {
             }) || loops_over(lines.iter(), &names))
     }
 
+    /// `Book.objects.get(…)` or `Book.objects.filter(…)` in a line (ORM203's per-id fetches,
+    /// and more), or `get_object_or_404`; in an f-string's fields too. `line` is the line's
+    /// text at `offset` of the text the tokens' offsets are in.
+    fn fetches(&self, line: &[u8], offset: usize, tokens: &[Token], aliases: &Aliases) -> bool {
+        let word = |t: &Token, w: &[u8]| {
+            t.kind == Tok::Ident && &line[t.start - offset..t.end - offset] == w
+        };
+        let dot = |t: &Token| t.kind == Tok::Op(b'.');
+        crate::finder!(b"get_object_or_404").find(line).is_some()
+            || tokens.windows(5).any(|w| {
+                w[0].kind == Tok::Ident
+                    && dot(&w[1])
+                    && w[2].kind == Tok::Ident
+                    && dot(&w[3])
+                    && (word(&w[4], b"get") || word(&w[4], b"filter"))
+                    && self.source_at(line, w[0].start - offset..w[0].end - offset, aliases, false)
+            })
+            || tokens.iter().any(|t| {
+                let s = &line[t.start - offset..t.end - offset];
+                t.kind == Tok::Str
+                    && memchr::memchr(b'{', s).is_some()
+                    && (crate::finder!(b".get").find(s).is_some()
+                        || crate::finder!(b".filter").find(s).is_some())
+            })
+    }
+
     /// What the loop rules' prefilter reads of one logical line (`range` in `text`, tokens
     /// with offsets into `text`).
     fn line_facts<'t>(
@@ -742,26 +768,26 @@ impl Needles {
         names: &mut Names<'t>,
     ) -> LineFacts {
         let line_text = &text[range.clone()];
-        let source = self.line_has_queryset_source(line_text, range.start, tokens, aliases);
         let word = |t: &Token, w: &[u8]| t.kind == Tok::Ident && &text[t.start..t.end] == w;
         let (first, second) = (tokens.first(), tokens.get(1));
+        let def = first.is_some_and(|t| word(t, b"def"))
+            || (first.is_some_and(|t| word(t, b"async"))
+                && second.is_some_and(|t| word(t, b"def")));
+        let source = self.line_has_queryset_source(line_text, range.start, tokens, aliases, def);
         let mut line = LineFacts {
             indent,
             for_statement: first.is_some_and(|t| word(t, b"for"))
                 || (first.is_some_and(|t| word(t, b"async"))
                     && second.is_some_and(|t| word(t, b"for"))),
             has_for: tokens.iter().any(|t| word(t, b"for")),
+            loop_source: false,
             source,
-            fetch: source
-                && (crate::finder!(b".get").find(line_text).is_some()
-                    || crate::finder!(b".filter").find(line_text).is_some()
-                    || crate::finder!(b"get_object_or_404")
-                        .find(line_text)
-                        .is_some()),
+            fetch: source && self.fetches(line_text, range.start, tokens, aliases),
             words: names.words.len()..names.words.len(),
             bound: names.bound.len()..names.bound.len(),
+            iterables: names.iterables.len()..names.iterables.len(),
         };
-        let def = first.is_some_and(|t| word(t, b"def") || word(t, b"async"));
+        let mut fstring_for = false;
         let mut depth = 0usize;
         let mut assigned_before = None; // tokens before the last top-level `=`
         let mut binding_for = false;
@@ -770,21 +796,24 @@ impl Needles {
                 Tok::Ident => {
                     let w = &text[t.start..t.end];
                     names.words.push(w);
-                    if def || binding_for {
-                        names.bound.push(w);
-                    }
                     if w == b"for" {
-                        binding_for = true;
+                        // A `for` statement binds its targets in the function; a comprehension
+                        // binds them in itself only, where the resolver does not follow them.
+                        binding_for = line.for_statement && k <= 1;
                     } else if w == b"in" {
                         binding_for = false;
-                    } else if k > 0 && word(&tokens[k - 1], b"as") {
+                    } else if def || binding_for || (k > 0 && word(&tokens[k - 1], b"as")) {
                         names.bound.push(w);
                     }
                 }
-                // An f-string's fields are code: a comprehension or a name in one counts.
+                // An f-string's fields are code: a comprehension or a name in one counts (the
+                // whole line is then read as the comprehension's iterable).
                 Tok::Str if memchr::memchr(b'{', &text[t.start..t.end]).is_some() => {
                     let s = &text[t.start..t.end];
-                    line.has_for |= crate::finder!(b"for ").find(s).is_some();
+                    if formatted(s) && crate::finder!(b"for ").find(s).is_some() {
+                        line.has_for = true;
+                        fstring_for = true;
+                    }
                     names.words.extend(identifiers(s).map(|w| &s[w]));
                 }
                 Tok::Op(b'(' | b'[' | b'{') => depth += 1,
@@ -824,6 +853,31 @@ impl Needles {
         }
         line.words.end = names.words.len();
         line.bound.end = names.bound.len();
+        // What the line's loops iterate over: a source there, or names (tainted or not, see
+        // `loops_over`). With a comprehension in an f-string, the whole line.
+        if fstring_for {
+            line.loop_source = source;
+            names
+                .iterables
+                .extend_from_slice(&names.words[line.words.clone()]);
+        } else if line.has_for {
+            for span in iterables(text, tokens) {
+                let span = &tokens[span];
+                line.loop_source |= source
+                    && self.line_has_queryset_source(line_text, range.start, span, aliases, false);
+                for t in span {
+                    match t.kind {
+                        Tok::Ident => names.iterables.push(&text[t.start..t.end]),
+                        Tok::Str if memchr::memchr(b'{', &text[t.start..t.end]).is_some() => {
+                            let s = &text[t.start..t.end];
+                            names.iterables.extend(identifiers(s).map(|w| &s[w]));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        line.iterables.end = names.iterables.len();
         line
     }
 
@@ -899,28 +953,32 @@ impl Needles {
 
     /// A queryset source in `text` (a part of the file whose aliases are `aliases`).
     pub fn has_queryset_source(&self, text: &[u8], aliases: &Aliases) -> bool {
-        identifiers(text).any(|word| self.source_at(text, word, aliases))
+        identifiers(text).any(|word| self.source_at(text, word, aliases, true))
     }
 
     /// [`Self::has_queryset_source`] of one logical line from its tokens: the names of its
     /// code, and those in its short strings and f-strings (`QuerySet["Book"]`,
-    /// `f"{Book.objects.count()}"`). Comments and long strings hold no source.
+    /// `f"{Book.objects.count()}"`). Comments and long strings hold no source. Type hints
+    /// (`book: Book`, `QuerySet["Book"]`) count only in a `def` line (`annotations`): the
+    /// resolver reads parameters' hints, and `{'type': File}` is no hint.
     fn line_has_queryset_source(
         &self,
         line: &[u8],
         offset: usize,
         tokens: &[Token],
         aliases: &Aliases,
+        annotations: bool,
     ) -> bool {
         tokens.iter().any(|t| {
             let word = t.start - offset..t.end - offset;
             match t.kind {
-                Tok::Ident => self.source_at(line, word, aliases),
+                Tok::Ident => self.source_at(line, word, aliases, annotations),
                 Tok::Str
                     if word.len() <= 128 || memchr::memchr(b'{', &line[word.clone()]).is_some() =>
                 {
                     identifiers(&line[word.clone()]).any(|w| {
-                        self.source_at(line, w.start + word.start..w.end + word.start, aliases)
+                        let w = w.start + word.start..w.end + word.start;
+                        self.source_at(line, w, aliases, annotations)
                     })
                 }
                 _ => false,
@@ -928,21 +986,31 @@ impl Needles {
         })
     }
 
-    /// Is the identifier at `word` of `text` a queryset source?
-    fn source_at(&self, text: &[u8], word: Range<usize>, aliases: &Aliases) -> bool {
+    /// Is the identifier at `word` of `text` a queryset source? With `annotations`, a model
+    /// name after `:` or `[` is one (a type hint).
+    fn source_at(
+        &self,
+        text: &[u8],
+        word: Range<usize>,
+        aliases: &Aliases,
+        annotations: bool,
+    ) -> bool {
         let w = &text[word.clone()];
         if w == b"get_object_or_404" {
             return true;
         }
+        // A call of a function that returns a queryset, by its bare name (the resolver reads
+        // no other: `d.get(…)` is not a call of a function `get`).
         if (self.functions.contains(w) || aliases.functions.contains(&w))
             && next_byte(text, word.end) == Some(b'(')
+            && previous_byte(text, word.start) != Some(b'.')
         {
             return true;
         }
         if !(self.models.contains(w) || aliases.models.contains(&w)) {
             return false;
         }
-        if matches!(previous_byte(text, word.start), Some(b':' | b'[')) {
+        if annotations && matches!(previous_byte(text, word.start), Some(b':' | b'[')) {
             return true;
         }
         let mut i = word.end;
@@ -973,13 +1041,17 @@ struct LineFacts {
     for_statement: bool,
     /// A `for` of a statement or a comprehension is in it.
     has_for: bool,
+    /// A queryset source is in what one of its loops iterates over.
+    loop_source: bool,
     /// A queryset source is in it.
     source: bool,
-    /// A source with `.get`, `.filter` or `get_object_or_404`: maybe one row per id (ORM203).
+    /// A source with `.get` or `.filter` right after it, or `get_object_or_404`: maybe one row
+    /// per id (ORM203).
     fetch: bool,
-    /// Its names, and the names it binds (in [`Names`]).
+    /// Its names, the names it binds and the names its loops iterate over (in [`Names`]).
     words: Range<usize>,
     bound: Range<usize>,
+    iterables: Range<usize>,
 }
 
 /// The names of a file's lines, one list for all of them ([`LineFacts`] says which are whose).
@@ -987,6 +1059,7 @@ struct LineFacts {
 struct Names<'t> {
     words: Vec<&'t [u8]>,
     bound: Vec<&'t [u8]>,
+    iterables: Vec<&'t [u8]>,
 }
 
 /// Can a loop of these lines (one scope, in order) run a query per row? The loop rules need a
@@ -995,8 +1068,10 @@ struct Names<'t> {
 /// function, so this follows them too, without order and without scopes (more than the
 /// resolver, never less): a name is *tainted* when a line that binds it (`=`, `:=`, augmented
 /// assignments, `for … in`, `as`, a `def` line's parameters) holds a queryset source or a
-/// tainted name. A loop counts when its line holds a source or a tainted name; a fetch counts
-/// inside a `for` block.
+/// tainted name. A loop counts when what it iterates over holds a source or a tainted name
+/// (not elsewhere in its line: `assertEqual([b.pk for b in books], list(Book.objects…))`,
+/// a settings dict of 150 KB with a comprehension in it); a fetch counts inside a `for` block
+/// or in a line with a comprehension.
 fn loops_over<'l>(lines: impl Iterator<Item = &'l LineFacts> + Clone, names: &Names) -> bool {
     let mut tainted: HashSet<&[u8]> = HashSet::default();
     let words = |line: &LineFacts| &names.words[line.words.clone()];
@@ -1021,9 +1096,9 @@ fn loops_over<'l>(lines: impl Iterator<Item = &'l LineFacts> + Clone, names: &Na
         while loops.last().is_some_and(|&i| i >= line.indent) {
             loops.pop();
         }
-        let found = (line.has_for
-            && (line.source || words(line).iter().any(|w| tainted.contains(w))))
-            || (line.fetch && !loops.is_empty());
+        let iterated = || names.iterables[line.iterables.clone()].iter();
+        let found = (line.has_for && (line.loop_source || iterated().any(|w| tainted.contains(w))))
+            || (line.fetch && (line.has_for || !loops.is_empty()));
         if line.for_statement {
             loops.push(line.indent);
         }
@@ -1031,15 +1106,77 @@ fn loops_over<'l>(lines: impl Iterator<Item = &'l LineFacts> + Clone, names: &Na
     })
 }
 
+/// Is this string token (prefix included) an f-string or a t-string, whose fields are code?
+fn formatted(token: &[u8]) -> bool {
+    token
+        .iter()
+        .take_while(|&&b| b != b'"' && b != b'\'')
+        .any(|b| matches!(b, b'f' | b'F' | b't' | b'T'))
+}
+
+/// The tokens each `for` of a logical line iterates over, as ranges of `tokens`: after its `in`
+/// up to the `:` of a `for` statement, or in a comprehension up to its next clause (`for`,
+/// `async for`, `if`) or its closing bracket. A `for` without an `in` at its level (a line the
+/// tokenizer misread) iterates over the rest of the line.
+fn iterables(text: &[u8], tokens: &[Token]) -> Vec<Range<usize>> {
+    let word = |t: &Token, w: &[u8]| t.kind == Tok::Ident && &text[t.start..t.end] == w;
+    // The bracket depth of each token (a bracket counts at the level outside it).
+    let mut depth = 0usize;
+    let levels: Vec<usize> = tokens
+        .iter()
+        .map(|t| match t.kind {
+            Tok::Op(b'(' | b'[' | b'{') => {
+                depth += 1;
+                depth - 1
+            }
+            Tok::Op(b')' | b']' | b'}') => {
+                depth = depth.saturating_sub(1);
+                depth
+            }
+            _ => depth,
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (k, t) in tokens.iter().enumerate() {
+        if !word(t, b"for") {
+            continue;
+        }
+        let level = levels[k];
+        // A statement (`for` or `async for` first): its iterable may hold `if … else`.
+        let statement = level == 0;
+        let Some(start) =
+            (k + 1..tokens.len()).find(|&j| levels[j] == level && word(&tokens[j], b"in"))
+        else {
+            out.push(k + 1..tokens.len());
+            continue;
+        };
+        let end = (start + 1..tokens.len())
+            .find(|&j| {
+                let t = &tokens[j];
+                levels[j] < level
+                    || (levels[j] == level
+                        && (t.kind == Tok::Op(b':')
+                            || (!statement
+                                && (word(t, b"for") || word(t, b"async") || word(t, b"if")))))
+            })
+            .unwrap_or(tokens.len());
+        out.push(start + 1..end);
+    }
+    out
+}
+
 /// Phase 2 on a file that may have findings: the parts to parse and the rest, or None to parse
 /// all of it.
 ///
-/// Kept: every statement that is not a function or a class (imports, module-level code such as
-/// `admin.site.register(...)`); whole classes the framework rules read (a view, admin or inline
-/// by its bases, followed through the project's classes as the rules follow them); and of
-/// every other function, method or class, what can hold a finding:
-/// - for the loop rules, a loop (or a `prefetch_related`, or a thrown-away queryset method
-///   call for ORM105) together with a queryset source the index knows;
+/// Kept: the module-level statements the rules and fixes read (imports, the first statement;
+/// all of them when module-level code or a class body can hold a finding, or the file has a
+/// view or an admin: their names are looked up at module level); of the classes the framework
+/// rules read (a view, admin or inline by its bases, followed through the project's classes as
+/// the rules follow them), their statements and the methods the rules ask for; and of every
+/// other function, method or class, what can hold a finding:
+/// - for the loop rules, a loop over a queryset source the index knows, or over a name bound
+///   to one (a `prefetch_related`, a thrown-away queryset method call for ORM105, a per-id
+///   fetch in a loop for ORM203 count too);
 /// - for the framework rules, a call that renders a template or builds a serializer over rows.
 ///
 /// A class that is not kept whole is read member by member: it keeps its header and its
@@ -1106,19 +1243,34 @@ pub fn analysis_ranges(
         .map(|st| st.range.clone())
         .collect();
     // Nothing kept but the module-level statements, and they hold nothing: nothing to parse.
-    let mut wanted_any = sites || wanted_together(&module_level);
+    let module_wanted = wanted_together(&module_level);
+    let mut wanted_any = sites || module_wanted;
+    // Names in a class body (not in a method) are looked up in the module's scope: with class
+    // statements that can hold a finding, or a class the framework rules read, every
+    // module-level statement is kept (see below).
+    let mut module_scope_read = sites || module_wanted;
     let mut partial = false;
+    // Where each part goes, in order: kept, left out, or (module-level statements) decided last.
+    enum To {
+        Keep,
+        Rest,
+        Module,
+    }
+    let mut placed: Vec<(Range<usize>, To)> = Vec::new();
     for st in &outline.statements {
         let part = st.range.clone();
         match &st.kind {
-            Kind::Other(_) => push(&mut parts.keep, part),
+            Kind::Other(_) => {
+                module_scope_read |= defines_class_with_bases(&bytes[part.clone()]);
+                placed.push((part, To::Module));
+            }
             Kind::Function => {
                 if sites || wanted(part.clone()) {
                     wanted_any = true;
-                    push(&mut parts.keep, part);
+                    placed.push((part, To::Keep));
                 } else {
                     partial = true;
-                    push(&mut parts.rest, part);
+                    placed.push((part, To::Rest));
                 }
             }
             Kind::Class(class) => {
@@ -1128,7 +1280,7 @@ pub fn analysis_ranges(
                 let site = index.frameworks.is_site_class(&class.bases);
                 if site && class.body_lines.is_empty() {
                     wanted_any = true;
-                    push(&mut parts.keep, part);
+                    placed.push((part, To::Keep));
                     continue;
                 }
                 partial = true;
@@ -1161,33 +1313,33 @@ pub fn analysis_ranges(
                     })
                     .collect();
                 let statements_wanted = site || wanted_together(&statements);
+                let nested_classes = statements
+                    .iter()
+                    .any(|r| defines_class_with_bases(&bytes[r.clone()]));
                 wanted_any |= statements_wanted;
-                let kept = statements_wanted
-                    || members.iter().any(|m| m.2)
-                    || statements
-                        .iter()
-                        .any(|r| defines_class_with_bases(&bytes[r.clone()]));
+                module_scope_read |= statements_wanted || nested_classes;
+                let kept = statements_wanted || members.iter().any(|m| m.2) || nested_classes;
                 if class.body_lines.is_empty() || !kept {
-                    push(&mut parts.rest, part);
+                    placed.push((part, To::Rest));
                     continue;
                 }
                 let header = st.range.start..class.body_lines[0].start;
-                push(&mut parts.keep, header.clone());
+                placed.push((header.clone(), To::Keep));
                 let mut header_in_rest = false;
                 for (range, method, member_wanted) in members {
                     if !method || member_wanted {
                         wanted_any |= member_wanted;
-                        push(&mut parts.keep, range);
+                        placed.push((range, To::Keep));
                     } else {
                         // The rest holds the class's header too, and is proof of the whole only
                         // if every member starts at the same indentation (a member indented
                         // otherwise parses alone but not after the others).
                         if !header_in_rest {
                             header_in_rest = true;
-                            push(&mut parts.rest, header.clone());
+                            placed.push((header.clone(), To::Rest));
                             parts.rest_is_proof &= same_indentation(bytes, &class.body_lines);
                         }
-                        push(&mut parts.rest, range);
+                        placed.push((range, To::Rest));
                     }
                 }
             }
@@ -1196,6 +1348,32 @@ pub fn analysis_ranges(
     if !wanted_any {
         // Nothing can hold a finding: imports and module-level code alone cannot.
         return Some(Parts::default());
+    }
+    // Module-level statements: all of them when their scope is read (above); else only what
+    // the rules and fixes read of them besides functions and classes: the imports (also in an
+    // `if` or a `try`), the first statement (a docstring: new imports go after it), and a class
+    // with bases nested in one. A settings module's 150 KB dictionary is not parsed for the
+    // loop of its one function.
+    for (k, (range, to)) in placed.into_iter().enumerate() {
+        let keep = match to {
+            To::Keep => true,
+            To::Rest => false,
+            To::Module => {
+                let text = &bytes[range.clone()];
+                let keep =
+                    module_scope_read || k == 0 || crate::finder!(b"import").find(text).is_some();
+                partial |= !keep;
+                keep
+            }
+        };
+        push(
+            if keep {
+                &mut parts.keep
+            } else {
+                &mut parts.rest
+            },
+            range,
+        );
     }
     // Code in neither (the outline misread a class that does not parse) proves nothing.
     parts.rest_is_proof &= covers(bytes, &parts.keep, &parts.rest);
@@ -1467,6 +1645,26 @@ mod tests {
     }
 
     #[test]
+    fn module_level_statements_kept_for_what_reads_them() {
+        let text = "\"\"\"Docs.\"\"\"\nimport os\n\nCHOICES = {'a': 1}\n\ntry:\n    import json\nexcept ImportError:\n    json = None\n\n\ndef f():\n    for b in Book.objects.all():\n        print(b.author)\n\n\nTAIL = 2\n";
+        let (keep, rest, proof) = parts_of(text).unwrap();
+        let keep = keep.concat();
+        for kept in ["\"\"\"Docs.\"\"\"", "import os", "import json", "def f():"] {
+            assert!(keep.contains(kept), "{kept} not in {keep}");
+        }
+        assert_eq!(rest, ["CHOICES = {'a': 1}\n\n", "TAIL = 2\n"]);
+        assert!(proof);
+        // Names in a class body are looked up at module level: with class statements that can
+        // hold a finding, every module-level statement is kept.
+        let class_scope = "import os\n\nQS = Book.objects.all()\n\n\nclass A(B):\n    titles = [b.title for b in Book.objects.all()]\n";
+        assert!(parts_of(class_scope).is_none_or(|(_, rest, _)| rest.is_empty()));
+        // So is the module-level code when it can hold one itself.
+        let script = "import os\n\nfor b in Book.objects.all():\n    print(b.author)\n\nX = 1\n\n\ndef g():\n    return 1\n";
+        let (keep, _, _) = parts_of(script).unwrap();
+        assert!(keep.concat().contains("X = 1"));
+    }
+
+    #[test]
     fn site_classes_keep_what_the_framework_rules_read() {
         let text = "from django.contrib import admin\n\n\nclass BookAdmin(admin.ModelAdmin):\n    def first(self):\n        return 1\n\n    list_display = (\"title\", \"author_name\", shelf)\n\n    @admin.display(description=\"Author\")\n    def author_name(self, obj):\n        return obj.author.name\n\n    def shelf(self, obj):\n        return obj.shelf\n\n    def unrelated(self):\n        return 2\n\n    def get_queryset(self, request):\n        return super().get_queryset(request)\n\n    def report(self):\n        for b in Book.objects.all():\n            print(b.author)\n\n    def last(self):\n        return 3\n";
         let (keep, rest, proof) = parts_of(text).unwrap();
@@ -1697,6 +1895,12 @@ mod tests {
             // Code in f-strings and short strings (forward references) counts.
             "def f():\n    print(f\"{[b.author for b in Book.objects.all()]}\")\n",
             "def f(books: 'QuerySet[\"Book\"]'):\n    for b in books:\n        pass\n",
+            // What a loop iterates over: a conditional expression in a `for` statement, a later
+            // clause of a comprehension, a fetch in a comprehension's element.
+            "def f(x):\n    for b in x if x else Book.objects.all():\n        pass\n",
+            "def f(ids):\n    return [b for i in ids for b in Book.objects.filter(pk=i)]\n",
+            "def f(ids):\n    return [Book.objects.get(pk=i) for i in ids]\n",
+            "def f():\n    for b in Book.objects.all(): print(b.author)\n",
         ] {
             assert!(loops(yes), "{yes}");
         }
@@ -1708,6 +1912,17 @@ mod tests {
             "def f():\n    ok = Book.objects.exists() == other\n    for x in ok_list:\n        pass\n",
             // A comment inside a statement is not code.
             "def f():\n    rows = compute(\n        x,  # was Book.objects.all()\n    )\n    for r in rows:\n        pass\n",
+            // A source elsewhere in the loop's line is not what it iterates over.
+            "def f(objs):\n    assert [b.pk for b in objs] == list(Book.objects.all())\n",
+            "def f(objs):\n    check([b.pk for b in objs if b], Book.objects.count())\n",
+            // A comprehension's names live in it: `k` is not bound in the function.
+            "def f(ks):\n    n = Book.objects.count() + sum(1 for k in ks)\n    for y in k.parts:\n        pass\n",
+            // Only a `def` line's hints are types: `{'type': Book}` is a value.
+            "X = {'type': Book, 'label': 'Book'}\nfor k in X:\n    pass\n",
+            // `d.get(…)` does not call a module function named `get`.
+            "def f(d):\n    rows = d.recent_books()\n    for r in rows:\n        pass\n",
+            // A plain string saying "for" holds no loop.
+            "def f():\n    x = Book.objects.get(pk=1)\n    log('{} for {}'.format(x, y))\n",
         ] {
             assert!(!loops(no), "{no}");
         }
