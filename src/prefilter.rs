@@ -1179,9 +1179,9 @@ fn iterables(text: &[u8], tokens: &[Token]) -> Vec<Range<usize>> {
 ///   fetch in a loop for ORM203 count too);
 /// - for the framework rules, a call that renders a template or builds a serializer over rows.
 ///
-/// A class that is not kept whole is read member by member: it keeps its header and its
-/// statements that are not methods when a method is kept, or when those statements (read
-/// together, the class body's scope) can hold a finding or define a class with bases.
+/// A class is read member by member: it keeps its header with the methods that can hold a
+/// finding, and its other statements when they can (read together, as the class body's scope)
+/// or define a class with bases (a view or an admin perhaps).
 /// What is left out cannot hold a finding: the loop rules read a loop, its function and the
 /// index; the framework rules read their classes and calls, and the index.
 ///
@@ -1326,8 +1326,12 @@ pub fn analysis_ranges(
                 let header = st.range.start..class.body_lines[0].start;
                 placed.push((header.clone(), To::Keep));
                 let mut header_in_rest = false;
+                // Its statements are kept when they can hold a finding or nest a class with
+                // bases, or the framework rules read them; else, with a method kept, only the
+                // method (the loop rules read nothing else of the class).
+                let statements_kept = statements_wanted || nested_classes;
                 for (range, method, member_wanted) in members {
-                    if !method || member_wanted {
+                    if member_wanted || (!method && statements_kept) {
                         wanted_any |= member_wanted;
                         placed.push((range, To::Keep));
                     } else {
@@ -1587,15 +1591,16 @@ mod tests {
         assert_eq!(
             keep,
             [
-                "import os\n\n\nclass A(B):\n    x = 1\n\n",
+                "import os\n\n\nclass A(B):\n",
                 "    def g(self):\n        for b in Book.objects.all():\n            print(b)\n\n\n"
             ]
         );
+        // The class's statements are left out with its other methods: the loop rules read
+        // nothing of them.
         assert_eq!(
             rest,
             [
-                "class A(B):\n",
-                "    def f(self):\n        return 2\n\n",
+                "class A(B):\n    x = 1\n\n    def f(self):\n        return 2\n\n",
                 "def h():\n    return 3\n"
             ]
         );
@@ -1603,7 +1608,10 @@ mod tests {
         // Members indented otherwise parse apart but not together.
         let odd = "class A(B):\n        x = 1\n\n\tdef f(self):\n\t\treturn 2\n\n        def g(self):\n            for b in Book.objects.all():\n                print(b)\n";
         let (_, rest, proof) = parts_of(odd).unwrap();
-        assert_eq!(rest, ["class A(B):\n", "\tdef f(self):\n\t\treturn 2\n\n"]);
+        assert_eq!(
+            rest,
+            ["class A(B):\n        x = 1\n\n\tdef f(self):\n\t\treturn 2\n\n"]
+        );
         assert!(!proof);
         // Code in neither part proves nothing; comments and blank lines need no proof.
         let t = "# c\nx = 1\n\n# d\ny = 2\nz = 3\n";
