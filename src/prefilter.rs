@@ -1172,7 +1172,8 @@ fn iterables(text: &[u8], tokens: &[Token]) -> Vec<Range<usize>> {
 /// all of them when module-level code or a class body can hold a finding, or the file has a
 /// view or an admin: their names are looked up at module level); of the classes the framework
 /// rules read (a view, admin or inline by its bases, followed through the project's classes as
-/// the rules follow them), their statements and the methods the rules ask for; and of every
+/// the rules follow them), their statements, the methods the rules ask for and the functions
+/// their statements name (`list_display = (author_country,)`); and of every
 /// other function, method or class, what can hold a finding:
 /// - for the loop rules, a loop over a queryset source the index knows, or over a name bound
 ///   to one (a `prefetch_related`, a thrown-away queryset method call for ORM105, a per-id
@@ -1227,13 +1228,46 @@ pub fn analysis_ranges(
     };
     let wanted = |part: Range<usize>| wanted_together(&[part]);
     let mut parts = Parts::default();
-    // ORM302 reads the module-level functions an admin's `list_display` names: with a class
-    // the framework rules read, every function of the file is kept.
-    let site = |st: &crate::outline::Statement| match &st.kind {
-        Kind::Class(class) => index.frameworks.is_site_class(&class.bases),
-        _ => false,
+    // The classes the framework rules read (views, admins), by statement.
+    let site_classes: Vec<bool> = outline
+        .statements
+        .iter()
+        .map(|st| match &st.kind {
+            Kind::Class(class) => index.frameworks.is_site_class(&class.bases),
+            _ => false,
+        })
+        .collect();
+    let sites = site_classes.contains(&true);
+    // ORM302 reads the module-level functions an admin's `list_display` names
+    // (`list_display = ("title", author_name)`): those named in a site class's statements.
+    let site_statements: Vec<&[u8]> = outline
+        .statements
+        .iter()
+        .zip(&site_classes)
+        .filter_map(|(st, &site)| match &st.kind {
+            Kind::Class(class) if site => Some((st, class)),
+            _ => None,
+        })
+        .flat_map(|(st, class)| {
+            if class.body_lines.is_empty() {
+                vec![&bytes[st.range.clone()]]
+            } else {
+                class
+                    .members(st.range.end)
+                    .into_iter()
+                    .filter(|m| !m.1)
+                    .map(|m| &bytes[m.0])
+                    .collect()
+            }
+        })
+        .collect();
+    let site_reads_function = |part: &[u8]| {
+        def_name(part).is_some_and(|name| {
+            site_statements
+                .iter()
+                .any(|t| identifiers(t).any(|w| &t[w] == name))
+        })
     };
-    let sites = outline.statements.iter().any(site);
     // Module-level code (a script, a management module) is one scope; so are the imports and
     // `admin.site.register(...)` calls the kept parts need.
     let module_level: Vec<Range<usize>> = outline
@@ -1257,7 +1291,7 @@ pub fn analysis_ranges(
         Module,
     }
     let mut placed: Vec<(Range<usize>, To)> = Vec::new();
-    for st in &outline.statements {
+    for (st, &site) in outline.statements.iter().zip(&site_classes) {
         let part = st.range.clone();
         match &st.kind {
             Kind::Other(_) => {
@@ -1265,7 +1299,7 @@ pub fn analysis_ranges(
                 placed.push((part, To::Module));
             }
             Kind::Function => {
-                if sites || wanted(part.clone()) {
+                if site_reads_function(&bytes[part.clone()]) || wanted(part.clone()) {
                     wanted_any = true;
                     placed.push((part, To::Keep));
                 } else {
@@ -1277,7 +1311,6 @@ pub fn analysis_ranges(
                 // A class the framework rules read (a view, an admin) keeps what they read of
                 // it: its statements, the methods they ask for by name, and its first and last
                 // members (edits go before the first or after the last).
-                let site = index.frameworks.is_site_class(&class.bases);
                 if site && class.body_lines.is_empty() {
                     wanted_any = true;
                     placed.push((part, To::Keep));
@@ -1674,10 +1707,11 @@ mod tests {
 
     #[test]
     fn site_classes_keep_what_the_framework_rules_read() {
-        let text = "from django.contrib import admin\n\n\nclass BookAdmin(admin.ModelAdmin):\n    def first(self):\n        return 1\n\n    list_display = (\"title\", \"author_name\", shelf)\n\n    @admin.display(description=\"Author\")\n    def author_name(self, obj):\n        return obj.author.name\n\n    def shelf(self, obj):\n        return obj.shelf\n\n    def unrelated(self):\n        return 2\n\n    def get_queryset(self, request):\n        return super().get_queryset(request)\n\n    def report(self):\n        for b in Book.objects.all():\n            print(b.author)\n\n    def last(self):\n        return 3\n";
+        let text = "from django.contrib import admin\n\n\ndef country(obj):\n    return obj.author.country\n\n\ndef helper():\n    return 0\n\n\nclass BookAdmin(admin.ModelAdmin):\n    def first(self):\n        return 1\n\n    list_display = (\"title\", \"author_name\", shelf, country)\n\n    @admin.display(description=\"Author\")\n    def author_name(self, obj):\n        return obj.author.name\n\n    def shelf(self, obj):\n        return obj.shelf\n\n    def unrelated(self):\n        return 2\n\n    def get_queryset(self, request):\n        return super().get_queryset(request)\n\n    def report(self):\n        for b in Book.objects.all():\n            print(b.author)\n\n    def last(self):\n        return 3\n";
         let (keep, rest, proof) = parts_of(text).unwrap();
         let keep = keep.concat();
         for kept in [
+            "def country(obj)",
             "class BookAdmin",
             "def first",
             "list_display",
@@ -1690,10 +1724,12 @@ mod tests {
             assert!(keep.contains(kept), "{kept} not in {keep}");
         }
         assert!(!keep.contains("def unrelated"), "{keep}");
+        // A module-level function the admin's statements name is kept (ORM302 reads it), not
+        // another.
         assert_eq!(
             rest,
             [
-                "class BookAdmin(admin.ModelAdmin):\n",
+                "def helper():\n    return 0\n\n\nclass BookAdmin(admin.ModelAdmin):\n",
                 "    def unrelated(self):\n        return 2\n\n"
             ]
         );
