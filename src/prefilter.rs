@@ -730,21 +730,90 @@ impl Needles {
             }) || loops_over(lines.iter(), &names))
     }
 
-    /// `Book.objects.get(…)` or `Book.objects.filter(…)` in a line (ORM203's per-id fetches,
-    /// and more), or `get_object_or_404`; in an f-string's fields too. `line` is the line's
-    /// text at `offset` of the text the tokens' offsets are in.
+    /// The parameters of a `def` line whose type hint holds a queryset source (`book: Book`,
+    /// `books: QuerySet["Book"]`): the resolver reads a parameter's hint, and nothing else of
+    /// the line binds a name it follows (not `self`, not a default value).
+    fn hinted_parameters<'t>(
+        &self,
+        text: &'t [u8],
+        offset: usize,
+        tokens: &[Token],
+        aliases: &Aliases,
+    ) -> Vec<&'t [u8]> {
+        let line = &text[offset..];
+        let Some(open) = tokens.iter().position(|t| t.kind == Tok::Op(b'(')) else {
+            return Vec::new();
+        };
+        // The parameters: the tokens between the parentheses, split at commas outside brackets.
+        let mut parameters = Vec::new();
+        let (mut depth, mut start) = (0usize, open + 1);
+        for (j, t) in tokens.iter().enumerate().skip(open + 1) {
+            match t.kind {
+                Tok::Op(b'(' | b'[' | b'{') => depth += 1,
+                Tok::Op(b')' | b']' | b'}') if depth == 0 => {
+                    parameters.push(start..j);
+                    break;
+                }
+                Tok::Op(b')' | b']' | b'}') => depth -= 1,
+                Tok::Op(b',') if depth == 0 => {
+                    parameters.push(start..j);
+                    start = j + 1;
+                }
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        for parameter in parameters {
+            let tokens = &tokens[parameter];
+            let Some(name) = tokens.iter().find(|t| t.kind == Tok::Ident) else {
+                continue;
+            };
+            // Its hint: after its `:`, up to its default's `=`.
+            let mut depth = 0usize;
+            let mut hint: Option<Range<usize>> = None;
+            for (i, t) in tokens.iter().enumerate() {
+                match t.kind {
+                    Tok::Op(b'(' | b'[' | b'{') => depth += 1,
+                    Tok::Op(b')' | b']' | b'}') => depth = depth.saturating_sub(1),
+                    Tok::Op(b':') if depth == 0 && hint.is_none() => {
+                        hint = Some(i + 1..tokens.len());
+                    }
+                    Tok::Op(b'=') if depth == 0 => {
+                        if let Some(h) = &mut hint {
+                            h.end = i;
+                        }
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            if hint.is_some_and(|h| {
+                self.line_has_queryset_source(line, offset, &tokens[h], aliases, true)
+            }) {
+                out.push(&text[name.start..name.end]);
+            }
+        }
+        out
+    }
+
+    /// `Book.objects.get(pk=…)` or `Book.objects.filter(id=…)` in a line (ORM203's per-id
+    /// fetches, and more), or `get_object_or_404`; in an f-string's fields too. `line` is the
+    /// line's text at `offset` of the text the tokens' offsets are in.
     fn fetches(&self, line: &[u8], offset: usize, tokens: &[Token], aliases: &Aliases) -> bool {
         let word = |t: &Token, w: &[u8]| {
             t.kind == Tok::Ident && &line[t.start - offset..t.end - offset] == w
         };
-        let dot = |t: &Token| t.kind == Tok::Op(b'.');
+        let op = |t: &Token, c: u8| t.kind == Tok::Op(c);
         crate::finder!(b"get_object_or_404").find(line).is_some()
-            || tokens.windows(5).any(|w| {
+            || tokens.windows(8).any(|w| {
                 w[0].kind == Tok::Ident
-                    && dot(&w[1])
+                    && op(&w[1], b'.')
                     && w[2].kind == Tok::Ident
-                    && dot(&w[3])
+                    && op(&w[3], b'.')
                     && (word(&w[4], b"get") || word(&w[4], b"filter"))
+                    && op(&w[5], b'(')
+                    && (word(&w[6], b"pk") || word(&w[6], b"id"))
+                    && op(&w[7], b'=')
                     && self.source_at(line, w[0].start - offset..w[0].end - offset, aliases, false)
             })
             || tokens.iter().any(|t| {
@@ -787,6 +856,10 @@ impl Needles {
             bound: names.bound.len()..names.bound.len(),
             iterables: names.iterables.len()..names.iterables.len(),
         };
+        if def && source {
+            let hinted = self.hinted_parameters(text, range.start, tokens, aliases);
+            names.bound.extend(hinted);
+        }
         let mut fstring_for = false;
         let mut depth = 0usize;
         let mut assigned_before = None; // tokens before the last top-level `=`
@@ -802,7 +875,7 @@ impl Needles {
                         binding_for = line.for_statement && k <= 1;
                     } else if w == b"in" {
                         binding_for = false;
-                    } else if def || binding_for || (k > 0 && word(&tokens[k - 1], b"as")) {
+                    } else if binding_for || (k > 0 && word(&tokens[k - 1], b"as")) {
                         names.bound.push(w);
                     }
                 }
@@ -1930,6 +2003,8 @@ mod tests {
             // Bound after the loop in the text (a loop runs again): order is not followed.
             "def f():\n    for b in later:\n        pass\n    later = Book.objects.all()\n",
             "def f(author: Author, books: QuerySet[Book]):\n    for b in books:\n        pass\n",
+            "def f(self, *, books: 'QuerySet[Book]' = None):\n    for b in books:\n        pass\n",
+            "def f(ids):\n    return [Book.objects.filter(id=i).first() for i in ids]\n",
             "def f():\n    a = Book.objects.get(pk=1)\n    return [c.x for c in a.chapters.all()]\n",
             "def f():\n    with ctx() as (qs := Book.objects.all()):\n        pass\n    for b in qs: pass\n",
             "def f():\n    qs = None\n    qs |= Book.objects.all()\n    for b in qs: pass\n",
@@ -1965,6 +2040,11 @@ mod tests {
             "X = {'type': Book, 'label': 'Book'}\nfor k in X:\n    pass\n",
             // `d.get(…)` does not call a module function named `get`.
             "def f(d):\n    rows = d.recent_books()\n    for r in rows:\n        pass\n",
+            // A `def` line binds what its hints type: not `self`, not a default value.
+            "def f(self, book: Book):\n    for x in self.items:\n        pass\n",
+            "def f(rows=Book.objects.all()):\n    for r in rows:\n        pass\n",
+            // ORM203 fetches one row per id: by `pk=` or `id=`.
+            "def f(names):\n    for n in names:\n        x = Book.objects.get(title=n)\n",
             // A plain string saying "for" holds no loop.
             "def f():\n    x = Book.objects.get(pk=1)\n    log('{} for {}'.format(x, y))\n",
         ] {
