@@ -855,6 +855,9 @@ impl Needles {
             words: names.words.len()..names.words.len(),
             bound: names.bound.len()..names.bound.len(),
             iterables: names.iterables.len()..names.iterables.len(),
+            assigned: names.assigned.len()..names.assigned.len(),
+            value_source: false,
+            roots: names.roots.len()..names.roots.len(),
         };
         if def && source {
             let hinted = self.hinted_parameters(text, range.start, tokens, aliases);
@@ -862,7 +865,8 @@ impl Needles {
         }
         let mut fstring_for = false;
         let mut depth = 0usize;
-        let mut assigned_before = None; // tokens before the last top-level `=`
+        let mut augmented = None; // tokens before a top-level `+=`, `|=`…
+        let mut assignments: Vec<usize> = Vec::new(); // the top-level `=` of `a = b = value`
         let mut binding_for = false;
         for (k, t) in tokens.iter().enumerate() {
             match t.kind {
@@ -905,27 +909,72 @@ impl Needles {
                         && after != Some(b'=')
                         && !matches!(before, Some(b'=' | b'!' | b'<' | b'>'))
                     {
-                        assigned_before = Some(k);
+                        if matches!(
+                            before,
+                            Some(b'+' | b'-' | b'*' | b'/' | b'%' | b'&' | b'|' | b'^' | b'@')
+                        ) {
+                            augmented = Some(k);
+                        } else {
+                            assignments.push(k);
+                        }
                     } else if depth == 0
                         && matches!(before, Some(b'<' | b'>'))
                         && k >= 2
                         && tokens[k - 2].kind == before.map(Tok::Op).unwrap_or(Tok::Str)
                     {
-                        assigned_before = Some(k); // `<<=`, `>>=`
+                        augmented = Some(k); // `<<=`, `>>=`
                     }
                 }
                 _ => {}
             }
         }
-        if let Some(k) = assigned_before {
+        if let Some(k) = augmented {
             for t in &tokens[..k] {
                 if t.kind == Tok::Ident {
                     names.bound.push(&text[t.start..t.end]);
                 }
             }
         }
+        // `name = value` (and `a = b = value`, `name: T = value`): the resolver follows a name
+        // to its value when the name alone is the target, and reads the value from its root
+        // (`Book.objects…`, `qs.filter(…)`, `list(qs)`, `qs[:10]`).
+        if let Some(&last) = assignments.last() {
+            let mut start = 0;
+            for &eq in &assignments {
+                let target = &tokens[start..eq];
+                if let [t, rest @ ..] = target
+                    && t.kind == Tok::Ident
+                    && (rest.is_empty() || rest[0].kind == Tok::Op(b':'))
+                {
+                    names.assigned.push(&text[t.start..t.end]);
+                }
+                start = eq + 1;
+            }
+            let mut value = &tokens[last + 1..];
+            loop {
+                match value {
+                    [t, rest @ ..] if t.kind == Tok::Op(b'(') => value = rest,
+                    [f, open, rest @ ..]
+                        if open.kind == Tok::Op(b'(')
+                            && crate::analysis::queryset::EVALUATORS
+                                .iter()
+                                .any(|e| word(f, e.as_bytes())) =>
+                    {
+                        value = rest
+                    }
+                    _ => break,
+                }
+            }
+            if let Some(root) = value.first().filter(|t| t.kind == Tok::Ident) {
+                let word = root.start - range.start..root.end - range.start;
+                line.value_source = self.source_at(line_text, word, aliases, false);
+                names.roots.push(&text[root.start..root.end]);
+            }
+        }
         line.words.end = names.words.len();
         line.bound.end = names.bound.len();
+        line.assigned.end = names.assigned.len();
+        line.roots.end = names.roots.len();
         // What the line's loops iterate over: a source there, or names (tainted or not, see
         // `loops_over`). With a comprehension in an f-string, the whole line.
         if fstring_for {
@@ -1121,10 +1170,16 @@ struct LineFacts {
     /// A source with `.get` or `.filter` right after it, or `get_object_or_404`: maybe one row
     /// per id (ORM203).
     fetch: bool,
-    /// Its names, the names it binds and the names its loops iterate over (in [`Names`]).
+    /// Its names, the names it binds (but by assignment) and the names its loops iterate over
+    /// (in [`Names`]).
     words: Range<usize>,
     bound: Range<usize>,
     iterables: Range<usize>,
+    /// The names it assigns a value to (`name = value`), and the root of that value (its first
+    /// name, `qs` of `list(qs.filter(…))`), a source or not.
+    assigned: Range<usize>,
+    value_source: bool,
+    roots: Range<usize>,
 }
 
 /// The names of a file's lines, one list for all of them ([`LineFacts`] says which are whose).
@@ -1133,15 +1188,18 @@ struct Names<'t> {
     words: Vec<&'t [u8]>,
     bound: Vec<&'t [u8]>,
     iterables: Vec<&'t [u8]>,
+    assigned: Vec<&'t [u8]>,
+    roots: Vec<&'t [u8]>,
 }
 
 /// Can a loop of these lines (one scope, in order) run a query per row? The loop rules need a
 /// loop (statement or comprehension) whose iterable resolves to a queryset, or a loop whose
 /// body fetches one row per id (ORM203). The queryset resolver follows names bound in the
 /// function, so this follows them too, without order and without scopes (more than the
-/// resolver, never less): a name is *tainted* when a line that binds it (`=`, `:=`, augmented
-/// assignments, `for … in`, `as`, a `def` line's parameters) holds a queryset source or a
-/// tainted name. A loop counts when what it iterates over holds a source or a tainted name
+/// resolver, never less): a name is *tainted* when it is assigned a value whose root is a
+/// source or a tainted name (`qs = Book.objects…`, `rows = list(qs)`), when a `def` line hints
+/// it with a model, or when another line that binds it (`:=`, augmented assignments,
+/// `for … in`, `as`) holds a source or a tainted name. A loop counts when what it iterates over holds a source or a tainted name
 /// (not elsewhere in its line: `assertEqual([b.pk for b in books], list(Book.objects…))`,
 /// a settings dict of 150 KB with a comprehension in it); a fetch counts inside a `for` block
 /// or in a line with a comprehension.
@@ -1151,6 +1209,16 @@ fn loops_over<'l>(lines: impl Iterator<Item = &'l LineFacts> + Clone, names: &Na
     loop {
         let mut changed = false;
         for line in lines.clone() {
+            if !line.assigned.is_empty()
+                && (line.value_source
+                    || names.roots[line.roots.clone()]
+                        .iter()
+                        .any(|w| tainted.contains(w)))
+            {
+                for b in &names.assigned[line.assigned.clone()] {
+                    changed |= tainted.insert(b);
+                }
+            }
             if line.bound.is_empty()
                 || !(line.source || words(line).iter().any(|w| tainted.contains(w)))
             {
@@ -2005,6 +2073,10 @@ mod tests {
             "def f(author: Author, books: QuerySet[Book]):\n    for b in books:\n        pass\n",
             "def f(self, *, books: 'QuerySet[Book]' = None):\n    for b in books:\n        pass\n",
             "def f(ids):\n    return [Book.objects.filter(id=i).first() for i in ids]\n",
+            // Assigned values by their root, through parentheses and list()/sorted().
+            "def f():\n    qs = (\n        Book.objects\n        .filter(x=1)\n    )\n    for b in qs:\n        pass\n",
+            "def f():\n    a = b = sorted((Book.objects.all()))\n    for x in b:\n        pass\n",
+            "def f():\n    books: QuerySet = Book.objects.all()\n    for x in books[:3]:\n        pass\n",
             "def f():\n    a = Book.objects.get(pk=1)\n    return [c.x for c in a.chapters.all()]\n",
             "def f():\n    with ctx() as (qs := Book.objects.all()):\n        pass\n    for b in qs: pass\n",
             "def f():\n    qs = None\n    qs |= Book.objects.all()\n    for b in qs: pass\n",
@@ -2040,6 +2112,11 @@ mod tests {
             "X = {'type': Book, 'label': 'Book'}\nfor k in X:\n    pass\n",
             // `d.get(…)` does not call a module function named `get`.
             "def f(d):\n    rows = d.recent_books()\n    for r in rows:\n        pass\n",
+            // A value whose root is no source: a call on something else, a literal.
+            "def f(self):\n    response = self.client.get(u, {'b': Book.objects.first().pk})\n    for x in response.context:\n        pass\n",
+            "def f():\n    tests = [(Book.objects.all(), 1)]\n    for qs, n in tests:\n        pass\n",
+            // An attribute target binds no name the resolver follows.
+            "def f(self):\n    self.qs = Book.objects.all()\n    for x in self.items:\n        pass\n",
             // A `def` line binds what its hints type: not `self`, not a default value.
             "def f(self, book: Book):\n    for x in self.items:\n        pass\n",
             "def f(rows=Book.objects.all()):\n    for r in rows:\n        pass\n",

@@ -47,7 +47,7 @@ const BLOCKERS: &[&str] = &[
 ];
 
 /// Builtins that evaluate a queryset into a container of the same objects.
-const EVALUATORS: &[&str] = &["list", "tuple", "sorted", "reversed", "set"];
+pub const EVALUATORS: &[&str] = &["list", "tuple", "sorted", "reversed", "set"];
 
 #[derive(Clone, Debug)]
 pub struct ChainCall<'t> {
