@@ -428,10 +428,77 @@ impl ProjectIndex {
 
 /// Does a model's module match what an import names? Roots differ between projects
 /// (`src.shop.models` vs `shop.models`), and `app.models` re-exports `app.models.book`.
+///
+/// Without allocating: phase 1's resolution asks this for every class of a name (thousands of
+/// `Migration`s), and three `format!`s a call were most of its time.
 pub fn module_matches(model_module: &str, imported: &str) -> bool {
     let imported = imported.trim_start_matches('.');
+    let module = model_module.as_bytes();
+    let dot_before = |at: usize| at > 0 && module[at - 1] == b'.';
+    let dot_after = |at: usize| module.get(at + imported.len()) == Some(&b'.');
     model_module == imported
-        || model_module.ends_with(&format!(".{imported}"))
-        || model_module.starts_with(&format!("{imported}."))
-        || model_module.contains(&format!(".{imported}."))
+        // `….imported`
+        || (model_module.len() > imported.len()
+            && model_module.ends_with(imported)
+            && dot_before(model_module.len() - imported.len()))
+        // `imported.…`
+        || (model_module.starts_with(imported) && dot_after(0))
+        // `….imported.…`
+        || model_module
+            .match_indices(imported)
+            .any(|(at, _)| dot_before(at) && dot_after(at))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::module_matches;
+
+    /// The definition, with the strings it builds.
+    fn reference(model_module: &str, imported: &str) -> bool {
+        let imported = imported.trim_start_matches('.');
+        model_module == imported
+            || model_module.ends_with(&format!(".{imported}"))
+            || model_module.starts_with(&format!("{imported}."))
+            || model_module.contains(&format!(".{imported}."))
+    }
+
+    #[test]
+    fn module_matches_as_its_definition_says() {
+        let modules = [
+            "",
+            "shop",
+            "shop.models",
+            "src.shop.models",
+            "shop.models.book",
+            "shopping.models",
+            "a.shop.models.b",
+            "models",
+            "x.models",
+            "shop..models",
+            ".shop",
+            "shop.",
+        ];
+        let imports = [
+            "",
+            ".",
+            "..",
+            "shop",
+            ".models",
+            "models",
+            "shop.models",
+            "..shop.models",
+            "book",
+            "shop.models.book",
+            "hop.mod",
+            "s",
+            "shop.",
+        ];
+        for m in modules {
+            for i in imports {
+                assert_eq!(module_matches(m, i), reference(m, i), "{m:?} {i:?}");
+            }
+        }
+        assert!(module_matches("src.shop.models", "shop.models"));
+        assert!(!module_matches("shopping.models", "shop"));
+    }
 }

@@ -79,18 +79,12 @@ impl<'f> Resolver<'f> {
             } else {
                 module.to_string()
             };
-            let matching: Vec<&ClassRef> = candidates
-                .iter()
-                .filter(|c| {
-                    module_matches(&self.files[c.0].module, &module)
-                        || module_matches(
-                            &self.files[c.0].module,
-                            module.rsplit_once('.').map_or("", |x| x.0),
-                        )
-                })
-                .collect();
-            if let Some(c) = matching.first() {
-                return Some(**c);
+            let parent = module.rsplit_once('.').map_or("", |x| x.0);
+            if let Some(c) = candidates.iter().find(|c| {
+                module_matches(&self.files[c.0].module, &module)
+                    || module_matches(&self.files[c.0].module, parent)
+            }) {
+                return Some(*c);
             }
             // Imported from a module outside the project: not one of ours, whatever its name.
             return None;
