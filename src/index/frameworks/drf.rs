@@ -16,6 +16,7 @@ use super::{ClassTable, Cursor, Need, concrete_fields, follow};
 use crate::index::{FieldKind, FileFacts, ModelId, ProjectIndex};
 use crate::parse::NodeKind;
 use crate::syntax::{call_args, dotted_name, is_true, last_segment, string_value, text, unparen};
+use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 use tree_sitter::Node;
 
@@ -220,7 +221,7 @@ pub(super) fn resolve(
     classes: &ClassTable,
 ) -> Vec<Serializer> {
     // A class is a serializer when a base, followed through project classes, is one of DRF's.
-    let mut kinds: HashMap<(usize, usize), Option<bool>> = HashMap::new();
+    let mut kinds: FxHashMap<(usize, usize), Option<bool>> = FxHashMap::default();
     let refs: Vec<(usize, usize)> = files
         .iter()
         .enumerate()
@@ -229,7 +230,7 @@ pub(super) fn resolve(
     for &c in &refs {
         serializer_kind(classes, c, &mut kinds, 0);
     }
-    let ids: HashMap<(usize, usize), usize> = refs
+    let ids: FxHashMap<(usize, usize), usize> = refs
         .iter()
         .filter(|c| kinds.get(c).copied().flatten().is_some())
         .enumerate()
@@ -250,7 +251,7 @@ pub(super) fn resolve(
 fn serializer_kind(
     classes: &ClassTable,
     c: (usize, usize),
-    memo: &mut HashMap<(usize, usize), Option<bool>>,
+    memo: &mut FxHashMap<(usize, usize), Option<bool>>,
     depth: usize,
 ) -> Option<bool> {
     if let Some(known) = memo.get(&c) {
@@ -284,7 +285,7 @@ fn build(
     classes: &ClassTable,
     c: (usize, usize),
     model_serializer: bool,
-    ids: &HashMap<(usize, usize), usize>,
+    ids: &FxHashMap<(usize, usize), usize>,
 ) -> Serializer {
     let file = &classes.files[c.0];
     let class = classes.class(c);
@@ -363,7 +364,7 @@ fn field_type(
     classes: &ClassTable,
     fi: usize,
     callee: &str,
-    ids: &HashMap<(usize, usize), usize>,
+    ids: &FxHashMap<(usize, usize), usize>,
 ) -> Option<FieldType> {
     if let Some(c) = classes.resolve(fi, callee)
         && let Some(&id) = ids.get(&c)

@@ -292,12 +292,13 @@ pub fn attach(
 /// Every framework class of the project, by name.
 pub struct ClassTable<'f> {
     pub files: &'f [FileFacts],
-    by_name: HashMap<&'f str, Vec<(usize, usize)>>,
+    by_name: rustc_hash::FxHashMap<&'f str, Vec<(usize, usize)>>,
 }
 
 impl<'f> ClassTable<'f> {
     fn new(files: &'f [FileFacts]) -> ClassTable<'f> {
-        let mut by_name: HashMap<&str, Vec<(usize, usize)>> = HashMap::new();
+        let mut by_name: rustc_hash::FxHashMap<&str, Vec<(usize, usize)>> =
+            rustc_hash::FxHashMap::default();
         for (fi, f) in files.iter().enumerate() {
             for (ci, c) in f.frameworks.classes.iter().enumerate() {
                 by_name.entry(c.name.as_str()).or_default().push((fi, ci));
