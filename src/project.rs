@@ -314,8 +314,15 @@ impl Project {
         let path = source.path.clone();
         let mut text = source.text.clone();
         let mut applied_codes = Vec::new();
+        // After a pass, the whole fixed text has been parsed to check the fixes: the next pass
+        // reads that tree instead of parsing parts of the text again (the same findings: the
+        // prefilter only leaves out what cannot hold one).
+        let mut parsed: Option<tree_sitter::Tree> = None;
         for _ in 0..MAX_PASSES {
-            let diagnostics = self.analyze_text(&path, &text)?;
+            let diagnostics = match &parsed {
+                Some(tree) => self.analyze_tree(&path, &text, tree)?,
+                None => self.analyze_text(&path, &text)?,
+            };
             let fixes: Vec<(&'static str, &crate::fix::Fix)> = diagnostics
                 .iter()
                 .filter(|d| wanted(&text, d))
@@ -334,11 +341,8 @@ impl Project {
                     remaining: diagnostics,
                 });
             }
-            let broken = match parse(&new_text) {
-                Some(tree) => error_count(&tree) > 0,
-                None => true,
-            };
-            if broken {
+            let tree = parse(&new_text).filter(|tree| error_count(tree) == 0);
+            let Some(tree) = tree else {
                 let mut codes: Vec<&str> = applied.iter().map(|&i| fixes[i].0).collect();
                 codes.sort();
                 codes.dedup();
@@ -350,9 +354,10 @@ impl Project {
                         codes.join(", ")
                     ),
                 });
-            }
+            };
             applied_codes.extend(applied.iter().map(|&i| fixes[i].0));
             text = new_text;
+            parsed = Some(tree);
         }
         Err(FileProblem {
             path,
