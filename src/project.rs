@@ -399,11 +399,9 @@ fn build_index(files: &[PathBuf], settings: &Settings) -> (ProjectIndex, Outline
         .par_iter()
         .map(|path| {
             crate::crash::guard_index(path, || {
-                // A FIFO named on the command line would block the read forever.
-                if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
-                    return None;
-                }
-                let bytes = std::fs::read(path).ok()?;
+                // A FIFO named on the command line would block a read forever.
+                let (file, len) = crate::source::open_regular(path).ok()??;
+                let bytes = crate::source::read_at_most(file, len, u64::MAX).ok()?;
                 if !may_define_models(&bytes) {
                     return None;
                 }

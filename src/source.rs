@@ -42,6 +42,37 @@ pub enum SourceError {
 /// Largest file djopt reads (bytes). Larger files are reported and skipped.
 pub const MAX_FILE_SIZE: u64 = 16 * 1024 * 1024;
 
+/// `path` opened for reading when it is a regular file, with its size; None for a folder, a
+/// FIFO, a device. One lookup of the path instead of two (a `metadata` then an `open`: 16,000
+/// lookups on the corpus), and a FIFO is opened without waiting for a writer.
+pub fn open_regular(path: &Path) -> std::io::Result<Option<(std::fs::File, u64)>> {
+    #[cfg(unix)]
+    let file = {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path)?
+    };
+    #[cfg(not(unix))]
+    let file = {
+        if !std::fs::metadata(path)?.is_file() {
+            return Ok(None);
+        }
+        std::fs::File::open(path)?
+    };
+    let meta = file.metadata()?;
+    Ok(meta.is_file().then_some((file, meta.len())))
+}
+
+/// The bytes of a file opened with [`open_regular`] (`len` its size then), at most `limit`.
+pub fn read_at_most(file: std::fs::File, len: u64, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::with_capacity(usize::try_from(len.min(limit)).unwrap_or(0));
+    file.take(limit).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 #[derive(Clone, Debug)]
 pub struct SourceFile {
     /// Path as given or found by the walk (used in messages).
@@ -61,15 +92,14 @@ const BOM: &str = "\u{feff}";
 
 impl SourceFile {
     pub fn read(path: &Path) -> Result<SourceFile, SourceError> {
-        let meta = std::fs::metadata(path)?;
-        // A FIFO would block the read forever; a folder cannot be read.
-        if !meta.is_file() {
+        // A FIFO would block a read forever; a folder cannot be read.
+        let Some((file, len)) = open_regular(path)? else {
             return Err(SourceError::NotAFile);
+        };
+        if len > MAX_FILE_SIZE {
+            return Err(SourceError::TooLarge(len, MAX_FILE_SIZE));
         }
-        if meta.len() > MAX_FILE_SIZE {
-            return Err(SourceError::TooLarge(meta.len(), MAX_FILE_SIZE));
-        }
-        let bytes = std::fs::read(path)?;
+        let bytes = read_at_most(file, len, MAX_FILE_SIZE + 1)?;
         // It may have grown since the look at its size.
         if bytes.len() as u64 > MAX_FILE_SIZE {
             return Err(SourceError::TooLarge(bytes.len() as u64, MAX_FILE_SIZE));
