@@ -128,7 +128,10 @@ pub fn test_pause_before_rename(path: &Path) {
         return;
     }
     let dir = PathBuf::from(dir);
-    let _ = std::fs::write(dir.join("paused"), path.as_os_str().as_encoded_bytes());
+    // Written aside and renamed: a test sees `paused` only with the path in it (it read an
+    // empty file once, between the creation and the write).
+    let _ = std::fs::write(dir.join("paused.tmp"), path.as_os_str().as_encoded_bytes());
+    let _ = std::fs::rename(dir.join("paused.tmp"), dir.join("paused"));
     let resume = dir.join("resume");
     for _ in 0..6000 {
         if resume.exists() {
