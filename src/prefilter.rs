@@ -1165,10 +1165,10 @@ struct LineFacts {
     has_for: bool,
     /// A queryset source is in what one of its loops iterates over.
     loop_source: bool,
-    /// A queryset source is in it.
+    /// A queryset source is in it (a type hint only in a `def` line).
     source: bool,
-    /// A source with `.get` or `.filter` right after it, or `get_object_or_404`: maybe one row
-    /// per id (ORM203).
+    /// `Model.manager.get(pk=…)` or `.filter(id=…)`, or `get_object_or_404`: maybe one row per
+    /// id (ORM203).
     fetch: bool,
     /// Its names, the names it binds (but by assignment) and the names its loops iterate over
     /// (in [`Names`]).
