@@ -867,6 +867,10 @@ impl Needles {
         let mut depth = 0usize;
         let mut augmented = None; // tokens before a top-level `+=`, `|=`…
         let mut assignments: Vec<usize> = Vec::new(); // the top-level `=` of `a = b = value`
+        // Where the line's simple statements end (`a = 1; b = 2`), and where a compound
+        // statement's header ends (`if x: qs = …`): the top-level `;` and the first `:`.
+        let mut statement_ends: Vec<usize> = Vec::new();
+        let mut header_end = None;
         let mut binding_for = false;
         for (k, t) in tokens.iter().enumerate() {
             match t.kind {
@@ -895,6 +899,8 @@ impl Needles {
                 }
                 Tok::Op(b'(' | b'[' | b'{') => depth += 1,
                 Tok::Op(b')' | b']' | b'}') => depth = depth.saturating_sub(1),
+                Tok::Op(b';') if depth == 0 => statement_ends.push(k),
+                Tok::Op(b':') if depth == 0 && header_end.is_none() => header_end = Some(k),
                 Tok::Op(b'=') => {
                     let before = t.start.checked_sub(1).map(|i| text[i]);
                     let after = text.get(t.end).copied();
@@ -937,20 +943,36 @@ impl Needles {
         }
         // `name = value` (and `a = b = value`, `name: T = value`): the resolver follows a name
         // to its value when the name alone is the target, and reads the value from its root
-        // (`Book.objects…`, `qs.filter(…)`, `list(qs)`, `qs[:10]`).
-        if let Some(&last) = assignments.last() {
-            let mut start = 0;
-            for &eq in &assignments {
-                let target = &tokens[start..eq];
-                if let [t, rest @ ..] = target
+        // (`Book.objects…`, `qs.filter(…)`, `list(qs)`, `qs[:10]`). Each simple statement of
+        // the line apart, after a compound statement's header (`else: qs = Book.objects…`).
+        let compound =
+            first.is_some_and(|t| COMPOUND_KEYWORDS.iter().any(|k| word(t, k.as_bytes())));
+        let mut start = match header_end {
+            Some(colon) if compound => colon + 1,
+            _ => 0,
+        };
+        statement_ends.push(tokens.len());
+        for &end in &statement_ends {
+            let eqs: Vec<usize> = assignments
+                .iter()
+                .copied()
+                .filter(|&eq| start <= eq && eq < end)
+                .collect();
+            let Some(&last) = eqs.last() else {
+                start = end + 1;
+                continue;
+            };
+            let mut target_start = start;
+            for &eq in &eqs {
+                if let [t, rest @ ..] = &tokens[target_start..eq]
                     && t.kind == Tok::Ident
                     && (rest.is_empty() || rest[0].kind == Tok::Op(b':'))
                 {
                     names.assigned.push(&text[t.start..t.end]);
                 }
-                start = eq + 1;
+                target_start = eq + 1;
             }
-            let mut value = &tokens[last + 1..];
+            let mut value = &tokens[last + 1..end];
             loop {
                 match value {
                     [t, rest @ ..] if t.kind == Tok::Op(b'(') => value = rest,
@@ -967,9 +989,10 @@ impl Needles {
             }
             if let Some(root) = value.first().filter(|t| t.kind == Tok::Ident) {
                 let word = root.start - range.start..root.end - range.start;
-                line.value_source = self.source_at(line_text, word, aliases, false);
+                line.value_source |= self.source_at(line_text, word, aliases, false);
                 names.roots.push(&text[root.start..root.end]);
             }
+            start = end + 1;
         }
         line.words.end = names.words.len();
         line.bound.end = names.bound.len();
@@ -1199,10 +1222,11 @@ struct Names<'t> {
 /// resolver, never less): a name is *tainted* when it is assigned a value whose root is a
 /// source or a tainted name (`qs = Book.objects…`, `rows = list(qs)`), when a `def` line hints
 /// it with a model, or when another line that binds it (`:=`, augmented assignments,
-/// `for … in`, `as`) holds a source or a tainted name. A loop counts when what it iterates over holds a source or a tainted name
-/// (not elsewhere in its line: `assertEqual([b.pk for b in books], list(Book.objects…))`,
-/// a settings dict of 150 KB with a comprehension in it); a fetch counts inside a `for` block
-/// or in a line with a comprehension.
+/// `for … in`, `as`) holds a source or a tainted name. A loop counts when what it iterates
+/// over holds a source or a tainted name (not elsewhere in its line:
+/// `assertEqual([b.pk for b in books], list(Book.objects…))`, a settings dict of 150 KB with a
+/// comprehension in it); a fetch counts inside a `for` block or in a line with a
+/// comprehension.
 fn loops_over<'l>(lines: impl Iterator<Item = &'l LineFacts> + Clone, names: &Names) -> bool {
     let mut tainted: HashSet<&[u8]> = HashSet::default();
     let words = |line: &LineFacts| &names.words[line.words.clone()];
@@ -1246,6 +1270,12 @@ fn loops_over<'l>(lines: impl Iterator<Item = &'l LineFacts> + Clone, names: &Na
         found
     })
 }
+
+/// Keywords that start a compound statement, whose header ends at its first top-level `:`.
+const COMPOUND_KEYWORDS: &[&str] = &[
+    "if", "elif", "else", "for", "while", "with", "try", "except", "finally", "async", "class",
+    "def", "match", "case",
+];
 
 /// Is this string token (prefix included) an f-string or a t-string, whose fields are code?
 fn formatted(token: &[u8]) -> bool {
@@ -2077,6 +2107,10 @@ mod tests {
             "def f():\n    qs = (\n        Book.objects\n        .filter(x=1)\n    )\n    for b in qs:\n        pass\n",
             "def f():\n    a = b = sorted((Book.objects.all()))\n    for x in b:\n        pass\n",
             "def f():\n    books: QuerySet = Book.objects.all()\n    for x in books[:3]:\n        pass\n",
+            // Simple statements apart, and after a compound statement's header.
+            "def f():\n    qs = Book.objects.all(); names = [b.author for b in qs]\n",
+            "def f(x):\n    if x: qs = Book.objects.all(); n = [b.author for b in qs]\n",
+            "def f(x):\n    if x: pass\n    else: qs: QuerySet = Book.objects.all()\n    for b in qs: pass\n",
             "def f():\n    a = Book.objects.get(pk=1)\n    return [c.x for c in a.chapters.all()]\n",
             "def f():\n    with ctx() as (qs := Book.objects.all()):\n        pass\n    for b in qs: pass\n",
             "def f():\n    qs = None\n    qs |= Book.objects.all()\n    for b in qs: pass\n",
