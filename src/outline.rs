@@ -681,7 +681,7 @@ impl<'s> Builder<'s> {
                 }
             }
             for piece in split_top_level(inside) {
-                if let Some(dotted) = self.dotted(piece) {
+                if let Some(dotted) = self.dotted(subscripted(piece)) {
                     class.bases.push(dotted);
                 }
             }
@@ -788,6 +788,15 @@ impl<'s> Builder<'s> {
 }
 
 /// The pieces of a bracket's content between its top-level commas.
+/// `Manager["Profile"]` → `Manager` (a generic base, as `syntax::base_name` reads it); any other
+/// piece as it is.
+fn subscripted(piece: &[Token]) -> &[Token] {
+    match piece.iter().position(|t| t.kind == Tok::Op(b'[')) {
+        Some(open) if piece.last().is_some_and(|t| t.kind == Tok::Op(b']')) => &piece[..open],
+        _ => piece,
+    }
+}
+
 fn split_top_level(tokens: &[Token]) -> Vec<&[Token]> {
     let mut out = Vec::new();
     let mut depth = 0usize;
@@ -887,7 +896,8 @@ mod tests {
     fn call_bases_are_names_but_not_dotted_bases() {
         let o = outline("class M(Manager.from_queryset(QS), Generic[T], *extra):\n    pass\n");
         let (_, c) = o.classes().next().unwrap();
-        assert!(c.bases.is_empty());
+        // A generic base is the class subscripted, as the index reads it.
+        assert_eq!(c.bases, ["Generic"]);
         assert_eq!(
             c.base_names,
             ["Manager", "from_queryset", "QS", "Generic", "T", "extra"]

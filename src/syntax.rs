@@ -20,6 +20,15 @@ pub fn dotted_name(node: Node, src: &str) -> Option<String> {
     }
 }
 
+/// A class base as a dotted name: `models.Model`, and the generic `models.Manager["Profile"]`
+/// or `ModelAdmin[Book]` (django-stubs style) as the class subscripted.
+pub fn base_name(node: Node, src: &str) -> Option<String> {
+    if node.node_kind() == "subscript" {
+        return dotted_name(node.child_by_field_id(crate::field!("value"))?, src);
+    }
+    dotted_name(node, src)
+}
+
 /// The last segment of a dotted name (`models.ForeignKey` → `ForeignKey`).
 pub fn last_segment(dotted: &str) -> &str {
     dotted.rsplit('.').next().unwrap_or(dotted)
@@ -222,4 +231,14 @@ pub fn defined_class(statement: Node) -> Option<Node> {
             .filter(|d| d.node_kind() == "class_definition"),
         _ => None,
     }
+}
+
+/// Does a block always leave the function at its end (`return`, `raise`)?
+pub fn ends_by_leaving(block: Node) -> bool {
+    let mut cursor = block.walk();
+    block
+        .named_children(&mut cursor)
+        .filter(|n| n.node_kind() != "comment")
+        .last()
+        .is_some_and(|last| matches!(last.node_kind(), "return_statement" | "raise_statement"))
 }

@@ -10,7 +10,7 @@ pub mod templates;
 
 use super::{FieldKind, FileFacts, ModelId, ProjectIndex, module_matches};
 use crate::parse::NodeKind;
-use crate::syntax::{dotted_name, text};
+use crate::syntax::text;
 use reads::{ROWS, RawRead, STR};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -137,7 +137,7 @@ fn raw_class(node: Node, src: &str) -> RawClass {
     if let Some(supers) = node.child_by_field_id(crate::field!("superclasses")) {
         let mut cursor = supers.walk();
         for base in supers.named_children(&mut cursor) {
-            if let Some(name) = dotted_name(base, src) {
+            if let Some(name) = crate::syntax::base_name(base, src) {
                 raw.bases.push(name);
             }
         }
