@@ -34,6 +34,12 @@ pub struct Access<'t> {
     pub call: Option<Node<'t>>,
     /// The model member the read hides in (`Book.__str__`), if any.
     pub via: Option<String>,
+    /// Read on some paths only: under a condition in the loop body or in the member it hides in.
+    pub conditional: bool,
+    /// Attributes whose presence on the row skips the read (`if hasattr(self, "n"): return
+    /// self.n` in the member before it): an annotation or `to_attr` of the queryset that
+    /// provides one means the read never happens.
+    pub unless: Vec<String>,
 }
 
 impl<'t> Access<'t> {
@@ -49,6 +55,8 @@ impl<'t> Access<'t> {
             column: false,
             call: None,
             via: None,
+            conditional: false,
+            unless: Vec::new(),
         }
     }
 }
@@ -72,6 +80,14 @@ pub struct LoopFacts<'t> {
     pub writes_between: bool,
     /// The queryset's name is also used where a change could clash (passed on, returned…).
     pub escapes: bool,
+    /// The loop runs on some paths only (an `if` branch, a handler…) and the queryset is
+    /// built outside it: a fix where it is built would change every path.
+    pub branch_only: bool,
+    /// ... and the fix goes on the loop's iterable instead (the name is used nowhere else).
+    pub relocated: bool,
+    /// The rows come from a parameter (the fix makes the loop a queryset of its own) that the
+    /// function uses elsewhere too, where it would now query again.
+    pub parameter_reused: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -113,7 +129,19 @@ pub fn analyze_loop<'a: 't, 't>(
     };
     let (var_node, iterable) = loop_target(left, right, src)?;
     let resolver = QuerysetResolver::new(ctx);
-    let queryset = resolver.resolve(iterable, loop_node.start_byte())?;
+    let mut queryset = resolver.resolve(iterable, loop_node.start_byte())?;
+    let branch_only = runs_on_some_paths(loop_node, queryset.built_at);
+    let relocated = branch_only && relocate(ctx, &mut queryset, iterable, loop_node);
+    let parameter_reused = queryset.from_parameter
+        && queryset.names.first().is_some_and(|name| {
+            !super::queryset::only_refined_and_iterated(
+                scope_of(loop_node),
+                name,
+                iterable,
+                src,
+                &|_| false,
+            )
+        });
     let var = text(var_node, src).to_string();
     let model = queryset.model;
     let mut walker = Walker {
@@ -123,6 +151,7 @@ pub fn analyze_loop<'a: 't, 't>(
         collections: HashMap::new(),
         out: Vec::new(),
         writes: false,
+        conditions: 0,
     };
     walker.vars.insert(
         var.clone(),
@@ -155,6 +184,16 @@ pub fn analyze_loop<'a: 't, 't>(
             src,
         )
     });
+    // A read the member skips when the row has an attribute the queryset provides
+    // (`if hasattr(self, "body_length"): return …` with `annotate(body_length=…)`) never runs.
+    let provided = queryset.provided_attrs(src);
+    let mut accesses = walker.out;
+    accesses.retain(|a| {
+        a.unless.is_empty()
+            || provided
+                .as_ref()
+                .is_some_and(|p| !a.unless.iter().any(|u| p.contains(u)))
+    });
     let scope = scope_of(loop_node);
     let escapes = queryset
         .names
@@ -162,15 +201,129 @@ pub fn analyze_loop<'a: 't, 't>(
         .any(|name| super::queryset::name_escapes(scope, name, iterable, src));
     Some(LoopFacts {
         escapes,
+        branch_only,
+        relocated,
+        parameter_reused,
         loop_node,
         iterable,
         var,
         queryset,
-        accesses: walker.out,
+        accesses,
         is_async,
         writes_in_body: walker.writes,
         writes_between,
     })
+}
+
+/// Is the loop inside a branch (of an `if`, `try`, `match` or `while`) that the statement
+/// building its queryset, at byte `built_at`, is not in?
+fn runs_on_some_paths(loop_node: Node, built_at: usize) -> bool {
+    branch_of(loop_node, built_at).is_some()
+}
+
+/// The outermost branch (the block or clause of an `if`, `try`, `match` or `while`) that holds
+/// the loop and not the statement at `built_at`, with the compound statement it belongs to.
+fn branch_of(loop_node: Node, built_at: usize) -> Option<(Node, Node)> {
+    let mut node = loop_node;
+    let mut found = None;
+    while let Some(parent) = node.parent() {
+        if parent.start_byte() <= built_at && built_at < parent.end_byte() {
+            break; // from here up, the binding and the loop share every path
+        }
+        if matches!(
+            parent.node_kind(),
+            "if_statement"
+                | "elif_clause"
+                | "else_clause"
+                | "except_clause"
+                | "except_group_clause"
+                | "while_statement"
+                | "case_clause"
+                | "conditional_expression"
+                | "boolean_operator"
+        ) {
+            found = Some((node, parent));
+        }
+        node = parent;
+    }
+    found
+}
+
+/// Can code at `n` never run on a path through the loop's `branch` of `statement`? It is in
+/// another branch of the same statement, or after it when the branch always leaves
+/// (`return`, `raise`) at its end.
+fn exclusive_with(n: Node, branch: Node, statement: Node) -> bool {
+    let inside =
+        |outer: Node| outer.start_byte() <= n.start_byte() && n.end_byte() <= outer.end_byte();
+    if inside(branch) {
+        return false;
+    }
+    if inside(statement) {
+        // Another branch; not the condition, which runs before every branch.
+        return statement
+            .child_by_field_id(crate::field!("condition"))
+            .is_none_or(|c| !inside(c))
+            && statement.node_kind() != "while_statement";
+    }
+    let block = match branch.node_kind() {
+        "block" => Some(branch),
+        _ => {
+            let mut cursor = branch.walk();
+            branch
+                .named_children(&mut cursor)
+                .find(|c| c.node_kind() == "block")
+        }
+    };
+    n.start_byte() >= statement.end_byte() && block.is_some_and(crate::syntax::ends_by_leaving)
+}
+
+/// A loop on some paths only over a name bound before the branch: the fix goes on the loop's
+/// iterable (`for b in books.select_related("author")`) when nothing else uses the name, so
+/// the other paths keep their queryset. Returns whether it could.
+fn relocate<'t>(
+    ctx: &FileContext,
+    queryset: &mut Queryset<'t>,
+    iterable: Node<'t>,
+    loop_node: Node<'t>,
+) -> bool {
+    let src = ctx.src;
+    let Some(root) = chain_root(iterable, src) else {
+        return false;
+    };
+    let within =
+        |n: Node| iterable.start_byte() <= n.start_byte() && n.end_byte() <= iterable.end_byte();
+    if root.node_kind() != "identifier"
+        || queryset.iterator.is_some_and(|n| !within(n))
+        || queryset.evaluated_at.is_some_and(|n| !within(n))
+        || queryset.insert_at.is_none()
+    {
+        return false;
+    }
+    // `books[:10]` or `list(books)` as the iterable: the call would go inside; not worth it.
+    let mut node = unparen(iterable);
+    while node != root {
+        match method_call(node, src) {
+            Some((object, _)) => node = unparen(object),
+            None => return false,
+        }
+    }
+    let name = text(root, src);
+    let Some((branch, statement)) = branch_of(loop_node, queryset.built_at) else {
+        return false;
+    };
+    let exclusive = |n: Node| exclusive_with(n, branch, statement);
+    if !super::queryset::only_refined_and_iterated(
+        scope_of(loop_node),
+        name,
+        iterable,
+        src,
+        &exclusive,
+    ) {
+        return false;
+    }
+    queryset.insert_at = Some(iterable.end_byte());
+    queryset.merge_from = iterable.start_byte();
+    true
 }
 
 /// `for b in qs` → (b, qs); `for i, b in enumerate(qs)` → (b, qs).
@@ -219,12 +372,60 @@ struct Walker<'c, 'a, 't> {
     collections: HashMap<String, Var>,
     out: Vec<Access<'t>>,
     writes: bool,
+    /// How many conditions the walk is under (an `if` in the loop body, one side of `and`…).
+    conditions: usize,
 }
 
 impl<'t> Walker<'_, '_, 't> {
+    /// Walk `node` as code that runs on some paths only.
+    fn walk_conditional(&mut self, node: Node<'t>) {
+        self.conditions += 1;
+        self.walk(node);
+        self.conditions -= 1;
+    }
+
+    /// The children of a compound node: those `always` picks run whenever it does, the others
+    /// on some paths only.
+    fn walk_children(&mut self, node: Node<'t>, always: impl Fn(usize, Node<'t>) -> bool) {
+        let mut cursor = node.walk();
+        let children: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
+        for (k, child) in children.into_iter().enumerate() {
+            if always(k, child) {
+                self.walk(child);
+            } else {
+                self.walk_conditional(child);
+            }
+        }
+    }
+
     fn walk(&mut self, node: Node<'t>) {
         match node.node_kind() {
             "function_definition" | "class_definition" => return,
+            "if_statement" | "while_statement" => {
+                let condition = node.child_by_field_id(crate::field!("condition"));
+                self.walk_children(node, |_, c| Some(c) == condition);
+                return;
+            }
+            "try_statement" => {
+                self.walk_children(node, |_, c| {
+                    matches!(c.node_kind(), "block" | "finally_clause")
+                });
+                return;
+            }
+            "boolean_operator" => {
+                let right = node.child_by_field_id(crate::field!("right"));
+                self.walk_children(node, |_, c| Some(c) != right);
+                return;
+            }
+            "conditional_expression" => {
+                self.walk_children(node, |k, _| k == 1);
+                return;
+            }
+            "match_statement" => {
+                let subject = node.child_by_field_id(crate::field!("subject"));
+                self.walk_children(node, |_, c| Some(c) == subject);
+                return;
+            }
             "attribute" if self.attribute_chain(node) => return,
             "call" => {
                 self.note_write(node);
@@ -482,10 +683,12 @@ impl<'t> Walker<'_, '_, 't> {
         let via = via.map(|(node, _)| node);
         let start = self.out.len();
         self.follow_steps(&mut var, steps, call, via, depth, src);
+        let conditional = self.conditions > 0;
         for access in &mut self.out[start..] {
             if access.via.is_none() {
                 access.via.clone_from(&via_name);
             }
+            access.conditional |= conditional;
         }
     }
 
@@ -598,7 +801,14 @@ impl<'t> Walker<'_, '_, 't> {
                 .collect();
             // A called last name (`self.books.all()`) counts as a call on the member's node.
             let call = read.called.then_some(node);
+            let start = self.out.len();
             self.follow(var.clone(), &steps, call, Some((node, name)), depth + 1);
+            for access in &mut self.out[start..] {
+                access.conditional |= read.conditional;
+                if let Some(unless) = &read.unless {
+                    access.unless.push(unless.clone());
+                }
+            }
         }
     }
 

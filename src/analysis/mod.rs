@@ -3,6 +3,7 @@
 
 pub mod loops;
 pub mod queryset;
+pub mod sites;
 
 use crate::index::{Import, ProjectIndex, Resolution, imports_from};
 use crate::parse::NodeKind;

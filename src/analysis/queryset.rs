@@ -85,6 +85,20 @@ pub struct Queryset<'t> {
     /// Known only from a type hint (`books: QuerySet[Book]`, `author: Author`): a caller may
     /// pass something else.
     pub hinted: bool,
+    /// Calls that later rebindings on some paths only add (`if x: qs = qs.prefetch_related(
+    /// Prefetch("books", ...))`): what they load counts as loaded on some paths, so a fix
+    /// adds none of it on every path (that would clash with a `Prefetch` there).
+    pub branch_calls: Vec<ChainCall<'t>>,
+    /// New lookups merge only into calls from here on (byte offset): a fix placed at the loop
+    /// (see `LoopFacts::relocated`) leaves the calls where the queryset is built as they are.
+    pub merge_from: usize,
+    /// Joins the framework adds before the rows reach the code: an admin changelist's
+    /// `list_select_related` (or its automatic `select_related()`) for an admin action.
+    pub site_select: Vec<String>,
+    pub site_select_all: bool,
+    /// Known as a parameter of the function (typed `QuerySet[Book]`, or an admin action's
+    /// `queryset`): a fix goes where the function uses it, as a new queryset.
+    pub from_parameter: bool,
 }
 
 /// What a queryset already loads.
@@ -149,6 +163,11 @@ impl<'t> Queryset<'t> {
             single_row: false,
             names: Vec::new(),
             hinted: false,
+            branch_calls: Vec::new(),
+            merge_from: 0,
+            site_select: Vec::new(),
+            site_select_all: false,
+            from_parameter: false,
         }
     }
 
@@ -181,7 +200,12 @@ impl<'t> Queryset<'t> {
             .iter()
             .enumerate()
             .rev()
-            .find(|(i, c)| c.method == method && !c.discarded && reset.is_none_or(|r| *i > r))
+            .find(|(i, c)| {
+                c.method == method
+                    && !c.discarded
+                    && reset.is_none_or(|r| *i > r)
+                    && c.node.start_byte() >= self.merge_from
+            })
             .map(|(_, c)| c)
     }
 
@@ -207,7 +231,12 @@ impl<'t> Queryset<'t> {
                 cov.prefetch.extend(m.prefetch_related.iter().cloned());
             }
         }
-        for (i, call) in self.calls.iter().enumerate() {
+        cov.select.extend(self.site_select.iter().cloned());
+        cov.select_all |= self.site_select_all;
+        // Calls of rebindings on some paths count as loaded too; nothing clears them (they come
+        // after the chain's own calls).
+        let branch = self.branch_calls.iter().map(|c| (usize::MAX, c));
+        for (i, call) in self.calls.iter().enumerate().chain(branch) {
             if let Some(custom) = &call.custom {
                 if select_reset.is_none_or(|r| i > r) {
                     cov.select.extend(custom.select_related.iter().cloned());
@@ -264,6 +293,53 @@ impl<'t> Queryset<'t> {
             }
         }
         cov
+    }
+
+    /// The attributes the queryset puts on its rows besides the model's own: annotation names,
+    /// `extra(select=…)` keys and `Prefetch(…, to_attr=…)` lists. None when it may put others
+    /// djopt cannot name (`annotate(**names)`, a custom method).
+    pub fn provided_attrs(&self, src: &str) -> Option<Vec<String>> {
+        let mut out = Vec::new();
+        for call in self.calls.iter().chain(&self.branch_calls) {
+            if call.custom.is_some() {
+                return None;
+            }
+            let args = call_args(call.node, src);
+            match call.method.as_str() {
+                "annotate" => {
+                    if args.splat {
+                        return None;
+                    }
+                    out.extend(args.keywords.iter().map(|(name, _)| name.to_string()));
+                }
+                "extra" => {
+                    let Some(select) = args.keyword("select") else {
+                        continue;
+                    };
+                    if select.node_kind() != "dictionary" {
+                        return None;
+                    }
+                    let mut cursor = select.walk();
+                    for pair in select.named_children(&mut cursor) {
+                        let key = pair
+                            .child_by_field_id(crate::field!("key"))
+                            .and_then(|k| string_value(k, src))?;
+                        out.push(key);
+                    }
+                }
+                "prefetch_related" => {
+                    for a in &args.positional {
+                        if a.node_kind() == "call"
+                            && let Some(to_attr) = call_args(*a, src).keyword("to_attr")
+                        {
+                            out.push(string_value(to_attr, src)?);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Some(out)
     }
 
     /// `only()`/`defer()` in the chain: adding `select_related` may clash with deferred FKs.
@@ -416,22 +492,13 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
                     return None;
                 }
                 Some(Queryset {
-                    model,
                     ambiguous: matches!(resolution, Resolution::Ambiguous(_)),
                     manager: Some(if attr.starts_with('_') {
                         "objects".into()
                     } else {
                         attr.to_string()
                     }),
-                    calls: Vec::new(),
-                    insert_at: Some(expr.end_byte()),
-                    iterator: None,
-                    evaluated_at: None,
-                    built_at: expr.start_byte(),
-                    conditional: false,
-                    single_row: false,
-                    names: Vec::new(),
-                    hinted: false,
+                    ..Queryset::rooted(model, expr)
                 })
             }
             "identifier" => self.resolve_name(expr, at, depth),
@@ -463,18 +530,9 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
             .first()
             .map(|m| m.name.clone());
         Some(Queryset {
-            model: target,
-            ambiguous: false,
             manager,
-            calls: Vec::new(),
-            insert_at: Some(expr.end_byte()),
-            iterator: None,
-            evaluated_at: None,
-            built_at: expr.start_byte(),
-            conditional: false,
-            single_row: false,
-            names: Vec::new(),
             hinted,
+            ..Queryset::rooted(target, expr)
         })
     }
 
@@ -541,18 +599,9 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
             .first()
             .map(|m| m.name.clone());
         Some(Queryset {
-            model,
-            ambiguous: false,
             manager,
-            calls: Vec::new(),
-            insert_at: Some(ident.end_byte()),
-            iterator: None,
-            evaluated_at: None,
-            built_at: ident.start_byte(),
-            conditional: false,
-            single_row: false,
-            names: Vec::new(),
             hinted: true,
+            ..Queryset::rooted(model, ident)
         })
     }
 
@@ -565,8 +614,6 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
         };
         let function = self.ctx.index.queryset_function(module, name)?;
         Some(Queryset {
-            model: function.model,
-            ambiguous: false,
             manager: Some(function.manager.clone()),
             calls: vec![ChainCall {
                 method: function.summary.name.clone(),
@@ -574,14 +621,7 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
                 custom: Some(function.summary.clone()),
                 discarded: false,
             }],
-            insert_at: Some(call.end_byte()),
-            iterator: None,
-            evaluated_at: None,
-            built_at: call.start_byte(),
-            conditional: false,
-            single_row: false,
-            names: Vec::new(),
-            hinted: false,
+            ..Queryset::rooted(function.model, call)
         })
     }
 
@@ -599,7 +639,19 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
             .rposition(|b| b.statement.parent().is_some_and(|p| encloses(p, ident)))?;
         let dom = before[dominating];
         if dom.statement.node_kind() == "parameters" {
-            return self.hinted_queryset(dom.statement, name, ident);
+            let mut qs = match super::sites::admin_action_queryset(self.ctx, dom.statement, name) {
+                Some(Ok(mut qs)) => {
+                    qs.insert_at = Some(ident.end_byte());
+                    qs.built_at = ident.start_byte();
+                    qs.merge_from = ident.start_byte();
+                    qs
+                }
+                Some(Err(())) => return None,
+                None => self.hinted_queryset(dom.statement, name, ident)?,
+            };
+            qs.from_parameter = true;
+            qs.names.push(name.to_string());
+            return Some(qs);
         }
         let value = dom.value?;
         let mut qs = self.resolve_depth(value, dom.statement.start_byte(), depth + 1)?;
@@ -622,6 +674,13 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
                 return None;
             }
             qs.conditional = true;
+            // What this rebinding adds itself (its own chain on top of the name).
+            qs.branch_calls.extend(
+                refined
+                    .calls
+                    .into_iter()
+                    .filter(|c| encloses(value, c.node)),
+            );
         }
         // `qs.prefetch_related(...)` as a bare statement between the binding and the use.
         let from = dom.statement.end_byte();
@@ -684,6 +743,75 @@ const LOCAL_CONSUMERS: &[&str] = &[
     "dict",
 ];
 
+/// Is every use of `name` in the scope, besides `iterated` (the loop's iterable) and those
+/// `exclusive` says never run on the loop's paths, a binding of it or the root of a rebinding
+/// that refines it (`qs = qs.filter(...)`)? Then a change made at `iterated` serves that loop
+/// alone. Closures that see the name count as uses.
+pub fn only_refined_and_iterated(
+    scope: Node,
+    name: &str,
+    iterated: Node,
+    src: &str,
+    exclusive: &dyn Fn(Node) -> bool,
+) -> bool {
+    let mut other = false;
+    let finder = memchr::memmem::Finder::new(name.as_bytes());
+    crate::syntax::walk_named(scope, |n| {
+        if other || finder.find(&src.as_bytes()[n.byte_range()]).is_none() {
+            return false;
+        }
+        if n.start_byte() >= iterated.start_byte() && n.end_byte() <= iterated.end_byte() {
+            return false;
+        }
+        if n.node_kind() != "identifier" || text(n, src) != name {
+            return true;
+        }
+        if exclusive(n) {
+            return false; // never on a path through the loop
+        }
+        let Some(parent) = n.parent() else {
+            return false;
+        };
+        let is_left = |assignment: Node| {
+            assignment.node_kind() == "assignment"
+                && assignment.child_by_field_id(crate::field!("left")) == Some(n)
+        };
+        if is_left(parent)
+            || matches!(
+                parent.node_kind(),
+                "parameters" | "typed_parameter" | "default_parameter" | "typed_default_parameter"
+            )
+        {
+            return false;
+        }
+        // The root of `name = name.<chain>`.
+        let statement = {
+            let mut up = parent;
+            while !matches!(
+                up.node_kind(),
+                "assignment" | "expression_statement" | "block" | "module"
+            ) {
+                match up.parent() {
+                    Some(p) => up = p,
+                    None => break,
+                }
+            }
+            up
+        };
+        let refines = statement.node_kind() == "assignment"
+            && statement
+                .child_by_field_id(crate::field!("left"))
+                .is_some_and(|l| l.node_kind() == "identifier" && text(l, src) == name)
+            && statement
+                .child_by_field_id(crate::field!("right"))
+                .and_then(|r| chain_root(r, src))
+                == Some(n);
+        other |= !refines;
+        false
+    });
+    !other
+}
+
 /// Is the queryset bound to `name` used, besides in `except_in`, where a change to it could
 /// clash with something: passed to another function, returned, stored, or refined with
 /// `only()`/`defer()`/`union()`?
@@ -728,10 +856,16 @@ pub fn use_escapes(ident: Node, src: &str) -> bool {
     let Some(parent) = ident.parent() else {
         return false;
     };
-    // The binding itself: `name = …`, `for name in …`.
+    // The binding itself: `name = …`, `for name in …`, a parameter.
     if matches!(parent.node_kind(), "assignment" | "augmented_assignment")
         && parent.child_by_field_id(crate::field!("left")) == Some(ident)
     {
+        return false;
+    }
+    if matches!(
+        parent.node_kind(),
+        "parameters" | "typed_parameter" | "default_parameter" | "typed_default_parameter"
+    ) {
         return false;
     }
     let mut node = ident;

@@ -186,6 +186,44 @@ pub const BUILTIN_MODELS: &[BuiltinModel] = &[
             ("new_path", Plain, "", false, ""),
         ],
     },
+    // django-taggit: `TaggableManager()` relates to `taggit.Tag` through `taggit.TaggedItem`
+    // unless it names its own (`to=`, `through=`).
+    BuiltinModel {
+        app_label: "taggit",
+        name: "Tag",
+        module: "taggit.models",
+        is_abstract: false,
+        fields: &[
+            ("id", Plain, "", false, ""),
+            ("name", Plain, "", false, ""),
+            ("slug", Plain, "", false, ""),
+        ],
+    },
+    BuiltinModel {
+        app_label: "taggit",
+        name: "TaggedItem",
+        module: "taggit.models",
+        is_abstract: false,
+        fields: &[
+            ("id", Plain, "", false, ""),
+            (
+                "tag",
+                ForeignKey,
+                "taggit.Tag",
+                false,
+                "taggit_taggeditem_items",
+            ),
+            (
+                "content_type",
+                ForeignKey,
+                "contenttypes.ContentType",
+                false,
+                "taggit_taggeditem_tagged_items",
+            ),
+            ("object_id", Plain, "", false, ""),
+            ("content_object", GenericForeignKey, "", false, ""),
+        ],
+    },
 ];
 
 /// Is a base class name Django's model base itself?

@@ -412,9 +412,15 @@ impl<'f> Resolver<'f> {
     fn by_label(&self, label: &str, default_app: Option<&str>) -> Option<ModelId> {
         match label.split_once('.') {
             Some((app, name)) => self.index.model_by_label(app, name).or_else(|| {
-                // App label differs from the folder name we guessed: fall back to the name.
-                match self.index.models_named(name) {
-                    [one] => Some(*one),
+                // App label differs from the folder name we guessed: fall back to the name
+                // (of a project model: a built-in one has its label).
+                let mut project = self
+                    .index
+                    .models_named(name)
+                    .iter()
+                    .filter(|&&id| !self.index.models[id].builtin);
+                match (project.next(), project.next()) {
+                    (Some(one), None) => Some(*one),
                     _ => None,
                 }
             }),

@@ -1,7 +1,7 @@
 //! ORM106: a loop reads a column `only()`/`defer()` left out.
 
 use super::{Captures, Checker};
-use crate::analysis::{Access, ChainCall, FileContext};
+use crate::analysis::{Access, ChainCall, FileContext, Queryset};
 use crate::diagnostic::Diagnostic;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::syntax::{call_args, string_quote, string_value};
@@ -66,24 +66,48 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
         return;
     };
     let names: Vec<String> = reads.iter().map(|r| r.path[0].clone()).collect();
-    let fix = edits(ctx, call, &listed, &names).map(|edits| {
+    // A column read on some paths only (under an `if`, or in a method that reads it only
+    // sometimes) may have been deferred on purpose: loading it for every row can cost more
+    // than the queries it saves.
+    let sometimes = names.iter().all(|name| {
+        facts
+            .accesses
+            .iter()
+            .filter(|a| a.column && a.path.len() == 1 && &a.path[0] == name)
+            .all(|a| a.conditional)
+    });
+    let applicability = if sometimes {
+        Applicability::Unsafe
+    } else {
+        Applicability::Safe
+    };
+    let fix = edits(ctx, qs, call, &listed, &names).map(|edits| {
         Fix::new(
             edits,
-            Applicability::Safe,
+            applicability,
             format!("Load {} with the rows", quoted(&names)),
         )
     });
-    checker.report(Diagnostic {
-        rule: checker.rule.meta.code.as_str(),
-        message: format!(
-            "{} {} deferred by `.{}()`: reading {} runs a query for each `{}` row of the loop on line {}",
-            quoted(&names),
-            if names.len() == 1 { "is" } else { "are" },
+    let mut message = format!(
+        "{} {} deferred by `.{}()`: reading {} runs a query for each `{}` row of the loop on line {}",
+        quoted(&names),
+        if names.len() == 1 { "is" } else { "are" },
+        call.method,
+        if names.len() == 1 { "it" } else { "them" },
+        model.name,
+        loop_node.start_position().row + 1
+    );
+    if sometimes && fix.is_some() {
+        message.push_str(&format!(
+            " (unsafe fix: {} read on some paths only; the `{}()` may be deliberate, and loading {} for every row can cost more than it saves)",
+            if names.len() == 1 { "it is" } else { "they are" },
             call.method,
             if names.len() == 1 { "it" } else { "them" },
-            model.name,
-            loop_node.start_position().row + 1
-        ),
+        ));
+    }
+    checker.report(Diagnostic {
+        rule: checker.rule.meta.code.as_str(),
+        message,
         start: first.node.start_byte(),
         end: first.node.end_byte(),
         also_suppressed_at: vec![loop_node.start_byte()],
@@ -102,6 +126,7 @@ fn quoted(names: &[String]) -> String {
 /// Add the names to `only(...)`, or take them out of `defer(...)`.
 fn edits(
     ctx: &FileContext,
+    qs: &Queryset,
     call: &ChainCall,
     listed: &[String],
     names: &[String],
@@ -128,6 +153,30 @@ fn edits(
     let inner = &ctx.src[list.start_byte() + 1..list.end_byte() - 1];
     if inner.contains('#') {
         return None; // a comment inside: do not rewrite the argument list
+    }
+    if kept.is_empty() {
+        // Nothing left to defer: the call goes (`Ping.objects.defer("body")` keeps a queryset
+        // with `.all()`, as a manager is not iterable).
+        let function = call.node.child_by_field_id(crate::field!("function"))?;
+        let object = function.child_by_field_id(crate::field!("object"))?;
+        let first_on_manager =
+            qs.manager.is_some() && qs.calls.first().is_some_and(|c| c.node == call.node);
+        if first_on_manager {
+            let name = function.child_by_field_id(crate::field!("attribute"))?;
+            return Some(vec![Edit::replacement(
+                name.start_byte(),
+                call.node.end_byte(),
+                "all()",
+            )]);
+        }
+        if ctx.src[object.end_byte()..call.node.end_byte()].contains('#') {
+            return None;
+        }
+        return Some(vec![Edit::replacement(
+            object.end_byte(),
+            call.node.end_byte(),
+            "",
+        )]);
     }
     Some(vec![Edit::replacement(
         list.start_byte() + 1,

@@ -3,12 +3,12 @@
 //! serializer called on a queryset with `many=True`.
 
 use super::framework_sites::{
-    ClassView, Site, class_site, missing, queryset_blockers, queryset_edits, queryset_unsafe,
-    report, rows_are_not_instances, site_coverage, site_fix,
+    missing, queryset_blockers, queryset_edits, queryset_unsafe, report, site_coverage, site_fix,
 };
 use super::{Captures, Checker};
 use crate::analysis::FileContext;
 use crate::analysis::queryset::{QuerysetResolver, name_escapes, scope_of};
+use crate::analysis::sites::{ClassView, Site, class_site, rows_are_not_instances};
 use crate::fix::{Applicability, Fix};
 use crate::index::frameworks::drf::{LIST_VIEWS, VIEWS, serializer_needs};
 use crate::index::frameworks::{Cursor, Need};

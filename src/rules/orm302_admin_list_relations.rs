@@ -2,19 +2,20 @@
 //! admin does not load them (DJANGO.md 15).
 
 use super::framework_sites::{
-    ClassView, Missing, line_after, line_at_class_start, method_at_end, missing, queryset_edits,
-    returned_queryset, single_return,
+    Missing, line_after, line_at_class_start, method_at_end, missing, queryset_edits,
 };
 use super::{Captures, Checker};
 use crate::analysis::FileContext;
-use crate::analysis::queryset::Coverage;
+use crate::analysis::sites::{
+    ClassView, base_coverage, registered_models, returned_queryset, single_return,
+};
 use crate::diagnostic::Diagnostic;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::index::frameworks::reads::{STR, parameter_names, reads_from};
 use crate::index::frameworks::{Cursor, Need, bare_select_paths, follow, minimal_lookups};
 use crate::index::{FieldKind, ModelId};
 use crate::parse::NodeKind;
-use crate::syntax::{call_args, dotted_name, method_call, string_value, text, unparen};
+use crate::syntax::{dotted_name, string_value, text, unparen};
 use tree_sitter::Node;
 
 pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
@@ -329,26 +330,6 @@ fn extend_list(ctx: &FileContext, value: Node, add: &[String]) -> Option<Edit> {
     }
 }
 
-/// The paths the manager and the admin's own `get_queryset()` already load (None: unreadable).
-fn base_coverage(ctx: &FileContext, class: &ClassView, model: ModelId) -> Option<Coverage> {
-    let mut cov = Coverage::default();
-    if let Some(m) = ctx.index.model(model).managers.first() {
-        cov.select = m.select_related.clone();
-        cov.select_all = m.select_related_all;
-        cov.prefetch = m.prefetch_related.clone();
-    }
-    if let Some(function) = class.method("get_queryset") {
-        let ret = single_return(function)?;
-        let qs = returned_queryset(ctx, function, ret, Some(model))?;
-        let own = qs.coverage(ctx);
-        cov.select.extend(own.select);
-        cov.select_all |= own.select_all;
-        cov.prefetch.extend(own.prefetch);
-        cov.unknown |= own.unknown;
-    }
-    Some(cov)
-}
-
 /// A `list_display`/`readonly_fields` entry.
 enum Entry<'t> {
     /// A string: a field, a lookup, a method of the admin or of the model.
@@ -526,59 +507,6 @@ fn module_function<'t>(ctx: &FileContext<'t>, name: &str) -> Option<Node<'t>> {
                 .is_some_and(|x| text(x, ctx.src) == name))
         .then_some(def)
     })
-}
-
-/// The models an admin class is registered for: `@admin.register(Book)` on it, or
-/// `admin.site.register(Book, BookAdmin)` in the same file.
-fn registered_models(ctx: &FileContext, class: &ClassView) -> Vec<ModelId> {
-    let src = ctx.src;
-    let mut out = Vec::new();
-    let add = |node: Node, out: &mut Vec<ModelId>| {
-        let node = unparen(node);
-        let items: Vec<Node> = if matches!(node.node_kind(), "list" | "tuple") {
-            let mut c = node.walk();
-            node.named_children(&mut c).collect()
-        } else {
-            vec![node]
-        };
-        for item in items {
-            if let Some(name) = dotted_name(item, src)
-                && let Some(r) = ctx.model_named(crate::syntax::last_segment(&name))
-            {
-                out.push(r.id());
-            } else {
-                out.push(usize::MAX); // something we cannot read: counts as another model
-            }
-        }
-    };
-    for d in &class.decorators {
-        if let Some(call) = d.named_child(0).filter(|c| c.node_kind() == "call")
-            && let Some(f) = call.child_by_field_id(crate::field!("function"))
-            && dotted_name(f, src).is_some_and(|n| n.ends_with("register"))
-        {
-            for arg in call_args(call, src).positional {
-                add(arg, &mut out);
-            }
-        }
-    }
-    crate::syntax::walk_named(ctx.tree.root_node(), |n| {
-        if let Some((_, method)) = method_call(n, src)
-            && method == "register"
-        {
-            let args = call_args(n, src);
-            if args.positional.len() >= 2 && text(args.positional[1], src) == class.name {
-                add(args.positional[0], &mut out);
-            }
-            return false;
-        }
-        !matches!(n.node_kind(), "function_definition")
-    });
-    if out.contains(&usize::MAX) {
-        return vec![usize::MAX, usize::MAX];
-    }
-    out.sort();
-    out.dedup();
-    out
 }
 
 /// An inline shows `__str__` of each row and its read-only fields: load what they read through

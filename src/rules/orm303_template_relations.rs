@@ -4,11 +4,12 @@
 //! index (found with the settings' `TEMPLATES`).
 
 use super::framework_sites::{
-    ClassView, Site, class_site, manager_coverage, missing, new_queryset_text, queryset_blockers,
-    queryset_edits, queryset_unsafe, report, rows_are_not_instances, site_coverage, site_fix,
+    manager_coverage, missing, new_queryset_text, queryset_blockers, queryset_edits,
+    queryset_unsafe, report, site_coverage, site_fix,
 };
 use super::{Captures, Checker};
 use crate::analysis::queryset::{QuerysetResolver, name_escapes, scope_of};
+use crate::analysis::sites::{ClassView, Site, class_site, rows_are_not_instances};
 use crate::analysis::{FileContext, Queryset};
 use crate::fix::{Applicability, Edit, Fix};
 use crate::index::frameworks::templates::TemplateRead;

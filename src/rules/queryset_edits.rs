@@ -135,6 +135,22 @@ pub fn loop_applicability(
             Some("the loop writes to the database, so related rows would be read before the write"),
         );
     }
+    if facts.parameter_reused {
+        return (
+            Applicability::Unsafe,
+            Some(
+                "the rows come from a parameter the function uses again; the loop gets a queryset of its own, and the other uses query again",
+            ),
+        );
+    }
+    if facts.branch_only && !facts.relocated {
+        return (
+            Applicability::Unsafe,
+            Some(
+                "the loop runs on some paths only, and the queryset it reads is also used elsewhere; the fix loads the relations on the other paths too",
+            ),
+        );
+    }
     if facts.writes_between {
         return (
             Applicability::Unsafe,
