@@ -102,4 +102,7 @@ def seed(n):
         Bookstore.objects.create(
             name=f"Store {i:02d}", country=countries[i], publisher=publishers[(i + 1) % n], rating=i % 5
         )
+    # django-taggit labels: two per publisher, from a pool that grows with n
+    for i, p in enumerate(publishers):
+        p.labels.add(f"label{i % n:02d}", f"label{(i + 1) % n:02d}")
     ContentType.objects.clear_cache()

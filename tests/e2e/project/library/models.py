@@ -10,6 +10,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelatio
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from shelfkit.managers import ArchiveManager  # a third-party app's manager
+from taggit.managers import TaggableManager
 
 
 class Country(models.Model):
@@ -27,6 +28,8 @@ class Publisher(models.Model):
     name = models.CharField(max_length=50, unique=True)
     # three-deep chain: Book -> Author -> Publisher -> Country
     country = models.ForeignKey(Country, on_delete=models.CASCADE, related_name="publishers")
+    # django-taggit: a many-to-many to taggit.Tag through taggit.TaggedItem
+    labels = TaggableManager(blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -139,6 +142,19 @@ class Book(models.Model):
     def author_name(self):
         return self.author.name
 
+    def book_dict(self, readonly=False):
+        # Reads the tags only for read-write callers (healthchecks' Check.to_dict shape).
+        out = {"title": self.title}
+        if not readonly:
+            out["tags"] = [t.name for t in self.tags.all()]
+        return out
+
+    def has_long_title(self):
+        # With `annotate(title_length=Length("title"))` the deferred title is never loaded.
+        if hasattr(self, "title_length"):
+            return self.title_length > 8
+        return len(self.title) > 8
+
 
 class Contribution(models.Model):
     book = models.ForeignKey(Book, on_delete=models.CASCADE)
@@ -176,8 +192,17 @@ class Review(Stamped):
         ordering = ["book__title", "rating", "created_by__name"]
 
 
+class AnnouncementManager(models.Manager["Announcement"]):
+    """A manager with a subscripted (django-stubs style) base: a project manager all the same."""
+
+    def headlines(self):
+        return self.order_by("headline")
+
+
 class Announcement(Stamped):
     headline = models.CharField(max_length=100)
+
+    objects = AnnouncementManager()
 
     class Meta:
         ordering = ["headline"]

@@ -5,10 +5,13 @@ its own) or prefetch in ``get_queryset()``.  Every admin has its own AdminSite
 superuser in with the test Client and returns the changelist page (the CSRF
 token, random per request, blanked)."""
 
+import json
 import re
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+from django.http import HttpResponse
 from django.test import Client
 
 from library.models import Author, Book, Category, Review
@@ -153,3 +156,58 @@ def admin_inline_readonly_relation():
     # the change page of one category: its children (an inline) grow with the data
     fiction = Category.objects.get(name="Fiction")
     return _changelist(inline_site, "category", f"{fiction.pk}/change/")
+
+
+action_site = _site("admin-action")
+action_loaded_site = _site("admin-action-loaded")
+
+
+def _action(site, model, action):
+    # Run an admin action on every row, as the changelist's "Go" button does.
+    user = get_user_model().objects.create(username="e2e-admin", is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(user)
+    pks = [str(pk) for pk in Book.objects.order_by("pk").values_list("pk", flat=True)]
+    data = {"action": action, "index": "0", "_selected_action": pks}
+    response = client.post(f"/{site.name}/library/{model}/", data)
+    return [response.status_code, response.content.decode()]
+
+
+class BookActionAdmin(admin.ModelAdmin):
+    # the changelist joins the author; the action reads one step further
+    actions = ["export_publishers"]
+    list_select_related = ["author"]
+
+    def export_publishers(self, request, queryset):
+        rows = [[b.title, b.author.publisher.name] for b in queryset]
+        return HttpResponse(json.dumps(rows))
+
+
+action_site.register(Book, BookActionAdmin)
+
+
+@scenario(nplusone=True, fixed_by="safe", owns=("BookActionAdmin",))
+def admin_action_reads_a_relation():
+    return _action(action_site, "book", "export_publishers")
+
+
+class BookTagActionAdmin(admin.ModelAdmin):
+    # healthchecks' ProfileAdmin: get_queryset prefetches what the actions read (and the
+    # changelist joins the author its rows' __str__ reads)
+    actions = ["export_tags"]
+    list_select_related = ["author"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("tags")
+
+    def export_tags(self, request, queryset: QuerySet[Book]):
+        rows = [[b.title, [t.name for t in b.tags.all()]] for b in queryset]
+        return HttpResponse(json.dumps(rows))
+
+
+action_loaded_site.register(Book, BookTagActionAdmin)
+
+
+@scenario(nplusone=False, fixed_by=None, owns=("BookTagActionAdmin",))
+def admin_action_rows_already_prefetched():
+    return _action(action_loaded_site, "book", "export_tags")

@@ -3,7 +3,7 @@ add ``.select_related("path")`` to the queryset the loop runs over."""
 
 from django.contrib.auth import get_user_model
 
-from library.models import Author, Biography, Book, Bookstore, Category, Contribution, Review
+from library.models import Announcement, Author, Biography, Book, Bookstore, Category, Contribution, Review
 
 from ._registry import scenario
 
@@ -227,3 +227,9 @@ def loop_saves_its_own_row():
             b.save(update_fields=["pages"])
         out.append([b.title, b.author.name])
     return out
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def announcements_with_subscripted_manager():
+    # AnnouncementManager(models.Manager["Announcement"]) is a project manager: a safe fix
+    return [[a.headline, a.created_by.name] for a in Announcement.objects.headlines()]

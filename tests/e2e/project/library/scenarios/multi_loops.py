@@ -2,6 +2,9 @@
 must add ``.prefetch_related("path")`` (nested paths such as
 "books__tags" included)."""
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
 from library.models import Author, Book, Category, Country, Publisher, Tag
 
 from ._registry import scenario
@@ -146,3 +149,25 @@ def iterator_loop_prefetch_related():
     for a in Author.objects.all().iterator():
         out.append(len([b.title for b in a.books.all()]))
     return out
+
+
+def _export(fmt):
+    books = Book.objects.filter(published=True)
+    if fmt == "csv":
+        return [[b.title, [t.name for t in b.tags.all()]] for b in books]
+    return [b.title for b in books]
+
+
+@scenario(nplusone=True, fixed_by="safe", owns=("_export",))
+def tags_read_on_one_branch():
+    # The fix goes on the csv path's loop: the other path must not pay for a prefetch it
+    # never reads, so its query count is part of the result.
+    with CaptureQueriesContext(connection) as other:
+        titles = _export("json")
+    return [_export("csv"), titles, len(other.captured_queries)]
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def taggit_labels_per_publisher():
+    # django-taggit's TaggableManager: a many-to-many djopt names (prefetch_related("labels"))
+    return [[p.name, sorted(t.name for t in p.labels.all())] for p in Publisher.objects.all()]

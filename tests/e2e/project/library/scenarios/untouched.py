@@ -3,8 +3,9 @@ as it is."""
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch
+from django.db.models.functions import Length
 
-from library.models import Author, Book, Category, Review
+from library.models import Author, Book, Category, Review, Tag
 
 from ._registry import scenario
 
@@ -177,3 +178,25 @@ def relation_of_outer_object_in_loop():
     for b in Book.objects.filter(pages__gte=200):
         out.append([b.title, first.author.name])
     return out
+
+
+def _book_dicts(readonly):
+    # healthchecks' get_checks: the read-write path prefetches the tags with a queryset of
+    # its own, the read-only path reads none. A plain prefetch_related("tags") where the
+    # queryset is built raises "lookup was already seen with a different queryset".
+    books = Book.objects.filter(published=True)
+    if not readonly:
+        books = books.prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("-name")))
+    return [b.book_dict(readonly=readonly) for b in books]
+
+
+@scenario(nplusone=False, fixed_by=None, owns=("_book_dicts",))
+def prefetch_on_a_later_branch():
+    return [_book_dicts(True), _book_dicts(False)]
+
+
+@scenario(nplusone=False, fixed_by=None)
+def defer_with_annotation_guard():
+    # has_long_title() reads the annotation, not the deferred title (healthchecks' pings list)
+    qs = Book.objects.defer("title").annotate(title_length=Length("title"))
+    return [[b.pk, b.has_long_title()] for b in qs]
