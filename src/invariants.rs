@@ -9,10 +9,10 @@
 
 use crate::fix::Applicability;
 use crate::index;
-use crate::parse::{error_count, parse};
 use crate::project::{FixedFile, Project};
 use crate::settings::{Overrides, Settings};
 use crate::source::SourceFile;
+use crate::syntax::parse::{error_count, parse};
 use anyhow::Result;
 use std::path::{Path, PathBuf};
 

@@ -16,7 +16,8 @@
 //! compare the findings both ways.
 
 use crate::index::{self, FileFacts, ProjectIndex};
-use crate::outline::{BodyLine, Class, Kind, Outline, Tok, Token, is_ident_byte};
+use crate::text::outline::{BodyLine, Class, Kind, Outline, Tok, Token, is_ident_byte};
+use crate::text::{has_word, identifiers};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::ops::Range;
 use std::sync::OnceLock;
@@ -81,7 +82,7 @@ fn builtin_models() -> &'static HashSet<String> {
 
 impl FileScan {
     pub fn new(src: &str) -> FileScan {
-        let outline = crate::outline::outline(src);
+        let outline = crate::text::outline::outline(src);
         let bytes = src.as_bytes();
         let mut scan = FileScan::default();
         for (i, st) in outline.statements.iter().enumerate() {
@@ -312,24 +313,6 @@ fn returned_chain_heads(text: &[u8]) -> Vec<String> {
         }
     }
     heads
-}
-
-/// Byte ranges of the identifiers (and numbers) in `text`.
-pub(crate) fn identifiers(text: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
-    let mut i = 0;
-    std::iter::from_fn(move || {
-        while i < text.len() && !is_ident_byte(text[i]) {
-            i += 1;
-        }
-        if i >= text.len() {
-            return None;
-        }
-        let start = i;
-        while i < text.len() && is_ident_byte(text[i]) {
-            i += 1;
-        }
-        Some(start..i)
-    })
 }
 
 /// Which classes of the project phase 1 must read whole: those that can be (or lead to) a
@@ -718,7 +701,7 @@ impl Needles {
         for part in parts {
             let part = &text[part.clone()];
             crate::timings::count(crate::timings::Bytes::Scanned, part.len());
-            crate::outline::logical_lines_at(part, |range, indent, tokens| {
+            crate::text::outline::logical_lines_at(part, |range, indent, tokens| {
                 lines.push(self.line_facts(part, range, indent, tokens, aliases, &mut names));
             });
         }
@@ -1370,7 +1353,7 @@ pub fn analysis_ranges(
     let outline = match outline {
         Some(outline) => outline,
         None => {
-            own = crate::outline::outline(text);
+            own = crate::text::outline::outline(text);
             &own
         }
     };
@@ -1609,7 +1592,7 @@ impl Parts {
     /// `examples/syntax_proof.rs` compares this with whole parses of the corpus with errors
     /// put in.
     pub fn rest_proves_whole(&self, text: &str, kept: &tree_sitter::Tree) -> bool {
-        use crate::parse::{MAX_NESTING, nesting_depth, parse_ranges, statements_within};
+        use crate::syntax::parse::{MAX_NESTING, nesting_depth, parse_ranges, statements_within};
         self.rest_is_proof
             && statements_within(kept, &self.keep)
             && (self.rest.is_empty()
@@ -1666,15 +1649,6 @@ fn same_indentation(text: &[u8], lines: &[Range<usize>]) -> bool {
         &l[..l.iter().take_while(|b| matches!(b, b' ' | b'\t')).count()]
     };
     lines.windows(2).all(|w| indent(&w[0]) == indent(&w[1]))
-}
-
-/// Is `word` in `text` as a whole word (wherever: code, strings, comments)?
-pub(crate) fn has_word(text: &[u8], word: &memchr::memmem::Finder) -> bool {
-    let len = word.needle().len();
-    word.find_iter(text).any(|at| {
-        let starts = at == 0 || !is_ident_byte(text[at - 1]);
-        starts && text.get(at + len).is_none_or(|&b| !is_ident_byte(b))
-    })
 }
 
 /// `class Name(…)` somewhere in `text` (not `class Meta:`).
@@ -1771,7 +1745,7 @@ mod tests {
     /// Phase 2's parts of `text` with an index knowing `Book` (kept, rest, rest is proof).
     fn parts_of(text: &str) -> Option<(Vec<&str>, Vec<&str>, bool)> {
         let models = "from django.db import models\n\nclass Book(models.Model):\n    title = models.CharField(max_length=9)\n";
-        let tree = crate::parse::parse(models).unwrap();
+        let tree = crate::syntax::parse::parse(models).unwrap();
         let facts = [crate::index::extract_file(
             std::path::Path::new("shop/models.py"),
             models,
@@ -1781,7 +1755,7 @@ mod tests {
         index.needles = Some(Needles::new(&index));
         let parts = analysis_ranges(text, &index, None)?;
         // Phase 1's outline of the same text gives the same parts.
-        let outline = crate::outline::outline(text);
+        let outline = crate::text::outline::outline(text);
         let again = analysis_ranges(text, &index, Some(&outline)).unwrap();
         assert_eq!((&again.keep, &again.rest), (&parts.keep, &parts.rest));
         let texts = |r: &[Range<usize>]| r.iter().map(|r| &text[r.clone()]).collect::<Vec<_>>();

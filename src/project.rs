@@ -4,11 +4,13 @@ use crate::analysis::FileContext;
 use crate::diagnostic::Diagnostic;
 use crate::fix::{Applicability, apply_fixes};
 use crate::index::{self, ProjectIndex, extract_file, may_define_models};
-use crate::parse::{MAX_NESTING, error_count, first_error, nesting_depth, parse, parse_ranges};
 use crate::prefilter::{self, FileScan, IndexScope, Needles};
 use crate::settings::{Overrides, Settings};
 use crate::source::SourceFile;
 use crate::suppression::Suppressions;
+use crate::syntax::parse::{
+    MAX_NESTING, error_count, first_error, nesting_depth, parse, parse_ranges,
+};
 use anyhow::Result;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
@@ -29,11 +31,11 @@ pub struct Project {
 /// reuses one for a file whose text has the same hash (not for a file changed since, or a text
 /// with fixes applied).
 #[derive(Default)]
-pub struct Outlines(rustc_hash::FxHashMap<PathBuf, (u64, crate::outline::Outline)>);
+pub struct Outlines(rustc_hash::FxHashMap<PathBuf, (u64, crate::text::outline::Outline)>);
 
 impl Outlines {
     /// The outline of `text`, the current text of `path`, if phase 1 made it.
-    pub fn get(&self, path: &Path, text: &str) -> Option<&crate::outline::Outline> {
+    pub fn get(&self, path: &Path, text: &str) -> Option<&crate::text::outline::Outline> {
         let (hash, outline) = self.0.get(path)?;
         (*hash == text_hash(text.as_bytes())).then_some(outline)
     }
@@ -514,7 +516,8 @@ fn add_lazy_methods(
     lazy: Vec<prefilter::LazyCandidate>,
 ) {
     for candidate in lazy {
-        let crate::outline::Kind::Class(class) = &scan.outline.statements[candidate.statement].kind
+        let crate::text::outline::Kind::Class(class) =
+            &scan.outline.statements[candidate.statement].kind
         else {
             continue;
         };
@@ -649,7 +652,10 @@ mod outline_tests {
         let path = PathBuf::from("shop/a.py");
         outlines.0.insert(
             path.clone(),
-            (text_hash(text.as_bytes()), crate::outline::outline(text)),
+            (
+                text_hash(text.as_bytes()),
+                crate::text::outline::outline(text),
+            ),
         );
         assert!(outlines.get(&path, text).is_some());
         assert!(outlines.get(&path, "class A:\n    x = 2\n").is_none());

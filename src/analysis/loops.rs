@@ -3,7 +3,7 @@
 use super::FileContext;
 use super::queryset::{Coverage, Queryset, QuerysetResolver, chain_root, scope_of};
 use crate::index::{FieldKind, ModelId};
-use crate::parse::NodeKind;
+use crate::syntax::NodeKind;
 use crate::syntax::{call_args, method_call, text, unparen};
 use std::collections::HashMap;
 use tree_sitter::Node;

@@ -6,7 +6,7 @@ pub mod queryset;
 pub mod sites;
 
 use crate::index::{Import, ProjectIndex, Resolution, imports_from};
-use crate::parse::NodeKind;
+use crate::syntax::NodeKind;
 use crate::syntax::text;
 use tree_sitter::{Node, Tree};
 
@@ -78,7 +78,7 @@ impl<'a> FileContext<'a> {
     pub fn quote(&self) -> char {
         *self
             .quote
-            .get_or_init(|| crate::outline::majority_quote(self.src))
+            .get_or_init(|| crate::text::outline::majority_quote(self.src))
     }
 
     pub fn text(&self, node: Node) -> &'a str {

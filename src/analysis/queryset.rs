@@ -2,7 +2,7 @@
 
 use super::FileContext;
 use crate::index::{ModelId, Resolution};
-use crate::parse::NodeKind;
+use crate::syntax::NodeKind;
 use crate::syntax::{call_args, method_call, string_value, text, unparen};
 use tree_sitter::Node;
 
@@ -1252,7 +1252,7 @@ mod tests {
     #[test]
     fn scope_in_is_scope_of() {
         let src = "import x\n\ndef f(a):\n    def g(b):\n        return [c.d for c in b]\n    class C:\n        def m(self):\n            y = lambda z: z.w\n    return g(a)\n\nq = [i for i in range(3)]\n";
-        let tree = crate::parse::parse(src).unwrap();
+        let tree = crate::syntax::parse::parse(src).unwrap();
         let root = tree.root_node();
         let mut checked = 0;
         crate::syntax::walk_named(root, |n| {

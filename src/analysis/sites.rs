@@ -8,7 +8,7 @@ use super::queryset::{Coverage, QuerysetResolver};
 use super::{FileContext, Queryset};
 use crate::index::ModelId;
 use crate::index::frameworks::site_reads_method;
-use crate::parse::NodeKind;
+use crate::syntax::NodeKind;
 use crate::syntax::{call_args, dotted_name, method_call, text, unparen};
 use tree_sitter::Node;
 

@@ -10,11 +10,11 @@
 use crate::cli::FixArgs;
 use crate::diagnostic::Diagnostic;
 use crate::fix::{Applicability, apply_fixes};
-use crate::parse::NodeKind;
 use crate::project::{FileProblem, Project, write_atomic};
 use crate::render::style::{self, paint};
 use crate::render::{self, Report};
 use crate::source::SourceFile;
+use crate::syntax::NodeKind;
 use anyhow::{Result, bail};
 use dialoguer::console::{Key, Term};
 use std::io::{IsTerminal, Write};
@@ -366,7 +366,7 @@ pub fn with_suppression(text: &str, offset: usize, code: &str) -> Option<String>
     let line_end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
     let line = text[line_start..line_end].trim_end_matches('\r');
     let content_end = line_start + line.trim_end().len();
-    let tree = crate::parse::parse(text)?;
+    let tree = crate::syntax::parse::parse(text)?;
     if inside_string(&tree, content_end) {
         return None;
     }
@@ -380,8 +380,8 @@ pub fn with_suppression(text: &str, offset: usize, code: &str) -> Option<String>
         new.insert_str(content_end, &format!("  # djopt: ignore[{code}]"));
         new
     };
-    let tree = crate::parse::parse(&new)?;
-    (crate::parse::error_count(&tree) == 0).then_some(new)
+    let tree = crate::syntax::parse::parse(&new)?;
+    (crate::syntax::parse::error_count(&tree) == 0).then_some(new)
 }
 
 /// True when the byte at `offset - 1`..`offset` belongs to a string literal that goes on after

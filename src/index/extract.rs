@@ -1,7 +1,7 @@
 //! Per-file facts for the index: classes, their bases, field declarations, managers, imports.
 //! Runs in parallel over files; keeps no syntax tree.
 
-use crate::parse::NodeKind;
+use crate::syntax::NodeKind;
 use crate::syntax::{call_args, dotted_name, is_true, last_segment, string_value, text, unparen};
 use std::path::Path;
 use tree_sitter::{Node, Tree};
@@ -1069,7 +1069,7 @@ pub const WRITE_METHODS: &[&str] = &[
 fn writes(body: Node, src: &str) -> bool {
     // A write calls one of these by name: no walk for a body that does not mention one.
     let bytes = &src.as_bytes()[body.start_byte()..body.end_byte()];
-    static FINDERS: crate::needle::Finders = crate::needle::Finders::new(|| {
+    static FINDERS: crate::text::needle::Finders = crate::text::needle::Finders::new(|| {
         WRITE_METHODS
             .iter()
             .map(|m| memchr::memmem::Finder::new(m.as_bytes()))
@@ -1097,7 +1097,7 @@ mod tests {
     #[test]
     fn reads_from_self() {
         let src = "def m(self):\n    a = self.author.name\n    self.save()\n    foo(self.d).e\n    self.items[0].title\n    (self.x).y\n    f = lambda: self.hidden\n    def inner():\n        return self.also_hidden\n    return self.a.b(self.c)\n";
-        let tree = crate::parse::parse(src).unwrap();
+        let tree = crate::syntax::parse::parse(src).unwrap();
         let function = tree.root_node().named_child(0).unwrap();
         let reads = self_reads(
             function.child_by_field_id(crate::field!("body")).unwrap(),

@@ -12,7 +12,7 @@
 
 use super::SelfRead;
 use super::frameworks::reads::RawRead;
-use crate::parse::NodeKind;
+use crate::syntax::NodeKind;
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -78,7 +78,7 @@ impl LazyMethod {
 
     fn read(&self) -> Option<LazyFacts> {
         let src: &str = &self.text;
-        let tree = crate::parse::parse(src)?;
+        let tree = crate::syntax::parse::parse(src)?;
         let root = tree.root_node();
         if root.has_error() {
             return None;

@@ -11,7 +11,7 @@ use crate::diagnostic::Diagnostic;
 use crate::fix::{Edit, Fix};
 use crate::index::ModelId;
 use crate::index::frameworks::{Need, minimal_lookups};
-use crate::parse::NodeKind;
+use crate::syntax::NodeKind;
 use crate::syntax::{call_args, string_quote};
 use tree_sitter::Node;
 

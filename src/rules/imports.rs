@@ -2,7 +2,7 @@
 
 use crate::analysis::FileContext;
 use crate::fix::Edit;
-use crate::parse::NodeKind;
+use crate::syntax::NodeKind;
 use crate::syntax::text;
 
 /// How to spell `Count`, `Exists`… in this file, and the import edits that make it work:

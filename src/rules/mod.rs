@@ -285,7 +285,7 @@ fn load_rules() -> Result<Registry, String> {
 
 /// The rules' queries as one (rules with the same query text share it).
 fn compile(rules: &[Rule]) -> Result<Compiled, String> {
-    let language = crate::parse::language();
+    let language = crate::syntax::language();
     let mut combined = String::new();
     // Each distinct query text: where it starts in the combined text, and its rules.
     let mut distinct: Vec<(&str, usize, Vec<usize>)> = Vec::new();
@@ -485,7 +485,7 @@ fn anchor_positions(src: &[u8], anchors: &HashSet<Vec<u8>>) -> Vec<usize> {
     for a in anchors {
         first[a[0] as usize] = true;
     }
-    crate::prefilter::identifiers(src)
+    crate::text::identifiers(src)
         .filter(|w| first[src[w.start] as usize] && anchors.contains(&src[w.clone()]))
         .map(|w| w.start)
         .collect()

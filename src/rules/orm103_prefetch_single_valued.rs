@@ -6,7 +6,7 @@ use crate::analysis::queryset::{QuerysetResolver, name_escapes, scope_of, use_es
 use crate::diagnostic::Diagnostic;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::index::{FieldKind, ModelId, ProjectIndex};
-use crate::parse::NodeKind;
+use crate::syntax::NodeKind;
 use crate::syntax::{call_args, string_quote, string_value};
 
 pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {

@@ -5,7 +5,7 @@ use crate::analysis::queryset::{QuerysetResolver, scope_of};
 use crate::diagnostic::Diagnostic;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::index::{FieldKind, ModelId, ProjectIndex};
-use crate::parse::NodeKind;
+use crate::syntax::NodeKind;
 use crate::syntax::{call_args, string_value, text};
 
 /// Methods that return a new queryset (the ones whose result can be thrown away by mistake).

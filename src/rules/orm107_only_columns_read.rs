@@ -5,7 +5,7 @@ use super::{Captures, Checker};
 use crate::diagnostic::Diagnostic;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::index::FieldKind;
-use crate::parse::NodeKind;
+use crate::syntax::NodeKind;
 use crate::syntax::{text, walk_named};
 
 /// A model is wide from this many columns on.

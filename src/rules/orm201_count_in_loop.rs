@@ -8,7 +8,7 @@ use crate::analysis::FileContext;
 use crate::analysis::loops::{Access, LoopFacts, is_covered};
 use crate::fix::{Applicability, Edit, Fix};
 use crate::index::FieldKind;
-use crate::parse::NodeKind;
+use crate::syntax::NodeKind;
 use crate::syntax::{call_args, text};
 use tree_sitter::Node;
 

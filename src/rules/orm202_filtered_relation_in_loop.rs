@@ -8,7 +8,7 @@ use crate::analysis::loops::{Access, LoopFacts};
 use crate::analysis::queryset::scope_of;
 use crate::diagnostic::Diagnostic;
 use crate::fix::{Edit, Fix};
-use crate::parse::NodeKind;
+use crate::syntax::NodeKind;
 use crate::syntax::{call_args, text, walk_named};
 use tree_sitter::Node;
 

@@ -5,7 +5,7 @@ use crate::analysis::FileContext;
 use crate::diagnostic::Diagnostic;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::index::{ModelId, WRITE_METHODS};
-use crate::parse::NodeKind;
+use crate::syntax::NodeKind;
 use crate::syntax::{call_args, method_call, text, unparen, walk_named};
 use tree_sitter::Node;
 
@@ -94,8 +94,8 @@ fn compact(s: &str) -> String {
 fn collect_fetches<'t>(ctx: &FileContext, node: Node<'t>, var: &str, out: &mut Vec<Fetch<'t>>) {
     // Most loop bodies call neither.
     let bytes = &ctx.src.as_bytes()[node.byte_range()];
-    if !crate::prefilter::has_word(bytes, crate::finder!(b"get"))
-        && !crate::prefilter::has_word(bytes, crate::finder!(b"first"))
+    if !crate::text::has_word(bytes, crate::finder!(b"get"))
+        && !crate::text::has_word(bytes, crate::finder!(b"first"))
     {
         return;
     }

@@ -14,7 +14,7 @@ use crate::fix::{Applicability, Edit, Fix};
 use crate::index::frameworks::reads::{STR, parameter_names, reads_from};
 use crate::index::frameworks::{Cursor, Need, bare_select_paths, follow, minimal_lookups};
 use crate::index::{FieldKind, ModelId};
-use crate::parse::NodeKind;
+use crate::syntax::NodeKind;
 use crate::syntax::{dotted_name, string_value, text, unparen};
 use tree_sitter::Node;
 

@@ -14,7 +14,7 @@ use crate::analysis::{FileContext, Queryset};
 use crate::fix::{Applicability, Edit, Fix};
 use crate::index::frameworks::templates::TemplateRead;
 use crate::index::frameworks::{Cursor, Need, follow};
-use crate::parse::NodeKind;
+use crate::syntax::NodeKind;
 use crate::syntax::{call_args, method_call, string_value, text, unparen};
 use tree_sitter::Node;
 

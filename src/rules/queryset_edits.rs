@@ -2,7 +2,7 @@
 
 use crate::analysis::{FileContext, LoopFacts, Queryset};
 use crate::fix::{Applicability, Edit};
-use crate::parse::NodeKind;
+use crate::syntax::NodeKind;
 use crate::syntax::{call_args, string_quote};
 
 /// Edits that make `queryset` call `method` with `lookups` as well: merged into the last

@@ -3,7 +3,7 @@
 //! `examples/syntax_proof.rs` (the whole corpus).
 #![allow(dead_code)]
 
-use djopt::parse::{parse, parse_ranges};
+use djopt::syntax::parse::{parse, parse_ranges};
 use rayon::prelude::*;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -14,7 +14,7 @@
 use super::reads::{ROWS, RawRead, STR};
 use super::{ClassTable, Cursor, Need, concrete_fields, follow};
 use crate::index::{FieldKind, FileFacts, ModelId, ProjectIndex};
-use crate::parse::NodeKind;
+use crate::syntax::NodeKind;
 use crate::syntax::{call_args, dotted_name, is_true, last_segment, string_value, text, unparen};
 use rustc_hash::FxHashMap;
 use std::collections::HashMap;

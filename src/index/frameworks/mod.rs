@@ -9,7 +9,7 @@ pub mod settings;
 pub mod templates;
 
 use super::{FieldKind, FileFacts, ModelId, ProjectIndex, module_matches};
-use crate::parse::NodeKind;
+use crate::syntax::NodeKind;
 use crate::syntax::text;
 use reads::{ROWS, RawRead, STR};
 use std::collections::{HashMap, HashSet};
@@ -63,7 +63,7 @@ pub const SITE_METHODS: &[&str] = &[
 /// `statements`? ([`SITE_METHODS`], or a word of the statements.)
 pub fn site_reads_method<'s>(name: &[u8], mut statements: impl Iterator<Item = &'s [u8]>) -> bool {
     SITE_METHODS.iter().any(|m| m.as_bytes() == name)
-        || statements.any(|text| crate::prefilter::identifiers(text).any(|w| &text[w] == name))
+        || statements.any(|text| crate::text::identifiers(text).any(|w| &text[w] == name))
 }
 
 /// The resolved part of the index.
@@ -101,7 +101,7 @@ pub fn may_have_findings(bytes: &[u8]) -> bool {
         b"ListView",
         b"DetailView",
     ];
-    static FINDERS: crate::needle::Finders = crate::needle::Finders::new(|| {
+    static FINDERS: crate::text::needle::Finders = crate::text::needle::Finders::new(|| {
         NEEDLES
             .iter()
             .map(|n| memchr::memmem::Finder::new(*n))

@@ -8,7 +8,7 @@
 //! - `*`: each row of a related manager (`.all()`, iterating it, `{% for t in b.tags.all %}`);
 //! - `__str__()`: the object is turned into text (`str(x)`, `f"{x}"`, `{{ x }}`).
 
-use crate::parse::NodeKind;
+use crate::syntax::NodeKind;
 use crate::syntax::{call_args, text, unparen};
 use std::collections::HashMap;
 use tree_sitter::Node;
@@ -358,7 +358,7 @@ mod tests {
     use super::*;
 
     fn reads(code: &str, root: &str) -> Vec<String> {
-        let tree = crate::parse::parse(code).unwrap();
+        let tree = crate::syntax::parse::parse(code).unwrap();
         reads_from(tree.root_node(), root, code)
             .into_iter()
             .map(|r| r.names.join("."))

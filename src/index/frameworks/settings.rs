@@ -3,7 +3,7 @@
 //! evaluated the few ways settings write them (`BASE_DIR / "templates"`,
 //! `os.path.join(BASE_DIR, "templates")`, `Path(__file__).resolve().parent.parent`).
 
-use crate::parse::NodeKind;
+use crate::syntax::NodeKind;
 use crate::syntax::{call_args, dotted_name, is_true, last_segment, string_value, text, unparen};
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
@@ -281,7 +281,7 @@ mod tests {
     use super::*;
 
     fn dirs(code: &str) -> Vec<PathBuf> {
-        let tree = crate::parse::parse(code).unwrap();
+        let tree = crate::syntax::parse::parse(code).unwrap();
         let raw = extract(Path::new("proj/settings.py"), tree.root_node(), code).unwrap();
         let names: HashMap<&str, &PathExpr> =
             raw.names.iter().map(|(n, e)| (n.as_str(), e)).collect();

@@ -240,7 +240,7 @@ struct Scanner<'s> {
 /// A byte of an identifier (or a number): ASCII letters, digits, `_`, and any byte of a
 /// multi-byte UTF-8 character (from a table: the hot loops of both prefilters ask per byte).
 #[inline]
-pub(crate) fn is_ident_byte(b: u8) -> bool {
+pub fn is_ident_byte(b: u8) -> bool {
     IDENT[b as usize]
 }
 

@@ -1,56 +1,8 @@
 //! One tree-sitter parser per thread.
 
+use super::language;
 use std::cell::RefCell;
-use tree_sitter::{Language, Node, Parser, Tree};
-
-pub fn language() -> Language {
-    tree_sitter_python::LANGUAGE.into()
-}
-
-/// The id of a field of the Python grammar (0, which no child has, for an unknown name).
-/// Use [`crate::field!`]: `Node::child_by_field_name` looks the name up among the grammar's
-/// field names by string comparison on every call.
-pub fn field_id(name: &str) -> u16 {
-    language().field_id_for_name(name).map_or(0, |id| id.get())
-}
-
-/// `node.child_by_field_id(field!("body"))`: the field's id, looked up once per call site.
-#[macro_export]
-macro_rules! field {
-    ($name:literal) => {{
-        static ID: std::sync::OnceLock<u16> = std::sync::OnceLock::new();
-        *ID.get_or_init(|| $crate::parse::field_id($name))
-    }};
-}
-
-/// `node.node_kind()` from a table made once: tree-sitter's `Node::kind` measures the name's C string
-/// and checks it is UTF-8 on every call (1.7% of a corpus run, over a million calls).
-pub trait NodeKind {
-    /// The node's type, as `Node::kind` names it.
-    fn node_kind(&self) -> &'static str;
-}
-
-impl NodeKind for tree_sitter::Node<'_> {
-    #[inline]
-    fn node_kind(&self) -> &'static str {
-        static KINDS: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
-            let language = language();
-            (0..language.node_kind_count())
-                .map(|id| {
-                    u16::try_from(id)
-                        .ok()
-                        .and_then(|id| language.node_kind_for_id(id))
-                        .unwrap_or_default()
-                        .to_string()
-                })
-                .collect()
-        });
-        // Only ERROR's id (u16::MAX) lies past the grammar's kinds.
-        KINDS
-            .get(usize::from(self.kind_id()))
-            .map_or("ERROR", String::as_str)
-    }
-}
+use tree_sitter::{Node, Parser, Tree};
 
 thread_local! {
     static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
@@ -114,7 +66,7 @@ pub fn statements_within(tree: &Tree, ranges: &[std::ops::Range<usize>]) -> bool
         if within(st.start_byte(), st.end_byte()) {
             return true;
         }
-        let class = crate::syntax::defined_class(st);
+        let class = super::defined_class(st);
         let Some(body) = class.and_then(|c| c.child_by_field_id(crate::field!("body"))) else {
             return false;
         };
@@ -247,6 +199,7 @@ pub fn error_count(tree: &Tree) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::syntax::{NodeKind, field_id};
 
     #[test]
     fn every_field_named_in_the_source_is_a_field_of_the_grammar() {

@@ -1,6 +1,9 @@
 //! Small readers over tree-sitter-python nodes, shared by the index and the analysis.
 
-use crate::parse::NodeKind;
+mod kind;
+pub mod parse;
+
+pub use kind::{NodeKind, field_id, language};
 use tree_sitter::Node;
 
 pub fn text<'s>(node: Node, src: &'s str) -> &'s str {
