@@ -11,6 +11,7 @@ pub mod cli;
 pub mod commands;
 pub mod crash;
 pub mod diagnostic;
+pub mod django;
 pub mod fix;
 pub mod git;
 pub mod index;

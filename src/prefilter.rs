@@ -961,7 +961,7 @@ impl Needles {
                     [t, rest @ ..] if t.kind == Tok::Op(b'(') => value = rest,
                     [f, open, rest @ ..]
                         if open.kind == Tok::Op(b'(')
-                            && crate::analysis::queryset::EVALUATORS
+                            && crate::django::EVALUATORS
                                 .iter()
                                 .any(|e| word(f, e.as_bytes())) =>
                     {
@@ -1685,7 +1685,7 @@ fn discarded_call(part: &[u8]) -> bool {
         }
         let method_end = word_end(name_end + 1);
         part.get(method_end) == Some(&b'(')
-            && crate::rules::RETURNS_QUERYSET
+            && crate::django::RETURNS_QUERYSET
                 .iter()
                 .any(|m| m.as_bytes() == &part[name_end + 1..method_end])
     })

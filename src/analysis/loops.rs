@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use tree_sitter::Node;
 
 /// Calls that write to the database (or change what a relation holds).
-use crate::index::WRITE_METHODS as WRITES;
+use crate::django::WRITE_METHODS as WRITES;
 
 /// One relation path read from a row.
 #[derive(Clone, Debug)]

@@ -6,49 +6,6 @@ use crate::syntax::NodeKind;
 use crate::syntax::{call_args, method_call, string_value, text, unparen};
 use tree_sitter::Node;
 
-/// Queryset methods that return a queryset of the same model.
-const CHAIN_METHODS: &[&str] = &[
-    "all",
-    "filter",
-    "exclude",
-    "order_by",
-    "select_related",
-    "prefetch_related",
-    "distinct",
-    "annotate",
-    "alias",
-    "only",
-    "defer",
-    "using",
-    "reverse",
-    "none",
-    "extra",
-    "select_for_update",
-    "fetch_mode",
-    "complex_filter",
-    "values",
-    "values_list",
-    "dates",
-    "datetimes",
-    "union",
-    "intersection",
-    "difference",
-];
-
-/// After these, rows are not model instances or the queryset cannot take `select_related`.
-const BLOCKERS: &[&str] = &[
-    "values",
-    "values_list",
-    "dates",
-    "datetimes",
-    "union",
-    "intersection",
-    "difference",
-];
-
-/// Builtins that evaluate a queryset into a container of the same objects.
-pub const EVALUATORS: &[&str] = &["list", "tuple", "sorted", "reversed", "set"];
-
 #[derive(Clone, Debug)]
 pub struct ChainCall<'t> {
     pub method: String,
@@ -189,7 +146,8 @@ impl<'t> Queryset<'t> {
     /// The first call that makes rows something other than model instances, if any.
     pub fn blocker(&self) -> Option<&ChainCall<'t>> {
         self.calls.iter().find(|c| {
-            BLOCKERS.contains(&c.method.as_str()) || c.custom.as_ref().is_some_and(|m| m.blocks)
+            crate::django::BLOCKERS.contains(&c.method.as_str())
+                || c.custom.as_ref().is_some_and(|m| m.blocks)
         })
     }
 
@@ -422,7 +380,7 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
                         return Some(qs);
                     }
                     let mut qs = self.resolve_depth(object, at, depth + 1)?;
-                    let custom = if CHAIN_METHODS.contains(&method.as_str()) {
+                    let custom = if crate::django::CHAIN_METHODS.contains(&method.as_str()) {
                         None
                     } else {
                         // `Book.objects.published()`: a custom method returning a queryset.
@@ -447,11 +405,12 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
                 // list(qs), sorted(qs, key=…)
                 let function = expr.child_by_field_id(crate::field!("function"))?;
                 if function.node_kind() == "identifier"
-                    && !EVALUATORS.contains(&text(function, src))
+                    && !crate::django::EVALUATORS.contains(&text(function, src))
                 {
                     return self.function_result(text(function, src), expr);
                 }
-                if function.node_kind() == "identifier" && EVALUATORS.contains(&text(function, src))
+                if function.node_kind() == "identifier"
+                    && crate::django::EVALUATORS.contains(&text(function, src))
                 {
                     let args = call_args(expr, src);
                     let first = *args.positional.first()?;
@@ -717,32 +676,6 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
     }
 }
 
-/// Calls that conflict with lookups added elsewhere (`only()` with a new `select_related`…).
-const CONFLICTS: &[&str] = &["only", "defer", "union", "intersection", "difference"];
-
-/// Builtins that consume a queryset locally.
-const LOCAL_CONSUMERS: &[&str] = &[
-    "len",
-    "list",
-    "bool",
-    "enumerate",
-    "iter",
-    "sorted",
-    "tuple",
-    "set",
-    "print",
-    "str",
-    "repr",
-    "reversed",
-    "any",
-    "all",
-    "sum",
-    "max",
-    "min",
-    "frozenset",
-    "dict",
-];
-
 /// Is every use of `name` in the scope, besides `iterated` (the loop's iterable) and those
 /// `exclusive` says never run on the loop's paths, a binding of it or the root of a rebinding
 /// that refines it (`qs = qs.filter(...)`)? Then a change made at `iterated` serves that loop
@@ -885,10 +818,10 @@ pub fn use_escapes(ident: Node, src: &str) -> bool {
                 });
                 match called {
                     Some(call) => {
-                        if CONFLICTS.contains(&method) {
+                        if crate::django::CONFLICTS.contains(&method) {
                             return true;
                         }
-                        if !CHAIN_METHODS.contains(&method) && method != "iterator" {
+                        if !crate::django::CHAIN_METHODS.contains(&method) && method != "iterator" {
                             return false; // count(), exists(), first()…: not a queryset any more
                         }
                         node = call;
@@ -924,7 +857,8 @@ pub fn use_escapes(ident: Node, src: &str) -> bool {
                 let local = call
                     .and_then(|c| c.child_by_field_id(crate::field!("function")))
                     .is_some_and(|f| {
-                        f.node_kind() == "identifier" && LOCAL_CONSUMERS.contains(&text(f, src))
+                        f.node_kind() == "identifier"
+                            && crate::django::LOCAL_CONSUMERS.contains(&text(f, src))
                     });
                 return !local;
             }
@@ -986,7 +920,7 @@ pub fn chain_root<'t>(expr: Node<'t>, src: &str) -> Option<Node<'t>> {
                 } else {
                     let function = node.child_by_field_id(crate::field!("function"))?;
                     if function.node_kind() == "identifier"
-                        && EVALUATORS.contains(&text(function, src))
+                        && crate::django::EVALUATORS.contains(&text(function, src))
                     {
                         *call_args(node, src).positional.first()?
                     } else {

@@ -12,28 +12,6 @@ use crate::syntax::NodeKind;
 use crate::syntax::{call_args, dotted_name, method_call, text, unparen};
 use tree_sitter::Node;
 
-/// Queryset methods that keep a queryset of the same model (for chains on `super()`).
-const CHAIN: &[&str] = &[
-    "all",
-    "filter",
-    "exclude",
-    "order_by",
-    "select_related",
-    "prefetch_related",
-    "distinct",
-    "annotate",
-    "alias",
-    "only",
-    "defer",
-    "using",
-    "reverse",
-    "select_for_update",
-    "complex_filter",
-    "values",
-    "values_list",
-    "union",
-];
-
 /// A class body as the framework rules read it.
 pub struct ClassView<'t> {
     pub node: Node<'t>,
@@ -331,7 +309,7 @@ fn chain_calls<'t>(expr: Node<'t>, src: &str) -> Option<(Node<'t>, Vec<(String, 
     let mut node = unparen(expr);
     loop {
         match method_call(node, src) {
-            Some((object, method)) if CHAIN.contains(&method.as_str()) => {
+            Some((object, method)) if crate::django::SITE_CHAIN.contains(&method.as_str()) => {
                 calls.push((method, node));
                 node = unparen(object);
             }

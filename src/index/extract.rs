@@ -651,9 +651,8 @@ fn method(node: Node, src: &str, raw: &mut RawClass) {
                         }
                     }
                 }
-                "filter" | "exclude" | "none" | "complex_filter" => gq.filters = true,
-                "only" | "defer" | "values" | "values_list" | "union" | "intersection"
-                | "difference" | "raw" | "dates" | "datetimes" => gq.blocks = true,
+                m if crate::django::FILTERING.contains(&m) => gq.filters = true,
+                m if crate::django::NARROWING.contains(&m) => gq.blocks = true,
                 _ => {}
             }
         }
@@ -705,11 +704,8 @@ fn queryset_function(node: Node, src: &str) -> Option<RawQuerysetFunction> {
                 "prefetch_related" => summary
                     .prefetch_related
                     .extend(args.positional.iter().filter_map(|a| string_value(*a, src))),
-                "only" | "defer" | "values" | "values_list" | "union" | "intersection"
-                | "difference" | "raw" | "dates" | "datetimes" => summary.blocks = true,
-                "all" | "filter" | "exclude" | "order_by" | "distinct" | "annotate" | "alias"
-                | "using" | "reverse" | "none" | "extra" | "complex_filter"
-                | "select_for_update" => {}
+                m if crate::django::NARROWING.contains(&m) => summary.blocks = true,
+                m if crate::django::KEEPS_ROWS.contains(&m) => {}
                 _ => return None, // get(), first(), count()… or a custom method: not followed
             }
         }
@@ -1029,16 +1025,9 @@ fn queryset_method(name: &str, body: Node, src: &str) -> Option<QuerysetMethod> 
                 "prefetch_related" => qm
                     .prefetch_related
                     .extend(args.positional.iter().filter_map(|a| string_value(*a, src))),
-                "only" | "defer" | "values" | "values_list" | "union" | "intersection"
-                | "difference" | "raw" | "dates" | "datetimes" => qm.blocks = true,
-                "get_queryset" | "all" | "filter" | "exclude" | "order_by" | "distinct"
-                | "annotate" | "alias" | "using" | "reverse" | "none" | "extra" | "_chain"
-                | "complex_filter" | "select_for_update" => {}
-                "first" | "last" | "get" | "count" | "exists" | "aggregate" | "in_bulk"
-                | "create" | "update" | "delete" | "earliest" | "latest" | "iterator"
-                | "get_or_create" | "update_or_create" | "bulk_create" | "contains" | "explain" => {
-                    return None;
-                }
+                m if crate::django::NARROWING.contains(&m) => qm.blocks = true,
+                m if crate::django::KEEPS_ROWS_IN_CLASS.contains(&m) => {}
+                m if crate::django::ENDS_CHAIN.contains(&m) => return None,
                 // Another custom method of the class: it keeps a queryset if it is one of these
                 // (checked when the index is built).
                 _ => {}
@@ -1048,29 +1037,11 @@ fn queryset_method(name: &str, body: Node, src: &str) -> Option<QuerysetMethod> 
     Some(qm)
 }
 
-/// Calls that write to the database.
-pub const WRITE_METHODS: &[&str] = &[
-    "save",
-    "delete",
-    "update",
-    "create",
-    "bulk_create",
-    "bulk_update",
-    "get_or_create",
-    "update_or_create",
-    "add",
-    "remove",
-    "set",
-    "clear",
-    "refresh_from_db",
-    "execute",
-];
-
 fn writes(body: Node, src: &str) -> bool {
     // A write calls one of these by name: no walk for a body that does not mention one.
     let bytes = &src.as_bytes()[body.start_byte()..body.end_byte()];
     static FINDERS: crate::text::needle::Finders = crate::text::needle::Finders::new(|| {
-        WRITE_METHODS
+        crate::django::WRITE_METHODS
             .iter()
             .map(|m| memchr::memmem::Finder::new(m.as_bytes()))
             .collect()
@@ -1081,7 +1052,7 @@ fn writes(body: Node, src: &str) -> bool {
     let mut found = false;
     crate::syntax::walk_named(body, |n| {
         if let Some((_, method)) = crate::syntax::method_call(n, src)
-            && WRITE_METHODS.contains(&method.as_str())
+            && crate::django::WRITE_METHODS.contains(&method.as_str())
         {
             found = true;
         }

@@ -12,8 +12,8 @@ use serde::Serialize;
 use std::collections::HashMap;
 
 pub use extract::{
-    FileFacts, Import, QuerysetMethod, SelfRead, WRITE_METHODS, extract_file, imports_from,
-    may_define_models, module_name,
+    FileFacts, Import, QuerysetMethod, SelfRead, extract_file, imports_from, may_define_models,
+    module_name,
 };
 pub use resolve::build_index;
 

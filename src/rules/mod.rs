@@ -9,7 +9,6 @@ mod orm102_prefetch_related_in_loop;
 mod orm103_prefetch_single_valued;
 mod orm104_generic_relation_in_loop;
 mod orm105_discarded_queryset_method;
-pub use orm105_discarded_queryset_method::RETURNS_QUERYSET;
 mod orm106_deferred_field_in_loop;
 mod orm107_only_columns_read;
 mod orm201_count_in_loop;
@@ -526,7 +525,7 @@ mod root_tests {
     fn thrown_away_methods_are_the_same_in_the_query_the_anchors_and_the_check() {
         let registry = load_registry().unwrap();
         let rule = registry.by_code("ORM105").unwrap();
-        assert_eq!(rule.meta.anchors, RETURNS_QUERYSET);
+        assert_eq!(rule.meta.anchors, crate::django::RETURNS_QUERYSET);
         let any_of = rule.query_source.split("#any-of? @method").nth(1).unwrap();
         let listed: Vec<&str> = any_of
             .split(')')
@@ -535,7 +534,7 @@ mod root_tests {
             .split_whitespace()
             .map(|w| w.trim_matches('"'))
             .collect();
-        assert_eq!(listed, RETURNS_QUERYSET);
+        assert_eq!(listed, crate::django::RETURNS_QUERYSET);
     }
 
     #[test]

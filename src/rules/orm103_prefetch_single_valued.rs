@@ -205,18 +205,7 @@ fn later_calls_block(call: tree_sitter::Node, src: &str) -> bool {
             .child_by_field_id(crate::field!("attribute"))
             .map(|a| crate::syntax::text(a, src))
             .unwrap_or("");
-        if matches!(
-            method,
-            "values"
-                | "values_list"
-                | "union"
-                | "intersection"
-                | "difference"
-                | "only"
-                | "defer"
-                | "dates"
-                | "datetimes"
-        ) {
+        if crate::django::NOT_WHOLE_ROWS.contains(&method) {
             return true;
         }
         current = outer;

@@ -8,26 +8,6 @@ use crate::index::{FieldKind, ModelId, ProjectIndex};
 use crate::syntax::NodeKind;
 use crate::syntax::{call_args, string_value, text};
 
-/// Methods that return a new queryset (the ones whose result can be thrown away by mistake).
-pub const RETURNS_QUERYSET: &[&str] = &[
-    "select_related",
-    "prefetch_related",
-    "filter",
-    "exclude",
-    "order_by",
-    "annotate",
-    "alias",
-    "only",
-    "defer",
-    "distinct",
-    "reverse",
-    "using",
-    "none",
-    "all",
-    "extra",
-    "select_for_update",
-];
-
 pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     let (Some(name), Some(method), Some(call), Some(statement)) = (
         captures.get("name"),
@@ -39,7 +19,7 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     };
     let ctx = checker.ctx;
     let method = text(method, ctx.src);
-    if !RETURNS_QUERYSET.contains(&method) {
+    if !crate::django::RETURNS_QUERYSET.contains(&method) {
         return;
     }
     let resolver = QuerysetResolver::new(ctx);

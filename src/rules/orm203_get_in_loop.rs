@@ -3,8 +3,9 @@
 use super::{Captures, Checker};
 use crate::analysis::FileContext;
 use crate::diagnostic::Diagnostic;
+use crate::django::WRITE_METHODS;
 use crate::fix::{Applicability, Edit, Fix};
-use crate::index::{ModelId, WRITE_METHODS};
+use crate::index::ModelId;
 use crate::syntax::NodeKind;
 use crate::syntax::{call_args, method_call, text, unparen, walk_named};
 use tree_sitter::Node;

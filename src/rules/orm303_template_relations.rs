@@ -18,9 +18,6 @@ use crate::syntax::NodeKind;
 use crate::syntax::{call_args, method_call, string_value, text, unparen};
 use tree_sitter::Node;
 
-/// Methods that give one object of a queryset: the fix goes before them.
-const ONE_OBJECT: &[&str] = &["get", "first", "last", "earliest", "latest"];
-
 pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     if !checker.ctx.index.frameworks.templates.configured {
         return;
@@ -335,7 +332,7 @@ fn value_source_depth<'t>(
         return value_source_depth(ctx, bound, bound.start_byte(), depth + 1);
     }
     if let Some((object, method)) = method_call(value, ctx.src) {
-        if !ONE_OBJECT.contains(&method.as_str()) {
+        if !crate::django::ONE_OBJECT.contains(&method.as_str()) {
             return None;
         }
         return Some(Source {

@@ -26,8 +26,6 @@ pub struct RawRead {
     pub text: String,
 }
 
-/// Builtins that return the same rows in a container.
-const SAME_ROWS: &[&str] = &["list", "tuple", "sorted", "reversed", "set"];
 /// Builtins that turn their argument into text.
 const STRINGIFY: &[&str] = &["str", "format", "repr"];
 
@@ -199,7 +197,7 @@ impl Reader<'_> {
                         });
                         Some(names)
                     }
-                    "identifier" if SAME_ROWS.contains(&text(function, src)) => {
+                    "identifier" if crate::django::EVALUATORS.contains(&text(function, src)) => {
                         let first = *call_args(node, src).positional.first()?;
                         let names = self.chain(first)?;
                         (names.last().map(String::as_str) == Some(ROWS)).then_some(names)
