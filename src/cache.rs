@@ -15,7 +15,8 @@
 
 use crate::diagnostic::Diagnostic;
 use crate::fix::{Applicability, Edit, Fix};
-use crate::project::{CheckedFile, FileProblem, Project, Walked};
+use crate::problem::FileProblem;
+use crate::project::{CheckedFile, Project, Walked};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};

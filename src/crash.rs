@@ -2,7 +2,7 @@
 //! and costs only that file (it is left unchanged and reported; the run goes on and exits 2).
 //! Work runs on threads with room for deeply nested code (see `parse::MAX_NESTING`).
 
-use crate::project::FileProblem;
+use crate::problem::FileProblem;
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 

@@ -18,6 +18,7 @@ pub mod index;
 pub mod interrupt;
 pub mod invariants;
 pub mod prefilter;
+pub mod problem;
 pub mod project;
 pub mod render;
 pub mod rules;

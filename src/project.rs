@@ -49,14 +49,7 @@ fn text_hash(bytes: &[u8]) -> u64 {
     h.finish()
 }
 
-/// A file that could not be checked or fixed, and why.
-#[derive(Debug, Clone)]
-pub struct FileProblem {
-    pub path: PathBuf,
-    pub message: String,
-    /// An I/O failure or a djopt bug (exit status 2), not just a file djopt cannot read as Python.
-    pub fatal: bool,
-}
+pub use crate::problem::FileProblem;
 
 pub struct CheckedFile {
     pub source: SourceFile,

@@ -1,8 +1,9 @@
 //! `djopt check`: findings, exit 1 when there are any (unless `--exit-zero`).
 
 use crate::baseline::{Baseline, Entry};
-use crate::cli::{CheckArgs, Format};
-use crate::project::{CheckedFile, FileProblem, Project, Walked};
+use crate::commands::args::{CheckArgs, Format};
+use crate::problem::FileProblem;
+use crate::project::{CheckedFile, Project, Walked};
 use crate::render::progress::Progress;
 use crate::render::{self, Report};
 use anyhow::{Result, bail};

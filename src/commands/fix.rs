@@ -1,6 +1,6 @@
 //! `djopt fix` (write) and `djopt diff` (print what fix would write).
 
-use crate::cli::FixArgs;
+use crate::commands::args::FixArgs;
 use crate::fix::Applicability;
 use crate::project::{FixedFile, Project, write_atomic};
 use crate::render;

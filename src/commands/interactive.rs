@@ -7,10 +7,11 @@
 //! is analysed again and the questions go on over the new text; findings already declined are
 //! recognised by their rule, message and code.
 
-use crate::cli::FixArgs;
+use crate::commands::args::FixArgs;
 use crate::diagnostic::Diagnostic;
 use crate::fix::{Applicability, apply_fixes};
-use crate::project::{FileProblem, Project, write_atomic};
+use crate::problem::FileProblem;
+use crate::project::{Project, write_atomic};
 use crate::render::style::{self, paint};
 use crate::render::{self, Report};
 use crate::source::SourceFile;

@@ -1,3 +1,4 @@
+pub mod args;
 pub mod check;
 pub mod fix;
 pub mod interactive;
@@ -5,8 +6,8 @@ pub mod models;
 pub mod pr;
 pub mod rule;
 
-use crate::cli::CommonArgs;
-use crate::project::FileProblem;
+use crate::commands::args::CommonArgs;
+use crate::problem::FileProblem;
 use crate::settings::Overrides;
 
 pub fn overrides(args: &CommonArgs) -> Overrides {

@@ -1,6 +1,6 @@
 //! `djopt models`: what djopt believes the project's models are.
 
-use crate::cli::ModelsArgs;
+use crate::commands::args::ModelsArgs;
 use crate::project::Project;
 use crate::settings::Overrides;
 use anyhow::Result;

@@ -1,11 +1,12 @@
 //! `djopt pr`: in a clean git worktree, a new branch with the fixes, one commit per rule, and
 //! the pull request's description in Markdown; optionally pushed and opened with `gh`.
 
-use crate::cli::PrArgs;
+use crate::commands::args::PrArgs;
 use crate::diagnostic::Diagnostic;
 use crate::fix::Applicability;
 use crate::git::Git;
-use crate::project::{FileProblem, Project, write_atomic};
+use crate::problem::FileProblem;
+use crate::project::{Project, write_atomic};
 use crate::render::style;
 use crate::rules::registry;
 use anyhow::{Context, Result, bail};

@@ -1,6 +1,6 @@
 //! `djopt rule CODE`: a rule's documentation, from its `rule.toml`.
 
-use crate::cli::RuleArgs;
+use crate::commands::args::RuleArgs;
 use crate::rules::{Rule, registry};
 use anyhow::{Result, bail};
 use std::process::ExitCode;
@@ -22,27 +22,9 @@ pub fn run(args: RuleArgs) -> Result<ExitCode> {
         },
         (None, false) => bail!("name a rule (`djopt rule ORM101`) or pass --all"),
     };
-    let docs: Vec<String> = rules.iter().map(|r| documentation(r)).collect();
+    let docs: Vec<String> = rules.iter().map(|r| r.documentation()).collect();
     print!("{}", docs.join("\n"));
     Ok(ExitCode::SUCCESS)
-}
-
-pub fn documentation(rule: &Rule) -> String {
-    let m = &rule.meta;
-    let d = &m.docs;
-    format!(
-        "# {code} ({name})\n\n{summary}.\n\nFix safety: {safety_level}. {fix}.\n\n## What it finds\n{what}\n## Why it costs queries\n{why}\n## Example\n```python\n{example}```\n\n## Fixed\n```python\n{fixed}```\n\n## Fix safety\n{safety}",
-        code = m.code,
-        name = m.name,
-        summary = m.summary,
-        safety_level = m.fix_safety,
-        fix = m.fix,
-        what = d.what.trim_start(),
-        why = d.why.trim_start(),
-        example = d.example.trim_start(),
-        fixed = d.fixed.trim_start(),
-        safety = d.safety.trim_start(),
-    )
 }
 
 /// The README's rule table, generated from the rules' metadata.

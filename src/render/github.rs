@@ -2,7 +2,7 @@
 //! pull request's diff.
 
 use super::Report;
-use crate::project::FileProblem;
+use crate::problem::FileProblem;
 use crate::rules::registry;
 use std::fmt::Write;
 

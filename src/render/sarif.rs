@@ -3,9 +3,8 @@
 
 use super::Report;
 use crate::baseline::fingerprint;
-use crate::commands::rule::documentation;
 use crate::fix::{Edit, Fix};
-use crate::project::FileProblem;
+use crate::problem::FileProblem;
 use crate::rules::registry;
 use crate::source::SourceFile;
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
@@ -73,7 +72,7 @@ fn rule_descriptor(rule: &crate::rules::Rule) -> Value {
         "name": m.name,
         "shortDescription": { "text": m.summary },
         "fullDescription": { "text": m.docs.what.trim() },
-        "help": { "text": documentation(rule), "markdown": documentation(rule) },
+        "help": { "text": rule.documentation(), "markdown": rule.documentation() },
         "defaultConfiguration": { "level": "warning" },
         "properties": {
             "tags": ["performance", "django", "n+1"],

@@ -115,6 +115,27 @@ pub struct Rule {
     pub max_applicability: Applicability,
 }
 
+impl Rule {
+    /// The rule's documentation as `djopt rule CODE` prints it (also SARIF's help text).
+    pub fn documentation(&self) -> String {
+        let m = &self.meta;
+        let d = &m.docs;
+        format!(
+            "# {code} ({name})\n\n{summary}.\n\nFix safety: {safety_level}. {fix}.\n\n## What it finds\n{what}\n## Why it costs queries\n{why}\n## Example\n```python\n{example}```\n\n## Fixed\n```python\n{fixed}```\n\n## Fix safety\n{safety}",
+            code = m.code,
+            name = m.name,
+            summary = m.summary,
+            safety_level = m.fix_safety,
+            fix = m.fix,
+            what = d.what.trim_start(),
+            why = d.why.trim_start(),
+            example = d.example.trim_start(),
+            fixed = d.fixed.trim_start(),
+            safety = d.safety.trim_start(),
+        )
+    }
+}
+
 pub struct Registry {
     pub rules: Vec<Rule>,
     /// The rules' queries, compiled on first use: compiling them is a good part of a small
