@@ -1,7 +1,8 @@
 //! Loops over querysets and the relation paths their bodies read from each row.
 
 use super::FileContext;
-use super::queryset::{Coverage, Queryset, QuerysetResolver, chain_root, scope_of};
+use super::queryset::{Coverage, Queryset};
+use super::resolve::{QuerysetResolver, chain_root, scope_of};
 use crate::index::{FieldKind, ModelId};
 use crate::syntax::NodeKind;
 use crate::syntax::{call_args, method_call, text, unparen};
@@ -134,7 +135,7 @@ pub fn analyze_loop<'a: 't, 't>(
     let relocated = branch_only && relocate(ctx, &mut queryset, iterable, loop_node);
     let parameter_reused = queryset.from_parameter
         && queryset.names.first().is_some_and(|name| {
-            !super::queryset::only_refined_and_iterated(
+            !super::resolve::only_refined_and_iterated(
                 scope_of(loop_node),
                 name,
                 iterable,
@@ -198,7 +199,7 @@ pub fn analyze_loop<'a: 't, 't>(
     let escapes = queryset
         .names
         .iter()
-        .any(|name| super::queryset::name_escapes(scope, name, iterable, src));
+        .any(|name| super::resolve::name_escapes(scope, name, iterable, src));
     Some(LoopFacts {
         escapes,
         branch_only,
@@ -312,7 +313,7 @@ fn relocate<'t>(
         return false;
     };
     let exclusive = |n: Node| exclusive_with(n, branch, statement);
-    if !super::queryset::only_refined_and_iterated(
+    if !super::resolve::only_refined_and_iterated(
         scope_of(loop_node),
         name,
         iterable,

@@ -1,8 +1,10 @@
 //! Phase 2: per-file facts about querysets. Which expressions are querysets of which model,
 //! where they are built, what they already load, and which relation paths a loop reads per row.
 
+pub mod classes;
 pub mod loops;
 pub mod queryset;
+pub mod resolve;
 pub mod sites;
 
 use crate::index::{Import, ProjectIndex, Resolution, imports_from};

@@ -2,7 +2,7 @@
 
 use super::queryset_edits::quoted_list;
 use super::{Captures, Checker};
-use crate::analysis::queryset::{QuerysetResolver, name_escapes, scope_of, use_escapes};
+use crate::analysis::resolve::{QuerysetResolver, name_escapes, scope_of, use_escapes};
 use crate::diagnostic::Diagnostic;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::index::{FieldKind, ModelId, ProjectIndex};

@@ -1,7 +1,7 @@
 //! ORM105: `qs.prefetch_related(...)` as a bare statement does nothing.
 
 use super::{Captures, Checker};
-use crate::analysis::queryset::{QuerysetResolver, scope_of};
+use crate::analysis::resolve::{QuerysetResolver, scope_of};
 use crate::diagnostic::Diagnostic;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::index::{FieldKind, ModelId, ProjectIndex};

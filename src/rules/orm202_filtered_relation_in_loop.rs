@@ -5,7 +5,7 @@ use super::queryset_edits::{blocker_reason, loop_applicability, manager_blocks};
 use super::{Captures, Checker};
 use crate::analysis::FileContext;
 use crate::analysis::loops::{Access, LoopFacts};
-use crate::analysis::queryset::scope_of;
+use crate::analysis::resolve::scope_of;
 use crate::diagnostic::Diagnostic;
 use crate::fix::{Edit, Fix};
 use crate::syntax::NodeKind;

@@ -191,7 +191,7 @@ fn build_fix(
     if !indent.chars().all(|c| c == ' ' || c == '\t') {
         return Err("the loop does not start its line".into());
     }
-    let scope = crate::analysis::queryset::scope_of(loop_node);
+    let scope = crate::analysis::resolve::scope_of(loop_node);
     let name = free_name(&format!("{}_by_pk", snake(&model_name)), scope, ctx.src);
     let line_ending = if ctx.src.contains("\r\n") {
         "\r\n"

@@ -7,8 +7,9 @@ use super::framework_sites::{
 };
 use super::{Captures, Checker};
 use crate::analysis::FileContext;
-use crate::analysis::queryset::{QuerysetResolver, name_escapes, scope_of};
-use crate::analysis::sites::{ClassView, Site, class_site, rows_are_not_instances};
+use crate::analysis::classes::ClassView;
+use crate::analysis::resolve::{QuerysetResolver, name_escapes, scope_of};
+use crate::analysis::sites::{Site, class_site, rows_are_not_instances};
 use crate::fix::{Applicability, Fix};
 use crate::index::frameworks::drf::{LIST_VIEWS, VIEWS, serializer_needs};
 use crate::index::frameworks::{Cursor, Need};

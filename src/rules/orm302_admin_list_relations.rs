@@ -6,9 +6,9 @@ use super::framework_sites::{
 };
 use super::{Captures, Checker};
 use crate::analysis::FileContext;
-use crate::analysis::sites::{
-    ClassView, base_coverage, registered_models, returned_queryset, single_return,
-};
+use crate::analysis::classes::{ClassView, registered_models};
+use crate::analysis::resolve::{returned_queryset, single_return};
+use crate::analysis::sites::base_coverage;
 use crate::diagnostic::Diagnostic;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::index::frameworks::reads::{STR, parameter_names, reads_from};

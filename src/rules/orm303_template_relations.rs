@@ -8,8 +8,9 @@ use super::framework_sites::{
     queryset_unsafe, report, site_coverage, site_fix,
 };
 use super::{Captures, Checker};
-use crate::analysis::queryset::{QuerysetResolver, name_escapes, scope_of};
-use crate::analysis::sites::{ClassView, Site, class_site, rows_are_not_instances};
+use crate::analysis::classes::ClassView;
+use crate::analysis::resolve::{QuerysetResolver, name_escapes, scope_of};
+use crate::analysis::sites::{Site, class_site, rows_are_not_instances};
 use crate::analysis::{FileContext, Queryset};
 use crate::fix::{Applicability, Edit, Fix};
 use crate::index::frameworks::templates::TemplateRead;
