@@ -92,6 +92,7 @@ pub fn check(
             index: Default::default(),
             targets: walked.targets,
             outlines: Default::default(),
+            needles: None,
         };
         (project, HashMap::new())
     } else {

@@ -71,6 +71,7 @@ impl Harness {
             index,
             targets: Vec::new(),
             outlines: Default::default(),
+            needles: None,
         })
     }
 }

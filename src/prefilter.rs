@@ -1344,10 +1344,10 @@ fn iterables(text: &[u8], tokens: &[Token]) -> Vec<Range<usize>> {
 /// can hold what the rules look for are tokenized (see `wanted_together` below).
 pub fn analysis_ranges(
     text: &str,
+    needles: &Needles,
     index: &ProjectIndex,
     outline: Option<&Outline>,
 ) -> Option<Parts> {
-    let needles = index.needles.as_ref()?;
     let bytes = text.as_bytes();
     let own;
     let outline = match outline {
@@ -1751,12 +1751,12 @@ mod tests {
             models,
             &tree,
         )];
-        let mut index = crate::index::build_index(&facts);
-        index.needles = Some(Needles::new(&index));
-        let parts = analysis_ranges(text, &index, None)?;
+        let index = crate::index::build_index(&facts);
+        let needles = Needles::new(&index);
+        let parts = analysis_ranges(text, &needles, &index, None)?;
         // Phase 1's outline of the same text gives the same parts.
         let outline = crate::text::outline::outline(text);
-        let again = analysis_ranges(text, &index, Some(&outline)).unwrap();
+        let again = analysis_ranges(text, &needles, &index, Some(&outline)).unwrap();
         assert_eq!((&again.keep, &again.rest), (&parts.keep, &parts.rest));
         let texts = |r: &[Range<usize>]| r.iter().map(|r| &text[r.clone()]).collect::<Vec<_>>();
         Some((texts(&parts.keep), texts(&parts.rest), parts.rest_is_proof))

@@ -25,6 +25,8 @@ pub struct Project {
     pub targets: Vec<PathBuf>,
     /// Phase 1's outlines, for phase 2 to reuse on the same text (see [`Outlines`]).
     pub outlines: Outlines,
+    /// The names phase 2 looks for before parsing a file (`None`: parse every file).
+    pub needles: Option<Needles>,
 }
 
 /// The outlines phase 1 made, by path, with a hash of the text each was made from: phase 2
@@ -126,12 +128,13 @@ impl Walked {
     pub fn index(self) -> Project {
         // Phase 2 needs the rules' queries: compiled meanwhile, not after.
         rayon::spawn(|| crate::rules::registry().prepare());
-        let (index, outlines) = build_index(&self.index_files, &self.settings);
+        let (index, outlines, needles) = build_index(&self.index_files, &self.settings);
         Project {
             settings: self.settings,
             index,
             targets: self.targets,
             outlines,
+            needles,
         }
     }
 }
@@ -159,7 +162,7 @@ impl Project {
 
     /// Findings for one file's current text.
     pub fn analyze_text(&self, path: &Path, text: &str) -> Result<Vec<Diagnostic>, FileProblem> {
-        if !may_have_findings(text, &self.index) {
+        if !may_have_findings(text, self.needles.as_ref()) {
             return Ok(Vec::new());
         }
         // First only the parts that can hold a finding, when that is less than the file. Found
@@ -167,8 +170,8 @@ impl Project {
         // file that parses. They are the same as the whole file's (the parts left out cannot
         // change them: tests/prefilter.rs and bench/compare-prefilter compare both).
         use crate::timings::{Bytes, count};
-        let parts = self.index.needles.as_ref().and_then(|_| {
-            prefilter::analysis_ranges(text, &self.index, self.outlines.get(path, text))
+        let parts = self.needles.as_ref().and_then(|needles| {
+            prefilter::analysis_ranges(text, needles, &self.index, self.outlines.get(path, text))
         });
         if parts.as_ref().is_some_and(|parts| parts.keep.is_empty()) {
             return Ok(Vec::new());
@@ -388,7 +391,10 @@ fn normalize(p: &Path) -> PathBuf {
 /// Phase 1 over every file in parallel: each file's outline, then which classes matter to the
 /// project (from every outline), then facts per file from a parse of only the statements that
 /// can define something (see `prefilter`), then one resolution.
-fn build_index(files: &[PathBuf], settings: &Settings) -> (ProjectIndex, Outlines) {
+fn build_index(
+    files: &[PathBuf],
+    settings: &Settings,
+) -> (ProjectIndex, Outlines, Option<Needles>) {
     let whole = prefilter::disabled();
     let scans: Vec<Option<FileScan>> = files
         .par_iter()
@@ -445,8 +451,9 @@ fn build_index(files: &[PathBuf], settings: &Settings) -> (ProjectIndex, Outline
     );
     index::frameworks::attach(&mut index, &facts, maps, templates);
     let mut outlines = Outlines::default();
+    let mut needles = None;
     if !whole {
-        index.needles = Some(Needles::new(&index));
+        needles = Some(Needles::new(&index));
         outlines.0 = files
             .iter()
             .zip(scans)
@@ -456,7 +463,7 @@ fn build_index(files: &[PathBuf], settings: &Settings) -> (ProjectIndex, Outline
     // Freeing every file's facts takes 15 ms on the corpus: not on the way to phase 2.
     rayon::spawn(move || drop(facts));
     crate::timings::mark("phase 1: resolve");
-    (index, outlines)
+    (index, outlines, needles)
 }
 
 /// One file's facts from a parse of `statements` only (all of it when None, or when the
@@ -543,18 +550,14 @@ fn add_lazy_methods(
 }
 
 /// Cheap byte test before parsing for phase 2: can any rule find something in this file?
-fn may_have_findings(text: &str, index: &ProjectIndex) -> bool {
+fn may_have_findings(text: &str, needles: Option<&Needles>) -> bool {
     let bytes = text.as_bytes();
     if index::frameworks::may_have_findings(bytes) {
         return true;
     }
     let loops = crate::finder!(b"for ").find(bytes).is_some()
         || crate::finder!(b"prefetch_related").find(bytes).is_some();
-    loops
-        && index
-            .needles
-            .as_ref()
-            .is_none_or(|n| n.may_have_queryset(bytes))
+    loops && needles.is_none_or(|n| n.may_have_queryset(bytes))
 }
 
 pub fn line_of(text: &str, offset: usize) -> usize {

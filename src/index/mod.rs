@@ -212,9 +212,6 @@ pub struct ProjectIndex {
     /// DRF serializers, model members, templates (see `frameworks`).
     #[serde(skip)]
     pub frameworks: frameworks::Frameworks,
-    /// The names phase 2 looks for before parsing a file (`None`: parse every file).
-    #[serde(skip)]
-    pub needles: Option<crate::prefilter::Needles>,
 }
 
 impl ProjectIndex {

@@ -85,7 +85,12 @@ pub fn probe(root: &Path, count: usize, seed: u64) -> Probe {
         texts.push(text);
         for t in texts {
             let outline = project.outlines.get(path, &t);
-            let Some(parts) = djopt::prefilter::analysis_ranges(&t, &project.index, outline) else {
+            let Some(needles) = project.needles.as_ref() else {
+                continue;
+            };
+            let Some(parts) =
+                djopt::prefilter::analysis_ranges(&t, needles, &project.index, outline)
+            else {
                 continue;
             };
             let Some(kept) = parse_ranges(&t, &parts.keep)
