@@ -526,6 +526,7 @@ fn add_lazy_methods(
             text,
             candidate.header.clone(),
             candidate.range.clone(),
+            index::lazy_facts,
         );
         if let Some(raw) = facts
             .classes

@@ -966,7 +966,7 @@ pub fn admin_action_queryset<'a: 't, 't>(
     let function = params
         .parent()
         .filter(|f| f.node_kind() == "function_definition")?;
-    let names = crate::index::frameworks::reads::parameter_names(function, src);
+    let names = crate::index::reads::parameter_names(function, src);
     if names.len() != 3 || names[0] != "self" || names[2] != name {
         return None;
     }

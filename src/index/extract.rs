@@ -1,33 +1,14 @@
 //! Per-file facts for the index: classes, their bases, field declarations, managers, imports.
 //! Runs in parallel over files; keeps no syntax tree.
 
+pub use super::FileFacts;
+pub use super::imports::{Import, imports_from};
+pub use super::reads::SelfRead;
+use super::reads::self_reads;
 use crate::syntax::NodeKind;
 use crate::syntax::{call_args, dotted_name, is_true, last_segment, string_value, text, unparen};
 use std::path::Path;
 use tree_sitter::{Node, Tree};
-
-#[derive(Clone, Debug, Default)]
-pub struct FileFacts {
-    pub path: String,
-    pub module: String,
-    /// The app this file belongs to (the folder holding `models.py` or the `models/` package).
-    pub app_label: String,
-    pub imports: Vec<Import>,
-    pub classes: Vec<RawClass>,
-    /// `AUTH_USER_MODEL = "app.Model"` found at module level.
-    pub auth_user_model: Option<String>,
-    /// Module-level functions that return `Model.<manager>…` querysets.
-    pub queryset_functions: Vec<RawQuerysetFunction>,
-    /// Serializers, model members, settings' templates (see `frameworks`).
-    pub frameworks: super::frameworks::FrameworkFacts,
-}
-
-#[derive(Clone, Debug)]
-pub struct Import {
-    pub local: String,
-    pub module: String,
-    pub name: String,
-}
 
 #[derive(Clone, Debug, Default)]
 pub struct RawClass {
@@ -81,52 +62,6 @@ pub struct RawQuerysetFunction {
     pub manager: String,
     /// What the chain already loads, and whether it narrows rows (`only()`, `values()`…).
     pub summary: QuerysetMethod,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SelfRead {
-    pub names: Vec<String>,
-    pub called: bool,
-    /// Read only on some paths through the method (under an `if`, a `try`, a loop, one side of
-    /// `and`/`or` or of a conditional expression).
-    pub conditional: bool,
-    /// Read only when `self` has no attribute of this name: the method returns earlier when
-    /// `hasattr(self, "body_length")` (an annotation or `to_attr` the queryset may provide).
-    pub unless: Option<String>,
-}
-
-impl SelfRead {
-    fn new(names: Vec<String>, called: bool, flags: ReadFlags) -> SelfRead {
-        SelfRead {
-            names,
-            called,
-            conditional: flags.conditional,
-            unless: flags.unless.map(str::to_string),
-        }
-    }
-}
-
-/// Where in a method a read happens (see [`SelfRead`]).
-#[derive(Clone, Copy, Debug, Default)]
-struct ReadFlags<'s> {
-    conditional: bool,
-    unless: Option<&'s str>,
-}
-
-impl<'s> ReadFlags<'s> {
-    fn conditional(self) -> ReadFlags<'s> {
-        ReadFlags {
-            conditional: true,
-            ..self
-        }
-    }
-
-    fn unless(self, name: &'s str) -> ReadFlags<'s> {
-        ReadFlags {
-            unless: self.unless.or(Some(name)),
-            ..self
-        }
-    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -300,56 +235,6 @@ fn top_level(node: Node, src: &str, module: &str, is_package: bool, facts: &mut 
             }
         }
         _ => {}
-    }
-}
-
-/// Resolve `from ..x import y` against the importing module.
-pub fn absolute_module(importing: &str, relative: &str, is_package: bool) -> String {
-    let dots = relative.chars().take_while(|c| *c == '.').count();
-    if dots == 0 {
-        return relative.to_string();
-    }
-    let mut base: Vec<&str> = importing.split('.').filter(|s| !s.is_empty()).collect();
-    // A module's own package is one level up; a package's `__init__` is its own package.
-    let up = if is_package { dots - 1 } else { dots };
-    for _ in 0..up {
-        base.pop();
-    }
-    let rest = &relative[dots..];
-    if rest.is_empty() {
-        base.join(".")
-    } else if base.is_empty() {
-        rest.to_string()
-    } else {
-        format!("{}.{}", base.join("."), rest)
-    }
-}
-
-pub fn imports_from(node: Node, src: &str, module: &str, is_package: bool, out: &mut Vec<Import>) {
-    let Some(module_node) = node.child_by_field_id(crate::field!("module_name")) else {
-        return;
-    };
-    let from = absolute_module(module, text(module_node, src), is_package);
-    let mut cursor = node.walk();
-    for name in node.children_by_field_name("name", &mut cursor) {
-        let (original, local) = match name.node_kind() {
-            "dotted_name" => (text(name, src).to_string(), text(name, src).to_string()),
-            "aliased_import" => {
-                let (Some(n), Some(a)) = (
-                    name.child_by_field_id(crate::field!("name")),
-                    name.child_by_field_id(crate::field!("alias")),
-                ) else {
-                    continue;
-                };
-                (text(n, src).to_string(), text(a, src).to_string())
-            }
-            _ => continue,
-        };
-        out.push(Import {
-            local,
-            module: from.clone(),
-            name: original,
-        });
     }
 }
 
@@ -590,8 +475,20 @@ fn meta(node: Node, src: &str, raw: &mut RawClass) {
     }
 }
 
+/// A method left for later, read when first asked (see [`super::lazy`]): its reads from
+/// `self`, whether it writes, and what the framework rules read through it.
+pub fn lazy_facts(def: Node, src: &str) -> super::lazy::LazyFacts {
+    let (reads, writes) = method_facts(def, src);
+    let framework_reads = super::frameworks::raw_method(def, src).self_reads;
+    super::lazy::LazyFacts {
+        reads,
+        writes,
+        framework_reads,
+    }
+}
+
 /// What the index reads of one method: its reads from `self`, and whether it writes.
-pub(super) fn method_facts(node: Node, src: &str) -> (Vec<SelfRead>, bool) {
+fn method_facts(node: Node, src: &str) -> (Vec<SelfRead>, bool) {
     let mut raw = RawClass::default();
     method(node, src, &mut raw);
     let reads = raw.member_reads.pop().map(|(_, r)| r).unwrap_or_default();
@@ -719,270 +616,6 @@ fn queryset_function(node: Node, src: &str) -> Option<RawQuerysetFunction> {
     })
 }
 
-/// Attribute chains read from `self` in a method body (not looking into nested functions),
-/// each with where it happens: on every path or some, and past a `hasattr(self, …)` guard.
-fn self_reads(body: Node, src: &str) -> Vec<SelfRead> {
-    let mut reads = Vec::new();
-    block_reads(body, src, ReadFlags::default(), &mut reads);
-    reads
-}
-
-/// The reads of a block's statements in order: after `if hasattr(self, "x"): return …`, the
-/// rest of the block runs only when `self` has no `x`.
-fn block_reads<'s>(block: Node, src: &'s str, flags: ReadFlags<'s>, reads: &mut Vec<SelfRead>) {
-    let mut flags = flags;
-    let mut cursor = block.walk();
-    for stmt in block.named_children(&mut cursor) {
-        statement_reads(stmt, src, flags, reads);
-        if stmt.node_kind() == "if_statement"
-            && let Some(name) = stmt
-                .child_by_field_id(crate::field!("condition"))
-                .and_then(|c| hasattr_self(c, src))
-            && stmt
-                .child_by_field_id(crate::field!("alternative"))
-                .is_none()
-            && stmt
-                .child_by_field_id(crate::field!("consequence"))
-                .is_some_and(crate::syntax::ends_by_leaving)
-        {
-            flags = flags.unless(name);
-        }
-    }
-}
-
-/// One statement's reads. Compound statements read their header on the paths that reach them
-/// and their blocks on some paths only.
-fn statement_reads<'s>(stmt: Node, src: &'s str, flags: ReadFlags<'s>, reads: &mut Vec<SelfRead>) {
-    match stmt.node_kind() {
-        "function_definition" | "class_definition" | "decorated_definition" => {}
-        "if_statement" => {
-            let condition = stmt.child_by_field_id(crate::field!("condition"));
-            if let Some(c) = condition {
-                collect_self_reads(c, src, flags, reads);
-            }
-            // `if not hasattr(self, "x"): …`: the block runs only without `x`.
-            let inner = match condition.and_then(|c| not_hasattr_self(c, src)) {
-                Some(name) => flags.conditional().unless(name),
-                None => flags.conditional(),
-            };
-            if let Some(b) = stmt.child_by_field_id(crate::field!("consequence")) {
-                block_reads(b, src, inner, reads);
-            }
-            let positive = condition.and_then(|c| hasattr_self(c, src));
-            let mut cursor = stmt.walk();
-            for clause in stmt.children_by_field_name("alternative", &mut cursor) {
-                // `if hasattr(self, "x"): … else: <reads>`: the else runs only without `x`.
-                let flags = match (positive, clause.node_kind()) {
-                    (Some(name), "else_clause") => flags.conditional().unless(name),
-                    _ => flags.conditional(),
-                };
-                clause_reads(clause, src, flags, reads);
-            }
-        }
-        "for_statement" | "while_statement" => {
-            let mut cursor = stmt.walk();
-            for child in stmt.named_children(&mut cursor) {
-                match child.node_kind() {
-                    "block" | "else_clause" => clause_reads(child, src, flags.conditional(), reads),
-                    // The iterable or the condition: read whenever the statement runs.
-                    _ => collect_self_reads(child, src, flags, reads),
-                }
-            }
-        }
-        "try_statement" => {
-            let mut cursor = stmt.walk();
-            for child in stmt.named_children(&mut cursor) {
-                match child.node_kind() {
-                    // The body runs (up to the first exception); the handlers on some paths.
-                    "block" => block_reads(child, src, flags, reads),
-                    "finally_clause" => clause_reads(child, src, flags, reads),
-                    _ => clause_reads(child, src, flags.conditional(), reads),
-                }
-            }
-        }
-        "with_statement" => {
-            let mut cursor = stmt.walk();
-            for child in stmt.named_children(&mut cursor) {
-                match child.node_kind() {
-                    "block" => block_reads(child, src, flags, reads),
-                    _ => collect_self_reads(child, src, flags, reads),
-                }
-            }
-        }
-        "match_statement" => {
-            let mut cursor = stmt.walk();
-            for child in stmt.named_children(&mut cursor) {
-                match child.node_kind() {
-                    "block" => clause_reads(child, src, flags.conditional(), reads),
-                    _ => collect_self_reads(child, src, flags, reads),
-                }
-            }
-        }
-        _ => collect_self_reads(stmt, src, flags, reads),
-    }
-}
-
-/// An `elif`/`else`/`except`/`finally`/`case` clause or a block: its condition or pattern,
-/// then its block.
-fn clause_reads<'s>(clause: Node, src: &'s str, flags: ReadFlags<'s>, reads: &mut Vec<SelfRead>) {
-    if clause.node_kind() == "block" {
-        block_reads(clause, src, flags, reads);
-        return;
-    }
-    let mut cursor = clause.walk();
-    for child in clause.named_children(&mut cursor) {
-        match child.node_kind() {
-            "block" => block_reads(child, src, flags, reads),
-            "case_clause" => clause_reads(child, src, flags, reads),
-            _ => collect_self_reads(child, src, flags, reads),
-        }
-    }
-}
-
-/// `hasattr(self, "x")` → `x`.
-fn hasattr_self<'s>(condition: Node, src: &'s str) -> Option<&'s str> {
-    let condition = unparen(condition);
-    let function = condition.child_by_field_id(crate::field!("function"))?;
-    if condition.node_kind() != "call" || text(function, src) != "hasattr" {
-        return None;
-    }
-    let args = call_args(condition, src);
-    match args.positional.as_slice() {
-        [object, name] if text(*object, src) == "self" => {
-            let name = *name;
-            let value = string_value(name, src)?;
-            // The name's text without its quotes, borrowed from the source.
-            let at = text(name, src).find(value.as_str())?;
-            Some(&text(name, src)[at..at + value.len()])
-        }
-        _ => None,
-    }
-}
-
-/// `not hasattr(self, "x")` → `x`.
-fn not_hasattr_self<'s>(condition: Node, src: &'s str) -> Option<&'s str> {
-    let condition = unparen(condition);
-    if condition.node_kind() != "not_operator" {
-        return None;
-    }
-    hasattr_self(condition.child_by_field_id(crate::field!("argument"))?, src)
-}
-
-/// Records a read, merged with an earlier read of the same chain: conditional only if both
-/// are, guarded only by a guard both share.
-fn push_read(reads: &mut Vec<SelfRead>, read: SelfRead) {
-    match reads
-        .iter_mut()
-        .find(|r| r.names == read.names && r.called == read.called)
-    {
-        Some(seen) => {
-            seen.conditional &= read.conditional;
-            if seen.unless != read.unless {
-                seen.unless = None;
-            }
-        }
-        None => reads.push(read),
-    }
-}
-
-/// [`self_reads`] of an expression (or a simple statement). An attribute chain is read from its
-/// outermost attribute down (a call's function first, to know the chain is called), without
-/// asking tree-sitter for parents, which it finds from the root. The right side of `and`/`or`
-/// and the branches of a conditional expression are read on some paths only.
-fn collect_self_reads<'s>(
-    node: Node,
-    src: &'s str,
-    flags: ReadFlags<'s>,
-    reads: &mut Vec<SelfRead>,
-) {
-    crate::syntax::walk_named(node, |n| match n.node_kind() {
-        "function_definition" | "class_definition" | "lambda" => false,
-        "call" => match n.child_by_field_id(crate::field!("function")) {
-            Some(function) if function.node_kind() == "attribute" => {
-                self_chain(function, true, src, flags, reads);
-                if let Some(arguments) = n.child_by_field_id(crate::field!("arguments")) {
-                    collect_self_reads(arguments, src, flags, reads);
-                }
-                false
-            }
-            _ => true,
-        },
-        "attribute" => {
-            self_chain(n, false, src, flags, reads);
-            false
-        }
-        "boolean_operator" => {
-            if let Some(left) = n.child_by_field_id(crate::field!("left")) {
-                collect_self_reads(left, src, flags, reads);
-            }
-            if let Some(right) = n.child_by_field_id(crate::field!("right")) {
-                collect_self_reads(right, src, flags.conditional(), reads);
-            }
-            false
-        }
-        "conditional_expression" => {
-            // `a if cond else b`: the condition always, each value on some paths.
-            let mut cursor = n.walk();
-            for (k, child) in n.named_children(&mut cursor).enumerate() {
-                let flags = if k == 1 { flags } else { flags.conditional() };
-                collect_self_reads(child, src, flags, reads);
-            }
-            false
-        }
-        "list_comprehension"
-        | "set_comprehension"
-        | "dictionary_comprehension"
-        | "generator_expression" => {
-            // The element and the conditions run once per item: maybe never.
-            let mut cursor = n.walk();
-            for child in n.named_children(&mut cursor) {
-                let flags = if child.node_kind() == "for_in_clause" {
-                    flags
-                } else {
-                    flags.conditional()
-                };
-                collect_self_reads(child, src, flags, reads);
-            }
-            false
-        }
-        _ => true,
-    });
-}
-
-/// One attribute chain (`n` its outermost attribute): a read when it starts at `self`,
-/// otherwise what the expression it starts from reads (arguments may read self).
-fn self_chain<'s>(
-    n: Node,
-    called: bool,
-    src: &'s str,
-    flags: ReadFlags<'s>,
-    reads: &mut Vec<SelfRead>,
-) {
-    let mut names = Vec::new();
-    let mut current = n;
-    while current.node_kind() == "attribute" {
-        let (Some(attribute), Some(object)) = (
-            current.child_by_field_id(crate::field!("attribute")),
-            current.child_by_field_id(crate::field!("object")),
-        ) else {
-            // Not a whole chain (a syntax error): look inside it.
-            let mut cursor = current.walk();
-            for child in current.named_children(&mut cursor) {
-                collect_self_reads(child, src, flags, reads);
-            }
-            return;
-        };
-        names.push(text(attribute, src).to_string());
-        current = unparen(object);
-    }
-    if current.node_kind() != "identifier" || text(current, src) != "self" {
-        collect_self_reads(current, src, flags, reads);
-        return;
-    }
-    names.reverse();
-    push_read(reads, SelfRead::new(names, called, flags));
-}
-
 /// A method whose every `return` is a queryset built from `self` (`return self.filter(...)`,
 /// `return self.get_queryset().filter(...)`, `return super().get_queryset()...`).
 fn queryset_method(name: &str, body: Node, src: &str) -> Option<QuerysetMethod> {
@@ -1066,35 +699,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_from_self() {
-        let src = "def m(self):\n    a = self.author.name\n    self.save()\n    foo(self.d).e\n    self.items[0].title\n    (self.x).y\n    f = lambda: self.hidden\n    def inner():\n        return self.also_hidden\n    return self.a.b(self.c)\n";
-        let tree = crate::syntax::parse::parse(src).unwrap();
-        let function = tree.root_node().named_child(0).unwrap();
-        let reads = self_reads(
-            function.child_by_field_id(crate::field!("body")).unwrap(),
-            src,
-        );
-        let got: Vec<(String, bool)> = reads
-            .iter()
-            .map(|r| (r.names.join("."), r.called))
-            .collect();
-        let want = [
-            ("author.name", false),
-            ("save", true),
-            ("d", false),
-            ("items", false),
-            ("x.y", false),
-            ("a.b", true),
-            ("c", false),
-        ];
-        assert_eq!(
-            got,
-            want.map(|(n, c)| (n.to_string(), c)).to_vec(),
-            "{reads:?}"
-        );
-    }
-
-    #[test]
     fn module_names() {
         assert_eq!(module_name(Path::new("shop/models.py")), "shop.models");
         assert_eq!(
@@ -1103,22 +707,5 @@ mod tests {
         );
         assert_eq!(app_label_for(Path::new("src/shop/models/book.py")), "shop");
         assert_eq!(app_label_for(Path::new("shop/admin.py")), "shop");
-    }
-
-    #[test]
-    fn relative_imports() {
-        assert_eq!(
-            absolute_module("shop.views", ".models", false),
-            "shop.models"
-        );
-        assert_eq!(
-            absolute_module("shop.api.views", "..models", false),
-            "shop.models"
-        );
-        assert_eq!(absolute_module("shop", ".models", true), "shop.models");
-        assert_eq!(
-            absolute_module("shop.views", "django.db", false),
-            "django.db"
-        );
     }
 }

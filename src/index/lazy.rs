@@ -10,8 +10,7 @@
 //! hooks), not `to_representation`, no `return self…`/`return super…` (a queryset method), and
 //! the only method of its name in the class.
 
-use super::SelfRead;
-use super::frameworks::reads::RawRead;
+use super::reads::{RawRead, SelfRead};
 use crate::syntax::NodeKind;
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -33,7 +32,13 @@ pub struct LazyMethod {
     /// (decorators included): the parts phase 1 would have parsed.
     text: Box<str>,
     facts: OnceLock<LazyFacts>,
+    /// Reads the facts from the method's definition (the index's extractors: see
+    /// `index::lazy_facts`), given by whoever leaves the method for later.
+    reader: Reader,
 }
+
+/// What reads a method's facts from its definition in its text.
+pub type Reader = fn(tree_sitter::Node, &str) -> LazyFacts;
 
 /// What the index reads of a method.
 #[derive(Debug, Default)]
@@ -53,6 +58,7 @@ impl LazyMethod {
         src: &str,
         header: Range<usize>,
         method: Range<usize>,
+        reader: Reader,
     ) -> Arc<LazyMethod> {
         LEFT.fetch_add(1, Ordering::Relaxed);
         let text = [&src[header], &src[method]].concat().into_boxed_str();
@@ -60,6 +66,7 @@ impl LazyMethod {
             name,
             text,
             facts: OnceLock::new(),
+            reader,
         })
     }
 
@@ -93,13 +100,7 @@ impl LazyMethod {
         {
             return None;
         }
-        let (reads, writes) = super::extract::method_facts(def, src);
-        let framework_reads = super::frameworks::raw_method(def, src).self_reads;
-        Some(LazyFacts {
-            reads,
-            writes,
-            framework_reads,
-        })
+        Some((self.reader)(def, src))
     }
 }
 
@@ -132,6 +133,7 @@ mod tests {
             src,
             header.clone(),
             at("    @property")..at("    def touch"),
+            crate::index::lazy_facts,
         );
         let facts = label.facts();
         assert_eq!(facts.reads.len(), 1);
@@ -143,10 +145,17 @@ mod tests {
             src,
             header.clone(),
             at("    def touch")..src.len(),
+            crate::index::lazy_facts,
         );
         assert!(touch.facts().writes);
         // Not the method it names: nothing is read, and the method may write.
-        let wrong = LazyMethod::new("other".into(), src, header, at("    def touch")..src.len());
+        let wrong = LazyMethod::new(
+            "other".into(),
+            src,
+            header,
+            at("    def touch")..src.len(),
+            crate::index::lazy_facts,
+        );
         assert!(wrong.facts().reads.is_empty() && wrong.facts().writes);
     }
 }

@@ -3,6 +3,8 @@
 
 mod builtin;
 mod extract;
+pub mod imports;
+pub mod reads;
 pub use extract::relation_kind_of;
 pub mod frameworks;
 pub mod lazy;
@@ -12,10 +14,28 @@ use serde::Serialize;
 use std::collections::HashMap;
 
 pub use extract::{
-    FileFacts, Import, QuerysetMethod, SelfRead, extract_file, imports_from, may_define_models,
+    Import, QuerysetMethod, SelfRead, extract_file, imports_from, lazy_facts, may_define_models,
     module_name,
 };
 pub use resolve::build_index;
+
+/// What phase 1 reads of one file (extracted in parallel; the index is resolved from all
+/// of them).
+#[derive(Clone, Debug, Default)]
+pub struct FileFacts {
+    pub path: String,
+    pub module: String,
+    /// The app this file belongs to (the folder holding `models.py` or the `models/` package).
+    pub app_label: String,
+    pub imports: Vec<Import>,
+    pub classes: Vec<extract::RawClass>,
+    /// `AUTH_USER_MODEL = "app.Model"` found at module level.
+    pub auth_user_model: Option<String>,
+    /// Module-level functions that return `Model.<manager>…` querysets.
+    pub queryset_functions: Vec<extract::RawQuerysetFunction>,
+    /// Serializers, model members, settings' templates (see `frameworks`).
+    pub frameworks: frameworks::FrameworkFacts,
+}
 
 pub type ModelId = usize;
 

@@ -11,8 +11,8 @@
 //! - a nested serializer (`many=True` or not) adds its own paths under the relation;
 //! - `SerializerMethodField` runs `get_<name>(self, obj)`.
 
-use super::reads::{ROWS, RawRead, STR};
 use super::{ClassTable, Cursor, Need, concrete_fields, follow};
+use crate::index::reads::{ROWS, RawRead, STR};
 use crate::index::{FieldKind, FileFacts, ModelId, ProjectIndex};
 use crate::syntax::NodeKind;
 use crate::syntax::{call_args, dotted_name, is_true, last_segment, string_value, text, unparen};

@@ -4,14 +4,13 @@
 //! relation paths a serializer, a `__str__` or a template reads per row.
 
 pub mod drf;
-pub mod reads;
 pub mod settings;
 pub mod templates;
 
 use super::{FieldKind, FileFacts, ModelId, ProjectIndex, module_matches};
+use crate::index::reads::{ROWS, RawRead, STR};
 use crate::syntax::NodeKind;
 use crate::syntax::text;
-use reads::{ROWS, RawRead, STR};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use tree_sitter::{Node, Tree};
@@ -183,10 +182,10 @@ pub(crate) fn raw_method(node: Node, src: &str) -> RawMethod {
         .child_by_field_id(crate::field!("name"))
         .map(|n| text(n, src).to_string())
         .unwrap_or_default();
-    let params = reads::parameter_names(node, src);
+    let params = crate::index::reads::parameter_names(node, src);
     let body = node.child_by_field_id(crate::field!("body"));
     let reads_of = |param: Option<&String>| match (param, body) {
-        (Some(p), Some(b)) => reads::reads_from(b, p, src),
+        (Some(p), Some(b)) => crate::index::reads::reads_from(b, p, src),
         _ => Vec::new(),
     };
     // Only what some reader can call: a member read without arguments (`__str__`, a property,

@@ -10,8 +10,8 @@
 //! `__str__`).
 
 use super::FileFacts;
-use super::reads::{ROWS, RawRead, STR};
 use super::settings::{PathExpr, evaluate};
+use crate::index::reads::{ROWS, RawRead, STR};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
