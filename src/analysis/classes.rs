@@ -110,12 +110,12 @@ impl<'t> ClassView<'t> {
     }
 
     /// The method named `name` (the last one defined). Phase 2 may have parsed only the
-    /// methods the framework rules read: [`SITE_METHODS`] and those the class's statements
+    /// methods the framework rules read: each framework's `site_methods` and those the class's statements
     /// name; asking for another could miss it.
     pub fn method(&self, name: &str) -> Option<Node<'t>> {
         debug_assert!(
             site_reads_method(name.as_bytes(), self.statements.iter().copied()),
-            "phase 2 may leave the method `{name}` out of `{}`: add it to SITE_METHODS",
+            "phase 2 may leave the method `{name}` out of `{}`: add it to its framework's site_methods",
             self.name
         );
         self.methods

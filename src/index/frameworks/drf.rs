@@ -20,6 +20,13 @@ use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 use tree_sitter::Node;
 
+pub const FRAMEWORK: super::Framework = super::Framework {
+    name: "drf",
+    words: &[b"Serializer", b"serializer"],
+    site_base: |base| VIEWS.contains(&base),
+    site_methods: &["get_queryset", "get_serializer_class"],
+};
+
 /// `name = SomeField(...)` at class level.
 #[derive(Clone, Debug, Default)]
 pub struct RawFieldCall {

@@ -3,6 +3,7 @@
 //! templates themselves. Rules for views, admins and templates ask this part of the index which
 //! relation paths a serializer, a `__str__` or a template reads per row.
 
+pub mod admin;
 pub mod drf;
 pub mod settings;
 pub mod templates;
@@ -46,22 +47,32 @@ pub struct RawMethod {
     pub lazy: Option<std::sync::Arc<crate::index::lazy::LazyMethod>>,
 }
 
-/// The methods of a site class (see [`Frameworks::is_site_class`]) the framework rules read by
-/// name. They also read the methods its statements name (`list_display = ("title",
-/// "author_name")`); phase 2's prefilter leaves its other methods out unless the loop rules can
-/// find something in them (`ClassView::method` checks this in debug builds, with [`site_reads_method`]).
-pub const SITE_METHODS: &[&str] = &[
-    "get_queryset",
-    "get_serializer_class",
-    "get_list_display",
-    "get_template_names",
-    "get_context_data",
-];
+/// What each framework module declares: the words a file holds when its rules can find
+/// something, its site classes (views, admins: classes through which the framework runs
+/// queries) by base name, and the methods of a site class its rules read by name. Phase 2's
+/// prefilter reads these declarations; it restates none of them.
+pub struct Framework {
+    pub name: &'static str,
+    /// One of these words is in a file where the framework's rules can find something.
+    pub words: &'static [&'static [u8]],
+    /// Is a base class (its last segment) one of the framework's site classes?
+    pub site_base: fn(&str) -> bool,
+    /// The methods of a site class the rules read by name. They also read the methods its
+    /// statements name (`list_display = ("title", "author_name")`); phase 2's prefilter
+    /// leaves its other methods out unless the loop rules can find something in them
+    /// (`ClassView::method` checks this in debug builds, with [`site_reads_method`]).
+    pub site_methods: &'static [&'static str],
+}
+
+/// The registry: one line per framework module.
+pub const FRAMEWORKS: &[&Framework] = &[&drf::FRAMEWORK, &admin::FRAMEWORK, &templates::FRAMEWORK];
 
 /// Do the framework rules read the method `name` of a site class whose other statements are
-/// `statements`? ([`SITE_METHODS`], or a word of the statements.)
+/// `statements`? (A framework's `site_methods`, or a word of the statements.)
 pub fn site_reads_method<'s>(name: &[u8], mut statements: impl Iterator<Item = &'s [u8]>) -> bool {
-    SITE_METHODS.iter().any(|m| m.as_bytes() == name)
+    FRAMEWORKS
+        .iter()
+        .any(|f| f.site_methods.iter().any(|m| m.as_bytes() == name))
         || statements.any(|text| crate::text::identifiers(text).any(|w| &text[w] == name))
 }
 
@@ -89,20 +100,13 @@ pub fn may_define(bytes: &[u8]) -> bool {
         || crate::finder!(b"INSTALLED_APPS").find(bytes).is_some()
 }
 
-/// Cheap byte test for phase 2: can the framework rules find anything in this file?
+/// Cheap byte test for phase 2: can the framework rules find anything in this file? (A word
+/// some framework declares.)
 pub fn may_have_findings(bytes: &[u8]) -> bool {
-    const NEEDLES: &[&[u8]] = &[
-        b"Serializer",
-        b"serializer",
-        b"admin",
-        b"render",
-        b"TemplateResponse",
-        b"ListView",
-        b"DetailView",
-    ];
     static FINDERS: crate::text::needle::Finders = crate::text::needle::Finders::new(|| {
-        NEEDLES
+        FRAMEWORKS
             .iter()
+            .flat_map(|f| f.words)
             .map(|n| memchr::memmem::Finder::new(*n))
             .collect()
     });
@@ -392,17 +396,11 @@ impl Frameworks {
     /// A class the framework rules read, by its bases (as `all_bases` follows them): a DRF
     /// generic view or viewset (ORM301), a `ModelAdmin` or an inline (ORM302), a `ListView` or
     /// `DetailView` (ORM303). Phase 2's prefilter keeps its statements and the methods the rules
-    /// read ([`SITE_METHODS`], and those its statements name).
+    /// read (each framework's `site_methods`, and those its statements name).
     pub fn is_site_class(&self, bases: &[String]) -> bool {
-        self.all_bases(bases).iter().any(|b| {
-            drf::VIEWS.contains(&b.as_str())
-                || b.ends_with("ModelAdmin")
-                || b.ends_with("Inline")
-                || matches!(
-                    b.as_str(),
-                    "ListView" | "BaseListView" | "DetailView" | "BaseDetailView"
-                )
-        })
+        self.all_bases(bases)
+            .iter()
+            .any(|b| FRAMEWORKS.iter().any(|f| (f.site_base)(b)))
     }
 
     /// Every base name reachable from `bases` through project classes (by name), `bases`

@@ -16,6 +16,18 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+pub const FRAMEWORK: super::Framework = super::Framework {
+    name: "templates",
+    words: &[b"render", b"TemplateResponse", b"ListView", b"DetailView"],
+    site_base: |base| {
+        matches!(
+            base,
+            "ListView" | "BaseListView" | "DetailView" | "BaseDetailView"
+        )
+    },
+    site_methods: &["get_queryset", "get_template_names", "get_context_data"],
+};
+
 /// Largest template read, and how many files at most (a guard against huge asset folders).
 const MAX_TEMPLATE_SIZE: u64 = 1024 * 1024;
 const MAX_TEMPLATES: usize = 20_000;
