@@ -17,7 +17,8 @@
 
 use crate::index::{self, FileFacts, ProjectIndex};
 use crate::text::outline::{BodyLine, Class, Kind, Outline, Tok, Token, is_ident_byte};
-use crate::text::{has_word, identifiers};
+use crate::text::trigger::Trigger;
+use crate::text::{has_word, identifiers, next_byte_at};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::ops::Range;
 use std::sync::OnceLock;
@@ -669,6 +670,12 @@ pub struct Needles {
     /// The names of the project's templates, when its settings configure Django's templates
     /// (ORM303 reads nothing otherwise).
     templates: HashSet<Vec<u8>>,
+    /// What the rules declare they need ([`Trigger`]).
+    loops: bool,
+    fetches: bool,
+    renders: bool,
+    sites: bool,
+    with_source: Vec<fn(&[u8]) -> bool>,
 }
 
 impl Needles {
@@ -676,7 +683,8 @@ impl Needles {
     /// `render_to_string(…)`: ORM303 reads such a call when its template name is written out
     /// and is one of the project's templates.
     pub fn renders_template(&self, part: &[u8]) -> bool {
-        if self.templates.is_empty()
+        if !self.renders
+            || self.templates.is_empty()
             || (crate::finder!(b"render").find(part).is_none()
                 && crate::finder!(b"TemplateResponse").find(part).is_none())
         {
@@ -706,11 +714,11 @@ impl Needles {
             });
         }
         lines.iter().any(|l| l.source)
-            && (parts.iter().map(|p| &text[p.clone()]).any(|p| {
-                crate::finder!(b"prefetch_related").find(p).is_some()
-                    || discarded_call(p)
-                    || serializes_rows(p)
-            }) || loops_over(lines.iter(), &names))
+            && (parts
+                .iter()
+                .map(|p| &text[p.clone()])
+                .any(|p| self.with_source.iter().any(|test| test(p)))
+                || ((self.loops || self.fetches) && loops_over(lines.iter(), &names)))
     }
 
     /// The parameters of a `def` line whose type hint holds a queryset source (`book: Book`,
@@ -782,7 +790,7 @@ impl Needles {
     /// `Book.objects.get(pk=…)` or `Book.objects.filter(id=…)` in a line (ORM203's per-id
     /// fetches, and more), or `get_object_or_404`; in an f-string's fields too. `line` is the
     /// line's text at `offset` of the text the tokens' offsets are in.
-    fn fetches(&self, line: &[u8], offset: usize, tokens: &[Token], aliases: &Aliases) -> bool {
+    fn fetches_one(&self, line: &[u8], offset: usize, tokens: &[Token], aliases: &Aliases) -> bool {
         let word = |t: &Token, w: &[u8]| {
             t.kind == Tok::Ident && &line[t.start - offset..t.end - offset] == w
         };
@@ -834,7 +842,9 @@ impl Needles {
             has_for: tokens.iter().any(|t| word(t, b"for")),
             loop_source: false,
             source,
-            fetch: source && self.fetches(line_text, range.start, tokens, aliases),
+            fetch: self.fetches
+                && source
+                && self.fetches_one(line_text, range.start, tokens, aliases),
             words: names.words.len()..names.words.len(),
             bound: names.bound.len()..names.bound.len(),
             iterables: names.iterables.len()..names.iterables.len(),
@@ -1009,8 +1019,11 @@ impl Needles {
         line
     }
 
-    pub fn new(index: &ProjectIndex) -> Needles {
+    /// The needles of a project: its models, managers, functions returning querysets and
+    /// templates, and what the rules declare they need (`triggers`, from every rule).
+    pub fn new(index: &ProjectIndex, triggers: &[Trigger]) -> Needles {
         let mut needles = Needles::default();
+        needles.set_triggers(triggers);
         for model in &index.models {
             needles.models.insert(model.name.as_bytes().to_vec());
             for manager in &model.managers {
@@ -1028,6 +1041,18 @@ impl Needles {
             needles.templates = templates.names().map(|n| n.as_bytes().to_vec()).collect();
         }
         needles
+    }
+
+    fn set_triggers(&mut self, triggers: &[Trigger]) {
+        for trigger in triggers {
+            match *trigger {
+                Trigger::LoopOverQueryset => self.loops = true,
+                Trigger::FetchInLoop => self.fetches = true,
+                Trigger::RendersTemplate => self.renders = true,
+                Trigger::SiteClass => self.sites = true,
+                Trigger::WithQuerysetSource(test) => self.with_source.push(test),
+            }
+        }
     }
 
     /// Can something in `text` be a queryset of a known model? (`Book.objects`, a manager of
@@ -1364,10 +1389,8 @@ pub fn analysis_ranges(
     // A loop, a prefetch, a thrown-away queryset method or a serializer over rows, in a part's
     // bytes (which hold all its tokens do, and more: comments, long strings).
     let may_loop = |p: &[u8]| {
-        has_word(p, crate::finder!(b"for"))
-            || crate::finder!(b"prefetch_related").find(p).is_some()
-            || serializes_rows(p)
-            || discarded_call(p)
+        ((needles.loops || needles.fetches) && has_word(p, crate::finder!(b"for")))
+            || needles.with_source.iter().any(|test| test(p))
     };
     // Parts read together (the module-level statements are one scope), each part tokenized
     // only when its bytes can hold what the rules look for.
@@ -1387,7 +1410,7 @@ pub fn analysis_ranges(
         .statements
         .iter()
         .map(|st| match &st.kind {
-            Kind::Class(class) => index.frameworks.is_site_class(&class.bases),
+            Kind::Class(class) => needles.sites && index.frameworks.is_site_class(&class.bases),
             _ => false,
         })
         .collect();
@@ -1662,59 +1685,10 @@ fn defines_class_with_bases(text: &[u8]) -> bool {
     })
 }
 
-/// A line that is only `name.method(…` with a method that returns a new queryset.
-fn discarded_call(part: &[u8]) -> bool {
-    let word_end = |from: usize| {
-        from + part[from..]
-            .iter()
-            .position(|&b| !is_ident_byte(b))
-            .unwrap_or(part.len() - from)
-    };
-    let line_starts = std::iter::once(0).chain(memchr::memchr_iter(b'\n', part).map(|n| n + 1));
-    line_starts.into_iter().any(|start| {
-        let mut i = start;
-        while i < part.len() && matches!(part[i], b' ' | b'\t' | b'\r' | b'\x0c') {
-            i += 1;
-        }
-        if i >= part.len() || !is_ident_byte(part[i]) || part[i].is_ascii_digit() {
-            return false;
-        }
-        let name_end = word_end(i);
-        if part.get(name_end) != Some(&b'.') {
-            return false;
-        }
-        let method_end = word_end(name_end + 1);
-        part.get(method_end) == Some(&b'(')
-            && crate::django::RETURNS_QUERYSET
-                .iter()
-                .any(|m| m.as_bytes() == &part[name_end + 1..method_end])
-    })
-}
-
-/// `SomeSerializer(rows, many=True)` (ORM301 reads it when `rows` is a queryset).
-fn serializes_rows(part: &[u8]) -> bool {
-    crate::finder!(b"many").find_iter(part).any(|at| {
-        let mut i = at + 4;
-        if next_byte_at(part, &mut i) != Some(b'=') || part.get(i + 1) == Some(&b'=') {
-            return false;
-        }
-        i += 1;
-        next_byte_at(part, &mut i);
-        part[i..].starts_with(b"True")
-    })
-}
-
 /// The next byte after `at` that is not white space (or a line continuation).
 fn next_byte(text: &[u8], at: usize) -> Option<u8> {
     let mut i = at;
     next_byte_at(text, &mut i)
-}
-
-fn next_byte_at(text: &[u8], i: &mut usize) -> Option<u8> {
-    while *i < text.len() && matches!(text[*i], b' ' | b'\t' | b'\r' | b'\n' | b'\\') {
-        *i += 1;
-    }
-    text.get(*i).copied()
 }
 
 /// The byte before `at`, skipping white space and quotes (`x: "Book"`).
@@ -1735,6 +1709,7 @@ mod tests {
 
     fn needles() -> Needles {
         let mut n = Needles::default();
+        n.set_triggers(&crate::rules::registry().triggers());
         n.models.insert(b"Book".to_vec());
         n.managers.insert(b"objects".to_vec());
         n.managers.insert(b"published".to_vec());
@@ -1752,7 +1727,7 @@ mod tests {
             &tree,
         )];
         let index = crate::index::build_index(&facts);
-        let needles = Needles::new(&index);
+        let needles = Needles::new(&index, &crate::rules::registry().triggers());
         let parts = analysis_ranges(text, &needles, &index, None)?;
         // Phase 1's outline of the same text gives the same parts.
         let outline = crate::text::outline::outline(text);
@@ -2138,7 +2113,7 @@ mod tests {
     }
 
     #[test]
-    fn framework_calls_and_thrown_away_results() {
+    fn template_renders() {
         let mut n = needles();
         assert!(!n.renders_template(b"render(request, 'shop/books.html', {})"));
         n.templates.insert(b"shop/books.html".to_vec());
@@ -2146,18 +2121,5 @@ mod tests {
         assert!(n.renders_template(b"TemplateResponse(request, ['x.html', 'shop/books.html'])"));
         assert!(!n.renders_template(b"template.render(Context({}))"));
         assert!(!n.renders_template(b"'shop/books.html'"));
-
-        assert!(serializes_rows(b"BookSerializer(qs, many=True).data"));
-        assert!(serializes_rows(b"BookSerializer(qs, many = True)"));
-        assert!(!serializes_rows(b"BookSerializer(qs, many=False)"));
-        assert!(!serializes_rows(b"many == True"));
-
-        assert!(discarded_call(
-            b"def f(qs):\n    qs.prefetch_related('a')\n    return qs\n"
-        ));
-        assert!(discarded_call(b"    books.filter(x=1)\n"));
-        assert!(!discarded_call(b"    qs = qs.filter(x=1)\n"));
-        assert!(!discarded_call(b"    self.assertEqual(a, b)\n"));
-        assert!(!discarded_call(b"    return qs.filter(x=1)\n"));
     }
 }

@@ -244,7 +244,7 @@ impl Project {
         let is_package = path.file_name().is_some_and(|n| n == "__init__.py");
         let ctx = FileContext::new(&self.index, text, tree, module, is_package);
         let enabled = |code: &str| self.settings.rule_enabled(code, &relative);
-        let mut diagnostics = crate::rules::run_rules(&ctx, &enabled);
+        let mut diagnostics = crate::rules::run_rules(&ctx, &enabled, !prefilter::disabled());
         let suppressions = Suppressions::parse(text);
         // Line numbers by binary search: counting newlines per finding is quadratic in big files.
         let newlines: Vec<usize> = if diagnostics.is_empty() {
@@ -453,7 +453,7 @@ fn build_index(
     let mut outlines = Outlines::default();
     let mut needles = None;
     if !whole {
-        needles = Some(Needles::new(&index));
+        needles = Some(Needles::new(&index, &crate::rules::registry().triggers()));
         outlines.0 = files
             .iter()
             .zip(scans)

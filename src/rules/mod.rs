@@ -22,6 +22,7 @@ mod queryset_edits;
 use crate::analysis::{FileContext, LoopFacts, loops::analyze_loop};
 use crate::diagnostic::Diagnostic;
 use crate::fix::Applicability;
+use crate::text::trigger::Trigger;
 use rustc_hash::FxHashSet as HashSet;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -49,15 +50,19 @@ struct RuleSource {
     toml: &'static str,
     query: &'static str,
     check: CheckFn,
+    triggers: &'static [Trigger],
 }
 
+/// A rule: its folder, and its module (its `check` and the `TRIGGERS` phase 2's prefilter
+/// looks for).
 macro_rules! rule {
-    ($folder:literal, $check:path) => {
+    ($folder:literal, $module:ident) => {
         RuleSource {
             folder: $folder,
             toml: include_str!(concat!("../../rules/", $folder, "/rule.toml")),
             query: include_str!(concat!("../../rules/", $folder, "/query.scm")),
-            check: $check,
+            check: $module::check,
+            triggers: $module::TRIGGERS,
         }
     };
 }
@@ -65,19 +70,19 @@ macro_rules! rule {
 /// The registry: one line per rule.
 #[rustfmt::skip]
 const SOURCES: &[RuleSource] = &[
-    rule!("ORM101-select-related-in-loop", orm101_select_related_in_loop::check),
-    rule!("ORM102-prefetch-related-in-loop", orm102_prefetch_related_in_loop::check),
-    rule!("ORM103-prefetch-single-valued", orm103_prefetch_single_valued::check),
-    rule!("ORM104-generic-relation-in-loop", orm104_generic_relation_in_loop::check),
-    rule!("ORM105-discarded-queryset-method", orm105_discarded_queryset_method::check),
-    rule!("ORM106-deferred-field-in-loop", orm106_deferred_field_in_loop::check),
-    rule!("ORM107-only-columns-read", orm107_only_columns_read::check),
-    rule!("ORM201-count-in-loop", orm201_count_in_loop::check),
-    rule!("ORM202-filtered-relation-in-loop", orm202_filtered_relation_in_loop::check),
-    rule!("ORM203-get-in-loop", orm203_get_in_loop::check),
-    rule!("ORM301-serializer-relations", orm301_serializer_relations::check),
-    rule!("ORM302-admin-list-relations", orm302_admin_list_relations::check),
-    rule!("ORM303-template-relations", orm303_template_relations::check),
+    rule!("ORM101-select-related-in-loop", orm101_select_related_in_loop),
+    rule!("ORM102-prefetch-related-in-loop", orm102_prefetch_related_in_loop),
+    rule!("ORM103-prefetch-single-valued", orm103_prefetch_single_valued),
+    rule!("ORM104-generic-relation-in-loop", orm104_generic_relation_in_loop),
+    rule!("ORM105-discarded-queryset-method", orm105_discarded_queryset_method),
+    rule!("ORM106-deferred-field-in-loop", orm106_deferred_field_in_loop),
+    rule!("ORM107-only-columns-read", orm107_only_columns_read),
+    rule!("ORM201-count-in-loop", orm201_count_in_loop),
+    rule!("ORM202-filtered-relation-in-loop", orm202_filtered_relation_in_loop),
+    rule!("ORM203-get-in-loop", orm203_get_in_loop),
+    rule!("ORM301-serializer-relations", orm301_serializer_relations),
+    rule!("ORM302-admin-list-relations", orm302_admin_list_relations),
+    rule!("ORM303-template-relations", orm303_template_relations),
 ];
 
 #[derive(Debug, Deserialize, Clone)]
@@ -111,6 +116,8 @@ pub struct Rule {
     pub folder: &'static str,
     pub query_source: &'static str,
     pub check: CheckFn,
+    /// What phase 2's prefilter must see in a scope before the rule can find anything there.
+    pub triggers: &'static [Trigger],
     /// Highest safety a fix of this rule may have.
     pub max_applicability: Applicability,
 }
@@ -294,6 +301,7 @@ fn load_rules() -> Result<Registry, String> {
             folder: source.folder,
             query_source: source.query,
             check: source.check,
+            triggers: source.triggers,
             max_applicability,
         });
     }
@@ -385,6 +393,14 @@ impl Registry {
             .find(|r| r.meta.code.eq_ignore_ascii_case(code))
     }
 
+    /// Every rule's triggers (for phase 2's prefilter).
+    pub fn triggers(&self) -> Vec<Trigger> {
+        self.rules
+            .iter()
+            .flat_map(|r| r.triggers.iter().copied())
+            .collect()
+    }
+
     pub fn codes(&self) -> impl Iterator<Item = &str> {
         self.rules.iter().map(|r| r.meta.code.as_str())
     }
@@ -413,8 +429,14 @@ impl<'c, 'a> Checker<'c, 'a> {
     }
 }
 
-/// Run the enabled rules over one parsed file.
-pub fn run_rules<'a>(ctx: &FileContext<'a>, enabled: &dyn Fn(&str) -> bool) -> Vec<Diagnostic> {
+/// Run the enabled rules over one parsed file. With `anchored`, the queries run only around
+/// the rules' anchor words (see below); without (`DJOPT_NO_PREFILTER`, for comparisons), over
+/// the whole tree.
+pub fn run_rules<'a>(
+    ctx: &FileContext<'a>,
+    enabled: &dyn Fn(&str) -> bool,
+    anchored: bool,
+) -> Vec<Diagnostic> {
     let registry = registry();
     let compiled = registry.compiled();
     let tree = ctx.tree;
@@ -448,7 +470,7 @@ pub fn run_rules<'a>(ctx: &FileContext<'a>, enabled: &dyn Fn(&str) -> bool) -> V
         // The query runs only at the nodes a pattern can start at that hold an anchor, and only
         // as deep as its patterns go; the walk enters only nodes that hold an anchor. A query
         // walking the whole tree visits every node, at a higher cost per node.
-        (Some(roots), Some(anchors)) if !crate::prefilter::disabled() => {
+        (Some(roots), Some(anchors)) if anchored => {
             // A partly parsed file: only the parsed parts can hold a match.
             let at: Vec<usize> = tree
                 .included_ranges()

@@ -6,6 +6,10 @@ use crate::analysis::loops::{LoopFacts, missing_paths};
 use crate::analysis::{Access, FileContext};
 use crate::diagnostic::Diagnostic;
 use crate::fix::Fix;
+use crate::text::trigger::Trigger;
+
+/// What the prefilter must see before this rule can find anything: a loop over a queryset.
+pub const TRIGGERS: &[Trigger] = &[Trigger::LoopOverQueryset];
 
 pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     let Some(loop_node) = captures.get("loop") else {

@@ -5,6 +5,10 @@ use super::queryset_edits::{add_lookups, loop_applicability, manager_blocks};
 use super::{Captures, Checker};
 use crate::analysis::loops::{missing_generic, missing_paths};
 use crate::fix::Fix;
+use crate::text::trigger::Trigger;
+
+/// What the prefilter must see before this rule can find anything: a loop over a queryset.
+pub const TRIGGERS: &[Trigger] = &[Trigger::LoopOverQueryset];
 
 pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     prefetch_in_loop(checker, captures, false);

@@ -8,6 +8,15 @@ use crate::fix::{Applicability, Edit, Fix};
 use crate::index::{FieldKind, ModelId, ProjectIndex};
 use crate::syntax::NodeKind;
 use crate::syntax::{call_args, string_quote, string_value};
+use crate::text::trigger::Trigger;
+
+/// What the prefilter must see before this rule can find anything: a `prefetch_related` in a
+/// scope with a queryset.
+pub const TRIGGERS: &[Trigger] = &[Trigger::WithQuerysetSource(prefetches)];
+
+fn prefetches(part: &[u8]) -> bool {
+    crate::finder!(b"prefetch_related").find(part).is_some()
+}
 
 pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     let (Some(call), Some(method)) = (captures.get("call"), captures.get("method")) else {

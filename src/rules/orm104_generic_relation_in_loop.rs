@@ -2,6 +2,10 @@
 
 use super::orm102_prefetch_related_in_loop::prefetch_in_loop;
 use super::{Captures, Checker};
+use crate::text::trigger::Trigger;
+
+/// What the prefilter must see before this rule can find anything: a loop over a queryset.
+pub const TRIGGERS: &[Trigger] = &[Trigger::LoopOverQueryset];
 
 pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     prefetch_in_loop(checker, captures, true);

@@ -7,6 +7,40 @@ use crate::fix::{Applicability, Edit, Fix};
 use crate::index::{FieldKind, ModelId, ProjectIndex};
 use crate::syntax::NodeKind;
 use crate::syntax::{call_args, string_value, text};
+use crate::text::trigger::Trigger;
+
+/// What the prefilter must see before this rule can find anything: a statement that calls a
+/// queryset method and keeps nothing, in a scope with a queryset.
+pub const TRIGGERS: &[Trigger] = &[Trigger::WithQuerysetSource(thrown_away_call)];
+
+/// A line that is only `name.method(…` with a method that returns a new queryset.
+pub fn thrown_away_call(part: &[u8]) -> bool {
+    let word_end = |from: usize| {
+        from + part[from..]
+            .iter()
+            .position(|&b| !crate::text::is_ident_byte(b))
+            .unwrap_or(part.len() - from)
+    };
+    let line_starts = std::iter::once(0).chain(memchr::memchr_iter(b'\n', part).map(|n| n + 1));
+    line_starts.into_iter().any(|start| {
+        let mut i = start;
+        while i < part.len() && matches!(part[i], b' ' | b'\t' | b'\r' | b'\x0c') {
+            i += 1;
+        }
+        if i >= part.len() || !crate::text::is_ident_byte(part[i]) || part[i].is_ascii_digit() {
+            return false;
+        }
+        let name_end = word_end(i);
+        if part.get(name_end) != Some(&b'.') {
+            return false;
+        }
+        let method_end = word_end(name_end + 1);
+        part.get(method_end) == Some(&b'(')
+            && crate::django::RETURNS_QUERYSET
+                .iter()
+                .any(|m| m.as_bytes() == &part[name_end + 1..method_end])
+    })
+}
 
 pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     let (Some(name), Some(method), Some(call), Some(statement)) = (
@@ -138,4 +172,20 @@ fn valid_lookup(index: &ProjectIndex, model: ModelId, lookup: &str, single_only:
         }
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_thrown_away_call_is_its_trigger() {
+        assert!(thrown_away_call(
+            b"def f(qs):\n    qs.prefetch_related('a')\n    return qs\n"
+        ));
+        assert!(thrown_away_call(b"    books.filter(x=1)\n"));
+        assert!(!thrown_away_call(b"    qs = qs.filter(x=1)\n"));
+        assert!(!thrown_away_call(b"    self.assertEqual(a, b)\n"));
+        assert!(!thrown_away_call(b"    return qs.filter(x=1)\n"));
+    }
 }

@@ -5,6 +5,10 @@ use crate::analysis::{Access, ChainCall, FileContext, Queryset};
 use crate::diagnostic::Diagnostic;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::syntax::{call_args, string_quote, string_value};
+use crate::text::trigger::Trigger;
+
+/// What the prefilter must see before this rule can find anything: a loop over a queryset.
+pub const TRIGGERS: &[Trigger] = &[Trigger::LoopOverQueryset];
 
 pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     let Some(loop_node) = captures.get("loop") else {

@@ -7,11 +7,15 @@ use crate::fix::{Applicability, Edit, Fix};
 use crate::index::FieldKind;
 use crate::syntax::NodeKind;
 use crate::syntax::{text, walk_named};
+use crate::text::trigger::Trigger;
 
 /// A model is wide from this many columns on.
 const WIDE: usize = 8;
 /// A loop reads few columns up to this many.
 const FEW: usize = 3;
+
+/// What the prefilter must see before this rule can find anything: a loop over a queryset.
+pub const TRIGGERS: &[Trigger] = &[Trigger::LoopOverQueryset];
 
 pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     let Some(loop_node) = captures.get("loop") else {

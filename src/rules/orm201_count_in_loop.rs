@@ -10,6 +10,7 @@ use crate::fix::{Applicability, Edit, Fix};
 use crate::index::FieldKind;
 use crate::syntax::NodeKind;
 use crate::syntax::{call_args, text};
+use crate::text::trigger::Trigger;
 use tree_sitter::Node;
 
 /// What the body asks of the relation.
@@ -26,6 +27,9 @@ fn question(access: &Access) -> Option<Question> {
         _ => None,
     }
 }
+
+/// What the prefilter must see before this rule can find anything: a loop over a queryset.
+pub const TRIGGERS: &[Trigger] = &[Trigger::LoopOverQueryset];
 
 pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     let Some(loop_node) = captures.get("loop") else {

@@ -10,6 +10,7 @@ use crate::diagnostic::Diagnostic;
 use crate::fix::{Edit, Fix};
 use crate::syntax::NodeKind;
 use crate::syntax::{call_args, text, walk_named};
+use crate::text::trigger::Trigger;
 use tree_sitter::Node;
 
 const NARROWING: &[&str] = &["filter", "exclude", "order_by"];
@@ -35,6 +36,9 @@ struct Chain<'t> {
     /// The expression to replace.
     whole: Node<'t>,
 }
+
+/// What the prefilter must see before this rule can find anything: a loop over a queryset.
+pub const TRIGGERS: &[Trigger] = &[Trigger::LoopOverQueryset];
 
 pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     let Some(loop_node) = captures.get("loop") else {

@@ -8,6 +8,7 @@ use crate::fix::{Applicability, Edit, Fix};
 use crate::index::ModelId;
 use crate::syntax::NodeKind;
 use crate::syntax::{call_args, method_call, text, unparen, walk_named};
+use crate::text::trigger::Trigger;
 use tree_sitter::Node;
 
 /// One per-id fetch in the loop body.
@@ -20,6 +21,9 @@ struct Fetch<'t> {
     /// `Book.objects` as written.
     manager_text: String,
 }
+
+/// What the prefilter must see before this rule can find anything: a fetch by id in a loop.
+pub const TRIGGERS: &[Trigger] = &[Trigger::LoopOverQueryset, Trigger::FetchInLoop];
 
 pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     let (Some(loop_node), Some(row), Some(iterable)) = (

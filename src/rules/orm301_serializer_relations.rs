@@ -14,7 +14,28 @@ use crate::fix::{Applicability, Fix};
 use crate::index::frameworks::drf::{LIST_VIEWS, VIEWS, serializer_needs};
 use crate::index::frameworks::{Cursor, Need};
 use crate::syntax::{call_args, dotted_name, is_true, last_segment, unparen};
+use crate::text::trigger::Trigger;
 use tree_sitter::Node;
+
+/// What the prefilter must see before this rule can find anything: a DRF view, or a
+/// serializer over rows in a scope with a queryset.
+pub const TRIGGERS: &[Trigger] = &[
+    Trigger::SiteClass,
+    Trigger::WithQuerysetSource(serializes_rows),
+];
+
+/// `SomeSerializer(rows, many=True)` (ORM301 reads it when `rows` is a queryset).
+pub fn serializes_rows(part: &[u8]) -> bool {
+    crate::finder!(b"many").find_iter(part).any(|at| {
+        let mut i = at + 4;
+        if crate::text::next_byte_at(part, &mut i) != Some(b'=') || part.get(i + 1) == Some(&b'=') {
+            return false;
+        }
+        i += 1;
+        crate::text::next_byte_at(part, &mut i);
+        part[i..].starts_with(b"True")
+    })
+}
 
 pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     if let Some(class) = captures.get("class") {
@@ -220,4 +241,17 @@ fn serializer_call<'a>(checker: &mut Checker<'_, 'a>, call: Node<'a>) {
         missing.calls()
     );
     report(checker, rows, message, fix);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_serializer_over_rows_is_its_trigger() {
+        assert!(serializes_rows(b"BookSerializer(qs, many=True).data"));
+        assert!(serializes_rows(b"BookSerializer(qs, many = True)"));
+        assert!(!serializes_rows(b"BookSerializer(qs, many=False)"));
+        assert!(!serializes_rows(b"many == True"));
+    }
 }

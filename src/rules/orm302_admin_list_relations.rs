@@ -16,7 +16,11 @@ use crate::index::reads::{STR, parameter_names, reads_from};
 use crate::index::{FieldKind, ModelId};
 use crate::syntax::NodeKind;
 use crate::syntax::{dotted_name, string_value, text, unparen};
+use crate::text::trigger::Trigger;
 use tree_sitter::Node;
+
+/// What the prefilter must see before this rule can find anything: an admin class.
+pub const TRIGGERS: &[Trigger] = &[Trigger::SiteClass];
 
 pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     let Some(node) = captures.get("class") else {

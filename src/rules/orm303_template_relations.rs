@@ -17,7 +17,12 @@ use crate::index::frameworks::templates::TemplateRead;
 use crate::index::frameworks::{Cursor, Need, follow};
 use crate::syntax::NodeKind;
 use crate::syntax::{call_args, method_call, string_value, text, unparen};
+use crate::text::trigger::Trigger;
 use tree_sitter::Node;
+
+/// What the prefilter must see before this rule can find anything: a list or detail view, or
+/// a call that renders a template of the project.
+pub const TRIGGERS: &[Trigger] = &[Trigger::SiteClass, Trigger::RendersTemplate];
 
 pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     if !checker.ctx.index.frameworks.templates.configured {

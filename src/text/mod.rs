@@ -3,6 +3,7 @@
 
 pub mod needle;
 pub mod outline;
+pub mod trigger;
 
 use std::ops::Range;
 
@@ -33,4 +34,12 @@ pub fn has_word(text: &[u8], word: &memchr::memmem::Finder) -> bool {
         let starts = at == 0 || !is_ident_byte(text[at - 1]);
         starts && text.get(at + len).is_none_or(|&b| !is_ident_byte(b))
     })
+}
+
+/// Moves `i` past white space and line continuations; the byte there, if any.
+pub fn next_byte_at(text: &[u8], i: &mut usize) -> Option<u8> {
+    while *i < text.len() && matches!(text[*i], b' ' | b'\t' | b'\r' | b'\n' | b'\\') {
+        *i += 1;
+    }
+    text.get(*i).copied()
 }
