@@ -1,9 +1,6 @@
 //! The rule set: each rule is a folder `rules/<CODE>-<name>/` (tree-sitter query and metadata,
 //! embedded at build time) plus one Rust file here that decides with the project index.
 
-mod framework_sites;
-mod imports;
-mod nested_prefetch;
 mod orm101_select_related_in_loop;
 mod orm102_prefetch_related_in_loop;
 mod orm103_prefetch_single_valued;
@@ -17,7 +14,7 @@ mod orm203_get_in_loop;
 mod orm301_serializer_relations;
 mod orm302_admin_list_relations;
 mod orm303_template_relations;
-mod queryset_edits;
+mod shared;
 
 use crate::analysis::{FileContext, LoopFacts, loops::analyze_loop};
 use crate::diagnostic::Diagnostic;
@@ -422,6 +419,15 @@ impl<'c, 'a> Checker<'c, 'a> {
             .entry(node.id())
             .or_insert_with(|| analyze_loop(ctx, node).map(std::rc::Rc::new))
             .clone()
+    }
+
+    /// The loop facts of the match's `@loop` capture (every loop rule's query captures one).
+    pub fn captured_loop(
+        &mut self,
+        captures: &Captures<'_, 'a>,
+    ) -> Option<std::rc::Rc<LoopFacts<'a>>> {
+        let node = captures.get("loop")?;
+        self.loop_facts(node)
     }
 
     pub fn report(&mut self, diagnostic: Diagnostic) {

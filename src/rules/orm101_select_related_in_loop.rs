@@ -1,10 +1,10 @@
 //! ORM101: a loop reads a single-valued relation of each row.
 
-use super::queryset_edits::{add_lookups, loop_applicability, manager_blocks};
+use super::shared::edits::{add_lookups, loop_applicability, manager_blocks};
+use super::shared::loop_rule::loop_diagnostic;
 use super::{Captures, Checker};
+use crate::analysis::FileContext;
 use crate::analysis::loops::{LoopFacts, missing_paths};
-use crate::analysis::{Access, FileContext};
-use crate::diagnostic::Diagnostic;
 use crate::fix::Fix;
 use crate::text::trigger::Trigger;
 
@@ -12,10 +12,7 @@ use crate::text::trigger::Trigger;
 pub const TRIGGERS: &[Trigger] = &[Trigger::LoopOverQueryset];
 
 pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
-    let Some(loop_node) = captures.get("loop") else {
-        return;
-    };
-    let Some(facts) = checker.loop_facts(loop_node) else {
+    let Some(facts) = checker.captured_loop(captures) else {
         return;
     };
     if facts.queryset.single_row {
@@ -56,7 +53,7 @@ fn fix_for(
     select_all: bool,
 ) -> Result<Fix, String> {
     let qs = &facts.queryset;
-    if let Some(reason) = super::queryset_edits::blocker_reason(qs) {
+    if let Some(reason) = super::shared::edits::blocker_reason(qs) {
         return Err(reason);
     }
     // A ForeignKey left out by `only()` cannot be joined: list it there too.
@@ -140,81 +137,4 @@ fn only_edits(
         .map(|m| format!(", {quote}{m}{quote}"))
         .collect();
     Ok(vec![crate::fix::Edit::insertion(last.end_byte(), text)])
-}
-
-/// The finding for a loop: placed on the first read, naming every path it needs.
-pub fn loop_diagnostic(
-    ctx: &FileContext,
-    facts: &LoopFacts,
-    accesses: &[&Access],
-    method: &str,
-    code: &'static str,
-    fix: Result<Fix, String>,
-) -> Diagnostic {
-    let first = accesses
-        .iter()
-        .min_by_key(|a| a.node.start_byte())
-        .expect("called with at least one access");
-    // Tree-sitter counts rows as we do (`\n`); counting them here again made big files quadratic.
-    let loop_line = facts.loop_node.start_position().row + 1;
-    let model = &ctx.index.model(facts.queryset.model).name;
-    let mut reads: Vec<String> = Vec::new();
-    for a in accesses {
-        let read = match &a.via {
-            Some(member) => format!("`{}` (through `{member}`)", compact(ctx.text(a.node))),
-            None => format!("`{}`", compact(ctx.text(a.node))),
-        };
-        if !reads.contains(&read) {
-            reads.push(read);
-        }
-    }
-    let verb = if reads.len() == 1 { "runs" } else { "run" };
-    let mut lookups: Vec<String> = Vec::new();
-    for a in accesses {
-        let lookup = format!("\"{}\"", a.lookup());
-        if !lookups.contains(&lookup) {
-            lookups.push(lookup);
-        }
-    }
-    let remedy = if method.starts_with("annotate") {
-        // Counting rules: what to compute instead of what to load.
-        format!("annotate the count of {} instead", lookups.join(", "))
-    } else {
-        format!(
-            "load {} with `{method}({})`",
-            if lookups.len() == 1 { "it" } else { "them" },
-            lookups.join(", ")
-        )
-    };
-    let mut message = format!(
-        "{} {verb} a query for each `{model}` row of the loop on line {loop_line}; {remedy}",
-        reads.join(", "),
-    );
-    match &fix {
-        Err(reason) => message.push_str(&format!(" (no automatic fix: {reason})")),
-        Ok(f) if f.applicability < crate::fix::Applicability::Safe => {
-            if let (_, Some(reason)) = loop_applicability(ctx, facts) {
-                message.push_str(&format!(" (unsafe fix: {reason})"));
-            }
-        }
-        Ok(_) => {}
-    }
-    Diagnostic {
-        rule: code,
-        message,
-        start: first.node.start_byte(),
-        end: first.node.end_byte(),
-        also_suppressed_at: vec![facts.loop_node.start_byte()],
-        fix: fix.ok(),
-    }
-}
-
-fn compact(text: &str) -> String {
-    let collapsed: String = text.split_whitespace().collect::<Vec<_>>().join("");
-    if collapsed.chars().count() > 60 {
-        let cut: String = collapsed.chars().take(57).collect();
-        format!("{cut}...")
-    } else {
-        collapsed
-    }
 }

@@ -1,6 +1,6 @@
 //! ORM103: `prefetch_related` of a lookup that is single-valued all the way.
 
-use super::queryset_edits::quoted_list;
+use super::shared::edits::quoted_list;
 use super::{Captures, Checker};
 use crate::analysis::resolve::{QuerysetResolver, name_escapes, scope_of, use_escapes};
 use crate::diagnostic::Diagnostic;

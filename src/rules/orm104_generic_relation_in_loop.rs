@@ -1,6 +1,6 @@
 //! ORM104: a loop reads a GenericForeignKey of each row.
 
-use super::orm102_prefetch_related_in_loop::prefetch_in_loop;
+use super::shared::loop_rule::prefetch_in_loop;
 use super::{Captures, Checker};
 use crate::text::trigger::Trigger;
 

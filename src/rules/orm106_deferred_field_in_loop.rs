@@ -11,12 +11,10 @@ use crate::text::trigger::Trigger;
 pub const TRIGGERS: &[Trigger] = &[Trigger::LoopOverQueryset];
 
 pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
-    let Some(loop_node) = captures.get("loop") else {
+    let Some(facts) = checker.captured_loop(captures) else {
         return;
     };
-    let Some(facts) = checker.loop_facts(loop_node) else {
-        return;
-    };
+    let loop_node = facts.loop_node;
     let ctx = checker.ctx;
     let qs = &facts.queryset;
     if qs.single_row || qs.blocker().is_some() {

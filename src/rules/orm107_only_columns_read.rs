@@ -1,6 +1,6 @@
 //! ORM107: a loop over a wide model reads a few columns: suggest `only(...)`.
 
-use super::queryset_edits::quoted_list;
+use super::shared::edits::quoted_list;
 use super::{Captures, Checker};
 use crate::diagnostic::Diagnostic;
 use crate::fix::{Applicability, Edit, Fix};
@@ -18,12 +18,10 @@ const FEW: usize = 3;
 pub const TRIGGERS: &[Trigger] = &[Trigger::LoopOverQueryset];
 
 pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
-    let Some(loop_node) = captures.get("loop") else {
+    let Some(facts) = checker.captured_loop(captures) else {
         return;
     };
-    let Some(facts) = checker.loop_facts(loop_node) else {
-        return;
-    };
+    let loop_node = facts.loop_node;
     let ctx = checker.ctx;
     let qs = &facts.queryset;
     if facts.escapes

@@ -1,8 +1,8 @@
 //! ORM201: `.count()`/`.exists()` (or `len()`/truth of `.all()`) on a related manager per row.
 
-use super::imports::db_models_names;
-use super::orm101_select_related_in_loop::loop_diagnostic;
-use super::queryset_edits::loop_applicability;
+use super::shared::edits::loop_applicability;
+use super::shared::imports::db_models_names;
+use super::shared::loop_rule::loop_diagnostic;
 use super::{Captures, Checker};
 use crate::analysis::FileContext;
 use crate::analysis::loops::{Access, LoopFacts, is_covered};
@@ -32,10 +32,7 @@ fn question(access: &Access) -> Option<Question> {
 pub const TRIGGERS: &[Trigger] = &[Trigger::LoopOverQueryset];
 
 pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
-    let Some(loop_node) = captures.get("loop") else {
-        return;
-    };
-    let Some(facts) = checker.loop_facts(loop_node) else {
+    let Some(facts) = checker.captured_loop(captures) else {
         return;
     };
     let qs = &facts.queryset;
@@ -83,7 +80,7 @@ struct Annotation {
 
 fn build_fix(ctx: &FileContext, facts: &LoopFacts, wanted: &[&Access]) -> Result<Fix, String> {
     let qs = &facts.queryset;
-    if let Some(reason) = super::queryset_edits::blocker_reason(qs) {
+    if let Some(reason) = super::shared::edits::blocker_reason(qs) {
         return Err(reason);
     }
     if qs.has_call("annotate") || qs.has_call("alias") {

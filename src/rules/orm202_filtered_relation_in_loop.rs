@@ -1,7 +1,8 @@
 //! ORM202: `row.books.filter(...)` (or exclude/order_by, then first/count/…) per row.
 
-use super::imports::db_models_names;
-use super::queryset_edits::{blocker_reason, loop_applicability, manager_blocks};
+use super::shared::edits::{blocker_reason, loop_applicability, manager_blocks};
+use super::shared::imports::db_models_names;
+use super::shared::messages::{compact, no_fix};
 use super::{Captures, Checker};
 use crate::analysis::FileContext;
 use crate::analysis::loops::{Access, LoopFacts};
@@ -41,12 +42,10 @@ struct Chain<'t> {
 pub const TRIGGERS: &[Trigger] = &[Trigger::LoopOverQueryset];
 
 pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
-    let Some(loop_node) = captures.get("loop") else {
+    let Some(facts) = checker.captured_loop(captures) else {
         return;
     };
-    let Some(facts) = checker.loop_facts(loop_node) else {
-        return;
-    };
+    let loop_node = facts.loop_node;
     let qs = &facts.queryset;
     if qs.single_row || qs.blocker().is_some_and(|b| b.method.starts_with("values")) {
         return;
@@ -69,16 +68,16 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     let model = &ctx.index.model(qs.model).name;
     let mut message = format!(
         "`{}` runs a query for each `{model}` row of the loop on line {}: a prefetch of `{}` does not serve `.{}()`; prefetch the filtered rows with `Prefetch(..., to_attr=...)`",
-        compact(text(first.whole, ctx.src)),
+        compact(text(first.whole, ctx.src), 70, " "),
         loop_node.start_position().row + 1,
         first.access.lookup(),
         first.access.manager_method.as_deref().unwrap_or("filter"),
     );
     match &fix {
-        Err(reason) => message.push_str(&format!(" (no automatic fix: {reason})")),
+        Err(reason) => message.push_str(&no_fix(reason)),
         Ok(f) if f.applicability < crate::fix::Applicability::Safe => {
             if let (_, Some(reason)) = loop_applicability(ctx, &facts) {
-                message.push_str(&format!(" (unsafe fix: {reason})"));
+                message.push_str(&super::shared::messages::unsafe_fix(reason));
             }
         }
         Ok(_) => {}
@@ -91,15 +90,6 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
         also_suppressed_at: vec![loop_node.start_byte()],
         fix: fix.ok(),
     });
-}
-
-fn compact(s: &str) -> String {
-    let c: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if c.chars().count() > 70 {
-        format!("{}...", c.chars().take(67).collect::<String>())
-    } else {
-        c
-    }
 }
 
 fn chain<'t>(ctx: &FileContext, access: &'t Access<'t>) -> Option<Chain<'t>> {
@@ -356,7 +346,10 @@ fn check_arguments(
         walk_named(list, |n| {
             match n.node_kind() {
                 "call" | "await" | "lambda" | "named_expression" => {
-                    problem = Some(format!("the filter calls `{}`", compact(text(n, ctx.src))));
+                    problem = Some(format!(
+                        "the filter calls `{}`",
+                        compact(text(n, ctx.src), 70, " ")
+                    ));
                 }
                 "identifier" => {
                     let parent = n.parent();

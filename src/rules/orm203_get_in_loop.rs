@@ -1,5 +1,6 @@
 //! ORM203: `Model.objects.get(pk=id)` per id in a loop → one `in_bulk(ids)` before it.
 
+use super::shared::messages::{compact, no_fix};
 use super::{Captures, Checker};
 use crate::analysis::FileContext;
 use crate::diagnostic::Diagnostic;
@@ -66,12 +67,12 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     let fix = build_fix(ctx, loop_node, iterable, &fetches);
     let mut message = format!(
         "`{}` runs a query for each id of the loop on line {}; fetch them all with `{}.in_bulk(...)` before the loop",
-        compact(text(first.node, ctx.src)),
+        compact(text(first.node, ctx.src), 60, " "),
         loop_node.start_position().row + 1,
         first.manager_text,
     );
     match &fix {
-        Err(reason) => message.push_str(&format!(" (no automatic fix: {reason})")),
+        Err(reason) => message.push_str(&no_fix(reason)),
         Ok(_) => message.push_str(&format!(
             " (unsafe fix: a missing id raises KeyError instead of {model_name}.DoesNotExist)"
         )),
@@ -84,15 +85,6 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
         also_suppressed_at: vec![loop_node.start_byte()],
         fix: fix.ok(),
     });
-}
-
-fn compact(s: &str) -> String {
-    let c: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if c.chars().count() > 60 {
-        format!("{}...", c.chars().take(57).collect::<String>())
-    } else {
-        c
-    }
 }
 
 /// `<Model>.<manager>.get(pk=var)` and `<Model>.<manager>.filter(pk=var).first()`.

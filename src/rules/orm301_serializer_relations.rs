@@ -2,13 +2,11 @@
 //! load: a generic view or viewset (`serializer_class` + `queryset`/`get_queryset()`), or a
 //! serializer called on a queryset with `many=True`.
 
-use super::framework_sites::{
-    missing, queryset_blockers, queryset_edits, queryset_unsafe, report, site_coverage, site_fix,
-};
+use super::shared::framework::{call_fix, missing, report, site_coverage, site_fix};
 use super::{Captures, Checker};
 use crate::analysis::FileContext;
 use crate::analysis::classes::ClassView;
-use crate::analysis::resolve::{QuerysetResolver, name_escapes, scope_of};
+use crate::analysis::resolve::QuerysetResolver;
 use crate::analysis::sites::{Site, class_site, rows_are_not_instances};
 use crate::fix::{Applicability, Fix};
 use crate::index::frameworks::drf::{LIST_VIEWS, VIEWS, serializer_needs};
@@ -205,29 +203,7 @@ fn serializer_call<'a>(checker: &mut Checker<'_, 'a>, call: Node<'a>) {
     if missing.is_empty() {
         return;
     }
-    let scope = scope_of(call);
-    let escapes = qs
-        .names
-        .iter()
-        .any(|name| name_escapes(scope, name, call, ctx.src));
-    let fix = if coverage.select_all && !missing.select.is_empty() {
-        Err("naming a path would turn off the bare `select_related()`'s other joins".to_string())
-    } else {
-        queryset_blockers(ctx, &qs, &missing).and_then(|()| {
-            queryset_edits(ctx, &qs, &missing)
-                .ok_or_else(|| "there is no place to add the call".to_string())
-        })
-    }
-    .map(|(edits, message)| {
-        let reason = queryset_unsafe(ctx, &qs).or(escapes
-            .then_some("the queryset is also passed on or returned, where a caller may change it"));
-        let applicability = if reason.is_some() {
-            Applicability::Unsafe
-        } else {
-            Applicability::Safe
-        };
-        (Fix::new(edits, applicability, message), reason)
-    });
+    let fix = call_fix(ctx, &qs, call, &coverage, &missing);
     let model = &ctx.index.model(qs.model).name;
     let message = format!(
         "`{}` reads {} for each `{model}` row; load {} with {}",

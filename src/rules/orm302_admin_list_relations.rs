@@ -1,9 +1,10 @@
 //! ORM302: a ModelAdmin changelist (or an inline) reads relations of each row it shows, and the
 //! admin does not load them (DJANGO.md 15).
 
-use super::framework_sites::{
+use super::shared::framework::{
     Missing, line_after, line_at_class_start, method_at_end, missing, queryset_edits,
 };
+use super::shared::messages::no_fix;
 use super::{Captures, Checker};
 use crate::analysis::FileContext;
 use crate::analysis::classes::{ClassView, registered_models};
@@ -182,8 +183,8 @@ fn report(
         Fix::new(edits, applicability, description)
     });
     match (&fix, reason) {
-        (Err(why), _) => message.push_str(&format!(" (no automatic fix: {why})")),
-        (Ok(_), Some(why)) => message.push_str(&format!(" (unsafe fix: {why})")),
+        (Err(why), _) => message.push_str(&no_fix(why)),
+        (Ok(_), Some(why)) => message.push_str(&super::shared::messages::unsafe_fix(why)),
         _ => {}
     }
     checker.report(Diagnostic {

@@ -3,13 +3,12 @@
 //! `render_to_string()`) and `ListView`/`DetailView` classes; the template is read through the
 //! index (found with the settings' `TEMPLATES`).
 
-use super::framework_sites::{
-    manager_coverage, missing, new_queryset_text, queryset_blockers, queryset_edits,
-    queryset_unsafe, report, site_coverage, site_fix,
+use super::shared::framework::{
+    call_fix, manager_coverage, missing, new_queryset_text, report, site_coverage, site_fix,
 };
 use super::{Captures, Checker};
 use crate::analysis::classes::ClassView;
-use crate::analysis::resolve::{QuerysetResolver, name_escapes, scope_of};
+use crate::analysis::resolve::QuerysetResolver;
 use crate::analysis::sites::{Site, class_site, rows_are_not_instances};
 use crate::analysis::{FileContext, Queryset};
 use crate::fix::{Applicability, Edit, Fix};
@@ -250,29 +249,7 @@ fn context_value<'a>(
         report(checker, value, message, fix);
         return;
     }
-    let scope = scope_of(call);
-    let escapes = qs
-        .names
-        .iter()
-        .any(|name| name_escapes(scope, name, call, ctx.src));
-    let fix = if coverage.select_all && !missing.select.is_empty() {
-        Err("naming a path would turn off the bare `select_related()`'s other joins".to_string())
-    } else {
-        queryset_blockers(ctx, &qs, &missing).and_then(|()| {
-            queryset_edits(ctx, &qs, &missing)
-                .ok_or_else(|| "there is no place to add the call".to_string())
-        })
-    }
-    .map(|(edits, message)| {
-        let reason = queryset_unsafe(ctx, &qs).or(escapes
-            .then_some("the queryset is also passed on or returned, where a caller may change it"));
-        let applicability = if reason.is_some() {
-            Applicability::Unsafe
-        } else {
-            Applicability::Safe
-        };
-        (Fix::new(edits, applicability, message), reason)
-    });
+    let fix = call_fix(ctx, &qs, call, &coverage, &missing);
     let message = message(ctx, template, key, qs.model, rows, &missing);
     report(checker, value, message, fix);
 }
@@ -283,7 +260,7 @@ fn message(
     key: &str,
     model: crate::index::ModelId,
     rows: bool,
-    missing: &super::framework_sites::Missing,
+    missing: &super::shared::framework::Missing,
 ) -> String {
     let model = &ctx.index.model(model).name;
     let what = if rows {

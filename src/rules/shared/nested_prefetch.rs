@@ -79,7 +79,9 @@ pub fn nested_prefetches(
             _ => "objects",
         };
         let prefix_name = spelled
-            .get_or_insert_with(|| crate::rules::imports::db_models_names(ctx, &["Prefetch"]))
+            .get_or_insert_with(|| {
+                crate::rules::shared::imports::db_models_names(ctx, &["Prefetch"])
+            })
             .0
             .clone();
         let mut queryset = format!("{name}.{manager}");

@@ -2,8 +2,7 @@
 //! view or admin class, finding the queryset it uses (`get_queryset()` wins over `queryset`,
 //! which wins over `model`), and the edits that load the missing paths there.
 
-use super::Checker;
-use super::queryset_edits::{add_lookups, manager_blocks};
+use super::edits::{add_lookups, manager_blocks};
 use crate::analysis::queryset::Coverage;
 use crate::analysis::sites::Site;
 use crate::analysis::{FileContext, Queryset};
@@ -11,6 +10,7 @@ use crate::diagnostic::Diagnostic;
 use crate::fix::{Edit, Fix};
 use crate::index::ModelId;
 use crate::index::frameworks::{Need, minimal_lookups};
+use crate::rules::Checker;
 use crate::syntax::NodeKind;
 use crate::syntax::{call_args, string_quote};
 use tree_sitter::Node;
@@ -420,8 +420,8 @@ pub fn report(
     fix: Result<(Fix, Option<&'static str>), String>,
 ) {
     match &fix {
-        Err(reason) => message.push_str(&format!(" (no automatic fix: {reason})")),
-        Ok((_, Some(reason))) => message.push_str(&format!(" (unsafe fix: {reason})")),
+        Err(reason) => message.push_str(&super::messages::no_fix(reason)),
+        Ok((_, Some(reason))) => message.push_str(&super::messages::unsafe_fix(reason)),
         Ok(_) => {}
     }
     checker.report(Diagnostic {
@@ -432,4 +432,38 @@ pub fn report(
         also_suppressed_at: Vec::new(),
         fix: fix.ok().map(|(f, _)| f),
     });
+}
+
+/// The fix of a queryset a call hands its rows to (a serializer's `many=True`, a template's
+/// context): the missing lookups added where the queryset is built, unsafe when the
+/// queryset's name is also used where a change could clash (see `name_escapes`).
+pub fn call_fix(
+    ctx: &FileContext,
+    qs: &Queryset,
+    call: Node,
+    coverage: &Coverage,
+    missing: &Missing,
+) -> Result<(Fix, Option<&'static str>), String> {
+    let scope = crate::analysis::resolve::scope_of(call);
+    let escapes = qs
+        .names
+        .iter()
+        .any(|name| crate::analysis::resolve::name_escapes(scope, name, call, ctx.src));
+    if coverage.select_all && !missing.select.is_empty() {
+        return Err(
+            "naming a path would turn off the bare `select_related()`'s other joins".to_string(),
+        );
+    }
+    let (edits, message) = queryset_blockers(ctx, qs, missing).and_then(|()| {
+        queryset_edits(ctx, qs, missing)
+            .ok_or_else(|| "there is no place to add the call".to_string())
+    })?;
+    let reason = queryset_unsafe(ctx, qs).or(escapes
+        .then_some("the queryset is also passed on or returned, where a caller may change it"));
+    let applicability = if reason.is_some() {
+        crate::fix::Applicability::Unsafe
+    } else {
+        crate::fix::Applicability::Safe
+    };
+    Ok((Fix::new(edits, applicability, message), reason))
 }
