@@ -1344,6 +1344,17 @@ fn iterables(text: &[u8], tokens: &[Token]) -> Vec<Range<usize>> {
     out
 }
 
+/// Cheap byte test before parsing for phase 2: can any rule find something in this file?
+pub fn may_have_findings(text: &str, needles: Option<&Needles>) -> bool {
+    let bytes = text.as_bytes();
+    if crate::index::frameworks::may_have_findings(bytes) {
+        return true;
+    }
+    let loops = crate::finder!(b"for ").find(bytes).is_some()
+        || crate::finder!(b"prefetch_related").find(bytes).is_some();
+    loops && needles.is_none_or(|n| n.may_have_queryset(bytes))
+}
+
 /// Phase 2 on a file that may have findings: the parts to parse and the rest, or None to parse
 /// all of it.
 ///

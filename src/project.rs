@@ -3,8 +3,8 @@
 use crate::analysis::FileContext;
 use crate::diagnostic::Diagnostic;
 use crate::fix::{Applicability, apply_fixes};
-use crate::index::{self, ProjectIndex, extract_file, may_define_models};
-use crate::prefilter::{self, FileScan, IndexScope, Needles};
+use crate::index::{self, ProjectIndex};
+use crate::prefilter::{self, Needles};
 use crate::settings::{Overrides, Settings};
 use crate::source::SourceFile;
 use crate::suppression::Suppressions;
@@ -12,7 +12,6 @@ use crate::syntax::parse::{
     MAX_NESTING, error_count, first_error, nesting_depth, parse, parse_ranges,
 };
 use anyhow::Result;
-use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
 /// How many fix passes a file gets before we give up on it.
@@ -29,29 +28,9 @@ pub struct Project {
     pub needles: Option<Needles>,
 }
 
-/// The outlines phase 1 made, by path, with a hash of the text each was made from: phase 2
-/// reuses one for a file whose text has the same hash (not for a file changed since, or a text
-/// with fixes applied).
-#[derive(Default)]
-pub struct Outlines(rustc_hash::FxHashMap<PathBuf, (u64, crate::text::outline::Outline)>);
-
-impl Outlines {
-    /// The outline of `text`, the current text of `path`, if phase 1 made it.
-    pub fn get(&self, path: &Path, text: &str) -> Option<&crate::text::outline::Outline> {
-        let (hash, outline) = self.0.get(path)?;
-        (*hash == text_hash(text.as_bytes())).then_some(outline)
-    }
-}
-
-fn text_hash(bytes: &[u8]) -> u64 {
-    use std::hash::Hasher;
-    let mut h = rustc_hash::FxHasher::default();
-    h.write(bytes);
-    h.write_usize(bytes.len());
-    h.finish()
-}
-
+pub use crate::phase1::Outlines;
 pub use crate::problem::FileProblem;
+pub use crate::write::write_atomic;
 
 pub struct CheckedFile {
     pub source: SourceFile,
@@ -128,7 +107,7 @@ impl Walked {
     pub fn index(self) -> Project {
         // Phase 2 needs the rules' queries: compiled meanwhile, not after.
         rayon::spawn(|| crate::rules::registry().prepare());
-        let (index, outlines, needles) = build_index(&self.index_files, &self.settings);
+        let (index, outlines, needles) = crate::phase1::build(&self.index_files, &self.settings);
         Project {
             settings: self.settings,
             index,
@@ -162,7 +141,7 @@ impl Project {
 
     /// Findings for one file's current text.
     pub fn analyze_text(&self, path: &Path, text: &str) -> Result<Vec<Diagnostic>, FileProblem> {
-        if !may_have_findings(text, self.needles.as_ref()) {
+        if !prefilter::may_have_findings(text, self.needles.as_ref()) {
             return Ok(Vec::new());
         }
         // First only the parts that can hold a finding, when that is less than the file. Found
@@ -388,274 +367,7 @@ fn normalize(p: &Path) -> PathBuf {
     out
 }
 
-/// Phase 1 over every file in parallel: each file's outline, then which classes matter to the
-/// project (from every outline), then facts per file from a parse of only the statements that
-/// can define something (see `prefilter`), then one resolution.
-fn build_index(
-    files: &[PathBuf],
-    settings: &Settings,
-) -> (ProjectIndex, Outlines, Option<Needles>) {
-    let whole = prefilter::disabled();
-    let scans: Vec<Option<FileScan>> = files
-        .par_iter()
-        .map(|path| {
-            crate::crash::guard_index(path, || {
-                // A FIFO named on the command line would block a read forever.
-                let (file, len) = crate::source::open_regular(path).ok()??;
-                let bytes = crate::source::read_at_most(file, len, u64::MAX).ok()?;
-                if !may_define_models(&bytes) {
-                    return None;
-                }
-                let source = SourceFile::from_bytes(path.clone(), bytes).ok()?;
-                let mut scan = if whole {
-                    FileScan::default()
-                } else {
-                    FileScan::new(&source.text)
-                };
-                // Of the text phase 2 reads too (a byte order mark left out).
-                scan.text_hash = text_hash(source.text.as_bytes());
-                Some(scan)
-            })
-        })
-        .collect();
-    crate::timings::mark("phase 1: outlines");
-    let scope = IndexScope::new(&scans);
-    crate::timings::mark("phase 1: scope");
-    let facts: Vec<index::FileFacts> = files
-        .par_iter()
-        .zip(&scans)
-        .enumerate()
-        .filter_map(|(fi, (path, scan))| {
-            let scan = scan.as_ref()?;
-            crate::crash::guard_index(path, || {
-                let statements = if whole {
-                    None
-                } else {
-                    Some(scope.statements(fi, scan).unwrap_or_default())
-                };
-                file_facts(path, settings, scan, statements)
-            })
-        })
-        .collect();
-    crate::timings::mark("phase 1: parse and extract");
-    // While the models resolve: the template folders are listed (each template is parsed when a
-    // rule first asks for it) and the frameworks' class maps are made.
-    let (mut index, (templates, maps)) = rayon::join(
-        || index::build_index(&facts),
-        || {
-            (
-                index::frameworks::templates::TemplateSet::load(&facts, &settings.project_root),
-                index::frameworks::ClassMaps::new(&facts),
-            )
-        },
-    );
-    index::frameworks::attach(&mut index, &facts, maps, templates);
-    let mut outlines = Outlines::default();
-    let mut needles = None;
-    if !whole {
-        needles = Some(Needles::new(&index, &crate::rules::registry().triggers()));
-        outlines.0 = files
-            .iter()
-            .zip(scans)
-            .filter_map(|(path, scan)| scan.map(|s| (path.clone(), (s.text_hash, s.outline))))
-            .collect();
-    }
-    // Freeing every file's facts takes 15 ms on the corpus: not on the way to phase 2.
-    rayon::spawn(move || drop(facts));
-    crate::timings::mark("phase 1: resolve");
-    (index, outlines, needles)
-}
-
-/// One file's facts from a parse of `statements` only (all of it when None, or when the
-/// partial parse finds a syntax error: the outline may have misread the file).
-fn file_facts(
-    path: &Path,
-    settings: &Settings,
-    scan: &FileScan,
-    statements: Option<Vec<usize>>,
-) -> Option<index::FileFacts> {
-    let relative = settings.relative(path);
-    if statements.as_ref().is_some_and(|s| s.is_empty()) {
-        let mut facts = extract_file(&relative, "", &parse("")?);
-        prefilter::add_outline_classes(&mut facts, scan, &[]);
-        return Some(facts);
-    }
-    let source = SourceFile::from_bytes(path.to_path_buf(), std::fs::read(path).ok()?).ok()?;
-    let deep = scan.outline.max_depth > MAX_NESTING / 4;
-    if let Some(statements) = statements.filter(|_| !deep) {
-        // Most methods of the classes read are left unparsed, read when a rule asks.
-        let lazy = prefilter::lazy_methods(scan, &statements, source.text.as_bytes());
-        let holes: Vec<_> = lazy.iter().map(|m| m.range.clone()).collect();
-        let ranges = prefilter::without(prefilter::ranges(scan, &statements), &holes);
-        let parsed = ranges.iter().map(|r| r.len()).sum();
-        crate::timings::count(crate::timings::Bytes::IndexParsed, parsed);
-        if let Some(tree) = parse_ranges(&source.text, &ranges)
-            && !tree.root_node().has_error()
-            && nesting_depth(&tree, MAX_NESTING) <= MAX_NESTING
-        {
-            let mut facts = extract_file(&relative, &source.text, &tree);
-            add_lazy_methods(&mut facts, scan, &source.text, lazy);
-            prefilter::add_outline_classes(&mut facts, scan, &statements);
-            return Some(facts);
-        }
-    }
-    crate::timings::count(crate::timings::Bytes::IndexParsed, source.text.len());
-    let tree = parse(&source.text)?;
-    if nesting_depth(&tree, MAX_NESTING) > MAX_NESTING {
-        return None; // Phase 2 reports it.
-    }
-    Some(extract_file(&relative, &source.text, &tree))
-}
-
-/// Gives the classes of `facts` the methods phase 1 left unparsed (their class found by name
-/// and line, in the index's classes and the frameworks' classes).
-fn add_lazy_methods(
-    facts: &mut index::FileFacts,
-    scan: &FileScan,
-    text: &str,
-    lazy: Vec<prefilter::LazyCandidate>,
-) {
-    for candidate in lazy {
-        let crate::text::outline::Kind::Class(class) =
-            &scan.outline.statements[candidate.statement].kind
-        else {
-            continue;
-        };
-        let method = index::lazy::LazyMethod::new(
-            candidate.name.clone(),
-            text,
-            candidate.header.clone(),
-            candidate.range.clone(),
-            index::lazy_facts,
-        );
-        if let Some(raw) = facts
-            .classes
-            .iter_mut()
-            .find(|c| c.line == class.line && c.name == class.name)
-        {
-            raw.add_lazy_method(candidate.range.start, method.clone());
-        }
-        if let Some(raw) = facts
-            .frameworks
-            .classes
-            .iter_mut()
-            .find(|c| c.line == class.line && c.name == class.name)
-        {
-            raw.methods.push(index::frameworks::RawMethod {
-                name: candidate.name,
-                lazy: Some(method),
-                ..Default::default()
-            });
-        }
-    }
-}
-
-/// Cheap byte test before parsing for phase 2: can any rule find something in this file?
-fn may_have_findings(text: &str, needles: Option<&Needles>) -> bool {
-    let bytes = text.as_bytes();
-    if index::frameworks::may_have_findings(bytes) {
-        return true;
-    }
-    let loops = crate::finder!(b"for ").find(bytes).is_some()
-        || crate::finder!(b"prefetch_related").find(bytes).is_some();
-    loops && needles.is_none_or(|n| n.may_have_queryset(bytes))
-}
-
 pub fn line_of(text: &str, offset: usize) -> usize {
     let offset = offset.min(text.len());
     memchr::memchr_iter(b'\n', &text.as_bytes()[..offset]).count() + 1
-}
-
-/// Write the new bytes of a file atomically: temp file beside it, same permissions, rename.
-/// Refuses when the file changed on disk since it was read, was deleted, is read-only, or djopt
-/// was interrupted. A symbolic link is followed: the file it points to is replaced, the link kept.
-/// Another djopt writing the same file waits for this one (a lock on the file), then sees that
-/// the file changed and refuses.
-pub fn write_atomic(source: &SourceFile, new_text: &str) -> Result<(), FileProblem> {
-    let path = &source.path;
-    let problem = |message: String| FileProblem {
-        path: path.clone(),
-        message,
-        fatal: true,
-    };
-    let gone = |e: std::io::Error, doing: &str| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            problem("file was deleted while djopt was working; not recreated (run djopt again if it comes back)".into())
-        } else {
-            problem(format!("cannot {doing}: {e}"))
-        }
-    };
-    let changed = || {
-        problem("file changed on disk while djopt was working; not fixed (run djopt again)".into())
-    };
-    if crate::interrupt::interrupted() {
-        return Err(problem(crate::interrupt::NOT_WRITTEN.into()));
-    }
-    // The real file behind any symbolic link: renaming onto the link would replace the link.
-    let target = std::fs::canonicalize(path).map_err(|e| gone(e, "resolve the path"))?;
-    let meta = std::fs::metadata(&target).map_err(|e| gone(e, "stat"))?;
-    if meta.permissions().readonly() {
-        return Err(problem(
-            "file is read-only; not fixed (make it writable and run again)".into(),
-        ));
-    }
-    let locked = std::fs::File::open(&target).map_err(|e| gone(e, "open"))?;
-    // Best effort: a file system without locks still has the checks below.
-    let _ = locked.lock();
-    let current = std::fs::read(&target).map_err(|e| gone(e, "re-read"))?;
-    if current != *source.original() {
-        return Err(changed());
-    }
-    let updated = source.with_text(new_text.to_string());
-    let dir = target
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut temp = tempfile::Builder::new()
-        .prefix(".djopt-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| problem(format!("cannot create a temporary file beside it: {e}")))?;
-    let _tracked = crate::interrupt::track_temp(temp.path());
-    use std::io::Write;
-    temp.write_all(&updated.to_bytes())
-        .and_then(|_| temp.as_file().sync_all())
-        .map_err(|e| problem(format!("cannot write the temporary file: {e}")))?;
-    std::fs::set_permissions(temp.path(), meta.permissions())
-        .map_err(|e| problem(format!("cannot copy permissions: {e}")))?;
-    crate::interrupt::test_pause_before_rename(path);
-    // Last look before the rename: still what we read?
-    let current = std::fs::read(&target).map_err(|e| gone(e, "re-read"))?;
-    if current != *source.original() {
-        return Err(changed());
-    }
-    temp.persist(&target)
-        .map_err(|e| problem(format!("cannot replace the file: {}", e.error)))?;
-    // Make the rename itself durable (best effort: not every system can sync a folder).
-    if let Ok(folder) = std::fs::File::open(dir) {
-        let _ = folder.sync_all();
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod outline_tests {
-    use super::*;
-
-    #[test]
-    fn outlines_are_reused_only_for_the_same_text() {
-        let text = "class A:\n    x = 1\n";
-        let mut outlines = Outlines::default();
-        let path = PathBuf::from("shop/a.py");
-        outlines.0.insert(
-            path.clone(),
-            (
-                text_hash(text.as_bytes()),
-                crate::text::outline::outline(text),
-            ),
-        );
-        assert!(outlines.get(&path, text).is_some());
-        assert!(outlines.get(&path, "class A:\n    x = 2\n").is_none());
-        assert!(outlines.get(Path::new("shop/b.py"), text).is_none());
-    }
 }
