@@ -3,7 +3,8 @@
 use super::FileContext;
 use super::queryset::{Coverage, Queryset};
 use super::resolve::{QuerysetResolver, chain_root, scope_of};
-use crate::index::{FieldKind, ModelId};
+use crate::index::FieldKind;
+use crate::index::paths::Cursor;
 use crate::syntax::NodeKind;
 use crate::syntax::{call_args, method_call, text, unparen};
 use std::collections::HashMap;
@@ -44,7 +45,7 @@ pub struct Access<'t> {
 }
 
 impl<'t> Access<'t> {
-    fn related(var: &Var, node: Node<'t>) -> Access<'t> {
+    fn related(var: &Cursor, node: Node<'t>) -> Access<'t> {
         Access {
             path: var.prefix.clone(),
             multi: var.multi,
@@ -89,15 +90,6 @@ pub struct LoopFacts<'t> {
     /// The rows come from a parameter (the fix makes the loop a queryset of its own) that the
     /// function uses elsewhere too, where it would now query again.
     pub parameter_reused: bool,
-}
-
-#[derive(Clone, Debug)]
-struct Var {
-    model: ModelId,
-    prefix: Vec<String>,
-    multi: bool,
-    forward_non_null: bool,
-    forward: bool,
 }
 
 /// Analyze a `for` statement or a comprehension whose first iterable is a queryset.
@@ -154,16 +146,7 @@ pub fn analyze_loop<'a: 't, 't>(
         writes: false,
         conditions: 0,
     };
-    walker.vars.insert(
-        var.clone(),
-        Var {
-            model,
-            prefix: Vec::new(),
-            multi: false,
-            forward_non_null: true,
-            forward: true,
-        },
-    );
+    walker.vars.insert(var.clone(), Cursor::root(model, true));
     match clause {
         None => {
             if let Some(body) = loop_node.child_by_field_id(crate::field!("body")) {
@@ -368,9 +351,9 @@ fn writes_in_range(scope: Node, start: usize, end: usize, src: &str) -> bool {
 struct Walker<'c, 'a, 't> {
     ctx: &'c FileContext<'a>,
     loop_var: String,
-    vars: HashMap<String, Var>,
+    vars: HashMap<String, Cursor>,
     /// Names bound to a related manager's rows (`books = a.books.all()`).
-    collections: HashMap<String, Var>,
+    collections: HashMap<String, Cursor>,
     out: Vec<Access<'t>>,
     writes: bool,
     /// How many conditions the walk is under (an `if` in the loop body, one side of `and`…).
@@ -492,7 +475,7 @@ impl<'t> Walker<'_, '_, 't> {
     }
 
     /// `b.author` / `b.author.publisher` → the object at the end of the path.
-    fn single_alias(&self, expr: Node<'t>) -> Option<Var> {
+    fn single_alias(&self, expr: Node<'t>) -> Option<Cursor> {
         let expr = unparen(expr);
         let (root, names) = attribute_names(expr, self.ctx.src)?;
         let mut var = self.vars.get(root)?.clone();
@@ -501,13 +484,13 @@ impl<'t> Walker<'_, '_, 't> {
             if !field.kind.is_single() {
                 return None;
             }
-            var = step(var, &name, field)?;
+            var = var.step(&name, field)?;
         }
         Some(var)
     }
 
     /// `b.tags.all()` (optionally sliced, listed) → the rows of that relation.
-    fn related_rows(&self, expr: Node<'t>) -> Option<Var> {
+    fn related_rows(&self, expr: Node<'t>) -> Option<Cursor> {
         let expr = unparen(expr);
         let src = self.ctx.src;
         let (object, method) = method_call(expr, src)?;
@@ -530,12 +513,16 @@ impl<'t> Walker<'_, '_, 't> {
             } else if !field.kind.is_single() {
                 return None;
             }
-            var = step(var, name, field)?;
+            var = var.step(name, field)?;
         }
         Some(var)
     }
 
-    fn bind_loop_var(&mut self, left: Node<'t>, right: Node<'t>) -> Option<(String, Option<Var>)> {
+    fn bind_loop_var(
+        &mut self,
+        left: Node<'t>,
+        right: Node<'t>,
+    ) -> Option<(String, Option<Cursor>)> {
         let src = self.ctx.src;
         let (var_node, iterable) = loop_target(left, right, src)?;
         let name = text(var_node, src).to_string();
@@ -672,7 +659,7 @@ impl<'t> Walker<'_, '_, 't> {
     /// method, `__str__`) the reads come from, whose node stands for all of them.
     fn follow(
         &mut self,
-        mut var: Var,
+        mut var: Cursor,
         steps: &[Step<'_, 't>],
         call: Option<Node<'t>>,
         via: Option<(Node<'t>, &str)>,
@@ -695,7 +682,7 @@ impl<'t> Walker<'_, '_, 't> {
 
     fn follow_steps(
         &mut self,
-        var: &mut Var,
+        var: &mut Cursor,
         steps: &[Step<'_, 't>],
         call: Option<Node<'t>>,
         via: Option<Node<'t>>,
@@ -721,7 +708,7 @@ impl<'t> Walker<'_, '_, 't> {
             };
             match field.kind {
                 kind if kind.is_single() => {
-                    let Some(next) = step(var.clone(), name, field) else {
+                    let Some(next) = var.step(name, field) else {
                         return;
                     };
                     *var = next;
@@ -736,7 +723,7 @@ impl<'t> Walker<'_, '_, 't> {
                     if !is_call {
                         return;
                     }
-                    let Some(next) = step(var.clone(), name, field) else {
+                    let Some(next) = var.step(name, field) else {
                         return;
                     };
                     let call = call.expect("checked");
@@ -780,7 +767,7 @@ impl<'t> Walker<'_, '_, 't> {
     }
 
     /// Reads hidden in a property, a method or `__str__` of the row's model.
-    fn member(&mut self, var: &Var, name: &str, node: Node<'t>, depth: usize) {
+    fn member(&mut self, var: &Cursor, name: &str, node: Node<'t>, depth: usize) {
         if self.ctx.index.member_writes(var.model, name) {
             self.writes = true;
         }
@@ -898,20 +885,6 @@ fn all_context(call: Node, src: &str) -> &'static str {
         "conditional_expression" if parent.named_child(1) == Some(call) => "bool",
         _ => "all",
     }
-}
-
-/// Follow one relation from `var`.
-fn step(mut var: Var, name: &str, field: &crate::index::Field) -> Option<Var> {
-    let target = field.target?;
-    var.prefix.push(name.to_string());
-    var.model = target;
-    if field.kind.is_multi() {
-        var.multi = true;
-    }
-    let forward = matches!(field.kind, FieldKind::ForeignKey | FieldKind::OneToOne);
-    var.forward &= forward;
-    var.forward_non_null &= forward && !field.null;
-    Some(var)
 }
 
 /// `a.b.c` → ("a", ["b", "c"]).

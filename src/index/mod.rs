@@ -8,6 +8,7 @@ pub mod reads;
 pub use extract::relation_kind_of;
 pub mod frameworks;
 pub mod lazy;
+pub mod paths;
 mod resolve;
 
 use serde::Serialize;

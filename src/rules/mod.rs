@@ -467,7 +467,9 @@ pub fn run_rules<'a>(
                 continue;
             }
             checker.rule = rule;
+            let before = checker.diagnostics.len();
             (rule.check)(&mut checker, &captures);
+            clamp_fixes(&mut checker.diagnostics[before..], rule.max_applicability);
         }
     };
     let mut cursor = QueryCursor::new();
@@ -527,6 +529,15 @@ pub fn run_rules<'a>(
     diagnostics
 }
 
+/// A rule's `fix_safety` is a ceiling the rule's code cannot break: a fix it marks above its
+/// rule's level is lowered to that level (a `suggestion` rule's fixes are never applied, an
+/// `unsafe` rule's only with `--unsafe-fixes`).
+fn clamp_fixes(diagnostics: &mut [Diagnostic], max: Applicability) {
+    for fix in diagnostics.iter_mut().filter_map(|d| d.fix.as_mut()) {
+        fix.applicability = fix.applicability.min(max);
+    }
+}
+
 /// Where the anchor words are in `src` (sorted): every word, also in strings and comments.
 fn anchor_positions(src: &[u8], anchors: &HashSet<Vec<u8>>) -> Vec<usize> {
     let mut first = [false; 256];
@@ -542,6 +553,51 @@ fn anchor_positions(src: &[u8], anchors: &HashSet<Vec<u8>>) -> Vec<usize> {
 #[cfg(test)]
 mod root_tests {
     use super::*;
+
+    #[test]
+    fn fixes_never_exceed_the_rules_safety_level() {
+        let diagnostic = |applicability| Diagnostic {
+            rule: "ORM999",
+            message: String::new(),
+            start: 0,
+            end: 1,
+            also_suppressed_at: Vec::new(),
+            fix: Some(crate::fix::Fix::new(
+                Vec::new(),
+                applicability,
+                String::new(),
+            )),
+        };
+        let level = |d: &Diagnostic| d.fix.as_ref().map(|f| f.applicability);
+        let mut diagnostics = vec![
+            diagnostic(Applicability::Safe),
+            diagnostic(Applicability::Unsafe),
+            diagnostic(Applicability::Suggestion),
+        ];
+        clamp_fixes(&mut diagnostics, Applicability::Unsafe);
+        let levels: Vec<_> = diagnostics.iter().map(level).collect();
+        assert_eq!(
+            levels,
+            [
+                Some(Applicability::Unsafe),
+                Some(Applicability::Unsafe),
+                Some(Applicability::Suggestion)
+            ]
+        );
+        clamp_fixes(&mut diagnostics, Applicability::Suggestion);
+        assert!(
+            diagnostics
+                .iter()
+                .all(|d| level(d) == Some(Applicability::Suggestion))
+        );
+        // A diagnostic without a fix stays without one.
+        let mut bare = vec![Diagnostic {
+            fix: None,
+            ..diagnostic(Applicability::Safe)
+        }];
+        clamp_fixes(&mut bare, Applicability::Suggestion);
+        assert!(bare[0].fix.is_none());
+    }
 
     #[test]
     fn roots_of_patterns() {

@@ -10,7 +10,7 @@ use crate::analysis::resolve::QuerysetResolver;
 use crate::analysis::sites::{Site, class_site, rows_are_not_instances};
 use crate::fix::{Applicability, Fix};
 use crate::index::frameworks::drf::{LIST_VIEWS, VIEWS, serializer_needs};
-use crate::index::frameworks::{Cursor, Need};
+use crate::index::paths::{Cursor, Need};
 use crate::syntax::{call_args, dotted_name, is_true, last_segment, unparen};
 use crate::text::trigger::Trigger;
 use tree_sitter::Node;

@@ -11,7 +11,8 @@
 //! - a nested serializer (`many=True` or not) adds its own paths under the relation;
 //! - `SerializerMethodField` runs `get_<name>(self, obj)`.
 
-use super::{ClassTable, Cursor, Need, concrete_fields, follow};
+use super::{ClassTable, follow};
+use crate::index::paths::{Cursor, Need, concrete_fields};
 use crate::index::reads::{ROWS, RawRead, STR};
 use crate::index::{FieldKind, FileFacts, ModelId, ProjectIndex};
 use crate::syntax::NodeKind;

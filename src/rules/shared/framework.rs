@@ -9,7 +9,7 @@ use crate::analysis::{FileContext, Queryset};
 use crate::diagnostic::Diagnostic;
 use crate::fix::{Edit, Fix};
 use crate::index::ModelId;
-use crate::index::frameworks::{Need, minimal_lookups};
+use crate::index::paths::{Need, minimal_lookups};
 use crate::rules::Checker;
 use crate::syntax::NodeKind;
 use crate::syntax::{call_args, string_quote};

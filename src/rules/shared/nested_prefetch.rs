@@ -6,7 +6,7 @@
 use crate::analysis::FileContext;
 use crate::analysis::queryset::Coverage;
 use crate::index::ModelId;
-use crate::index::frameworks::minimal_lookups;
+use crate::index::paths::minimal_lookups;
 
 /// Prefetch expressions for some of `lookups` (rows of `model`), and the lookups they replace.
 pub struct Nested {
