@@ -980,3 +980,129 @@ pub fn missing_generic<'t>(facts: &LoopFacts<'t>, cov: &Coverage) -> Vec<Access<
 pub fn iterable_root<'t>(facts: &LoopFacts<'t>, src: &str) -> Option<Node<'t>> {
     chain_root(facts.iterable, src)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::FileContext;
+
+    const MODELS: &str = "from django.db import models\n\n\
+class Author(models.Model):\n    name = models.CharField(max_length=9)\n\n\
+class Tag(models.Model):\n    name = models.CharField(max_length=9)\n\n\
+class Book(models.Model):\n    title = models.CharField(max_length=9)\n    \
+author = models.ForeignKey(Author, on_delete=models.CASCADE)\n    \
+editor = models.ForeignKey(Author, null=True, on_delete=models.SET_NULL, related_name=\"edited\")\n    \
+tags = models.ManyToManyField(Tag)\n\n    \
+def __str__(self):\n        return self.author.name\n";
+
+    /// The facts of the first loop (a `for` or a comprehension) in `view`, a module of the app
+    /// whose models are [`MODELS`], as (path, multi, forward_non_null, manager method,
+    /// conditional, via, column) per access, and the writes flag.
+    fn facts_of(view: &str) -> (Vec<String>, bool) {
+        let tree = crate::syntax::parse::parse(MODELS).unwrap();
+        let facts = [crate::index::extract_file(
+            std::path::Path::new("shop/models.py"),
+            MODELS,
+            &tree,
+        )];
+        let index = crate::index::build_index(&facts);
+        let src = format!("from shop.models import Book\n\n{view}");
+        let tree = crate::syntax::parse::parse(&src).unwrap();
+        let ctx = FileContext::new(&index, &src, &tree, "shop.views".to_string(), false);
+        let mut found = None;
+        crate::syntax::walk_named(tree.root_node(), |n| {
+            if found.is_none() && matches!(n.node_kind(), "for_statement" | "list_comprehension") {
+                found = Some(n);
+            }
+            found.is_none()
+        });
+        let facts = analyze_loop(&ctx, found.expect("a loop")).expect("a queryset loop");
+        let accesses = facts
+            .accesses
+            .iter()
+            .map(|a| {
+                let mut s = a.lookup();
+                for (flag, word) in [
+                    (a.multi, "multi"),
+                    (a.forward_non_null, "non-null"),
+                    (a.conditional, "conditional"),
+                    (a.column, "column"),
+                ] {
+                    if flag {
+                        s.push(' ');
+                        s.push_str(word);
+                    }
+                }
+                if let Some(m) = &a.manager_method {
+                    s.push_str(&format!(" .{m}()"));
+                }
+                if let Some(via) = &a.via {
+                    s.push_str(&format!(" via {via}"));
+                }
+                s
+            })
+            .collect();
+        (accesses, facts.writes_in_body)
+    }
+
+    #[test]
+    fn forward_relations_and_their_nullability() {
+        let (a, writes) = facts_of(
+            "def f():\n    for b in Book.objects.all():\n        print(b.author.name, b.editor.name)\n",
+        );
+        assert_eq!(a, ["author non-null", "editor"]);
+        assert!(!writes);
+    }
+
+    #[test]
+    fn related_managers_keep_their_method() {
+        let (a, _) = facts_of(
+            "def f():\n    for b in Book.objects.all():\n        x = list(b.tags.all())\n        n = b.tags.count()\n",
+        );
+        assert_eq!(a, ["tags multi .all()", "tags multi .count()"]);
+    }
+
+    #[test]
+    fn reads_under_a_condition_are_conditional() {
+        let (a, _) = facts_of(
+            "def f(flag):\n    for b in Book.objects.all():\n        if flag:\n            print(b.author.name)\n",
+        );
+        assert_eq!(a, ["author non-null conditional"]);
+    }
+
+    #[test]
+    fn str_of_the_row_reads_what_dunder_str_reads() {
+        let (a, _) =
+            facts_of("def f():\n    for b in Book.objects.all():\n        print(str(b))\n");
+        assert_eq!(a, ["author non-null via Book.__str__"]);
+    }
+
+    #[test]
+    fn a_foreign_key_column_is_not_a_relation() {
+        let (a, _) =
+            facts_of("def f():\n    for b in Book.objects.all():\n        print(b.author_id)\n");
+        assert_eq!(a, ["author non-null column"]);
+    }
+
+    #[test]
+    fn comprehensions_and_aliases() {
+        let (a, _) = facts_of(
+            "def f():\n    return [b.author.name for b in Book.objects.filter(title=\"x\")]\n",
+        );
+        assert_eq!(a, ["author non-null"]);
+        let (a, _) = facts_of(
+            "def f():\n    for b in Book.objects.all():\n        who = b.author\n        print(who.name)\n",
+        );
+        // Through an alias the related row's column is recorded too (a chain read in one
+        // expression, `b.author.name`, records the relation only).
+        assert_eq!(a, ["author non-null", "author__name non-null column"]);
+    }
+
+    #[test]
+    fn writes_through_other_models_are_seen() {
+        let (_, writes) = facts_of(
+            "def f():\n    for b in Book.objects.all():\n        Book.objects.filter(pk=1).update(title=\"y\")\n",
+        );
+        assert!(writes);
+    }
+}

@@ -115,3 +115,62 @@ impl<'a> FileContext<'a> {
         format!("{q}{value}{q}", q = self.quote())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MODELS: &str = "from django.db import models\n\nclass Book(models.Model):\n    title = models.CharField(max_length=9)\n\nclass Shelf(models.Model):\n    name = models.CharField(max_length=9)\n";
+
+    fn with_context(src: &str, module: &str, f: impl FnOnce(&FileContext)) {
+        let tree = crate::syntax::parse::parse(MODELS).unwrap();
+        let facts = [crate::index::extract_file(
+            std::path::Path::new("shop/models.py"),
+            MODELS,
+            &tree,
+        )];
+        let index = crate::index::build_index(&facts);
+        let tree = crate::syntax::parse::parse(src).unwrap();
+        let ctx = FileContext::new(&index, src, &tree, module.to_string(), false);
+        f(&ctx);
+    }
+
+    #[test]
+    fn imports_anywhere_in_statements_resolve_models_under_their_alias() {
+        let src = "from shop.models import Book as B\n\ndef f():\n    from shop.models import Shelf\n    return [B, Shelf]\n\nx = 'from shop.models import Nope'\n";
+        with_context(src, "shop.views", |ctx| {
+            let names: Vec<&str> = ctx.imports.iter().map(|i| i.local.as_str()).collect();
+            assert_eq!(names, ["B", "Shelf"]);
+            let book = ctx.model_named("B").expect("B is Book");
+            assert_eq!(ctx.index.model(book.id()).name, "Book");
+            assert!(ctx.model_named("Nope").is_none());
+            assert_eq!(ctx.local_name_for(book.id()).as_deref(), Some("B"));
+        });
+    }
+
+    #[test]
+    fn a_model_not_imported_has_no_local_name() {
+        with_context("import os\n", "shop.views", |ctx| {
+            let shelf = ctx
+                .index
+                .resolve_name("Shelf", "shop.models", None)
+                .unwrap();
+            assert_eq!(ctx.local_name_for(shelf.id()), None);
+        });
+        // ... except in its own module.
+        with_context(MODELS, "shop.models", |ctx| {
+            let shelf = ctx.model_named("Shelf").unwrap();
+            assert_eq!(ctx.local_name_for(shelf.id()).as_deref(), Some("Shelf"));
+        });
+    }
+
+    #[test]
+    fn new_strings_use_the_files_quote() {
+        with_context("a = 'x'\nb = 'y'\nc = \"z\"\n", "shop.views", |ctx| {
+            assert_eq!(ctx.string_literal("author"), "'author'");
+        });
+        with_context("a = \"x\"\n", "shop.views", |ctx| {
+            assert_eq!(ctx.string_literal("author"), "\"author\"");
+        });
+    }
+}
