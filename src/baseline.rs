@@ -152,6 +152,7 @@ mod tests {
         let source = SourceFile::new("a.py".into(), text.to_string(), false, vec![]);
         let start = text.find(needle).unwrap();
         let d = Diagnostic {
+            kind: crate::diagnostic::Kind::Finding,
             rule: "ORM101",
             message: String::new(),
             start,

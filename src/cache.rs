@@ -254,6 +254,7 @@ struct StoredDiagnostic {
     end: usize,
     also_suppressed_at: Vec<usize>,
     fix: Option<StoredFix>,
+    suggestion: bool,
 }
 
 #[derive(Serialize, Deserialize, Clone)]
@@ -281,6 +282,7 @@ fn keep(d: &Diagnostic) -> StoredDiagnostic {
             message: f.message.clone(),
             group: f.group.clone(),
         }),
+        suggestion: d.kind == crate::diagnostic::Kind::Suggestion,
     }
 }
 
@@ -307,6 +309,11 @@ fn restore(d: &StoredDiagnostic) -> Option<Diagnostic> {
         None => None,
     };
     Some(Diagnostic {
+        kind: if d.suggestion {
+            crate::diagnostic::Kind::Suggestion
+        } else {
+            crate::diagnostic::Kind::Finding
+        },
         rule: rule.meta.code.as_str(),
         message: d.message.clone(),
         start: d.start,

@@ -12,4 +12,24 @@ pub struct Diagnostic {
     /// Other byte offsets whose line may carry a suppression comment (the loop header).
     pub also_suppressed_at: Vec<usize>,
     pub fix: Option<Fix>,
+    /// An N+1 finding, or a suggestion (an optimization to weigh: not an N+1, not counted as
+    /// a finding, and failing `check` only when its rule is selected by its code).
+    pub kind: Kind,
+}
+
+/// What a diagnostic is: a query cost that grows with rows, or an optimization to weigh.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Kind {
+    #[default]
+    Finding,
+    Suggestion,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Finding => "finding",
+            Kind::Suggestion => "suggestion",
+        }
+    }
 }

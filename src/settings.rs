@@ -160,6 +160,13 @@ impl Settings {
             .any(|(set, codes)| set.is_match(relative) && matches(codes))
     }
 
+    /// Do a suggestion rule's reports fail `check`? Only when `select` names the rule by its
+    /// code (`--select ORM107`, or `select = ["ORM107"]` in `[tool.djopt]`): a prefix or `ALL`
+    /// shows suggestions without failing on them.
+    pub fn selects_by_code(&self, code: &str) -> bool {
+        self.select.iter().any(|s| s == code)
+    }
+
     pub fn is_excluded(&self, relative: &Path) -> bool {
         !self.exclude.is_empty() && self.exclude.is_match(relative)
     }

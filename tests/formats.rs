@@ -299,3 +299,102 @@ fn summaries_say_how_long_the_run_took() {
         predicate::str::is_match(r"Fixed 3 findings in 2 files; .* \(\d+\.\d+s\)\.\n$").unwrap(),
     );
 }
+
+/// A project whose only report is a suggestion: an ORM103 swap on a nullable key.
+fn suggestion_project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    fs::write(root.join("manage.py"), "").unwrap();
+    fs::create_dir_all(root.join("shop")).unwrap();
+    fs::write(root.join("shop/__init__.py"), "").unwrap();
+    fs::write(
+        root.join("shop/models.py"),
+        "from django.db import models\n\n\nclass Author(models.Model):\n    name = models.CharField(max_length=9)\n\n\nclass Book(models.Model):\n    editor = models.ForeignKey(Author, null=True, on_delete=models.SET_NULL)\n",
+    )
+    .unwrap();
+    fs::write(
+        root.join("shop/views.py"),
+        "from shop.models import Book\n\n\ndef editors():\n    return [b.editor for b in Book.objects.prefetch_related(\"editor\")]\n",
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn suggestions_are_labelled_everywhere_and_fail_check_only_when_selected_by_code() {
+    let dir = suggestion_project();
+    let root = dir.path();
+    let (code, out) = stdout_of(root, &["check"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("ORM103 (suggestion)"), "{out}");
+    assert!(out.contains("All checks passed"), "{out}");
+    assert!(out.contains("1 suggestion to weigh"), "{out}");
+
+    // Named by its code, the rule fails the check; a prefix or ALL only shows it.
+    assert_eq!(stdout_of(root, &["check", "--select", "ORM103"]).0, Some(1));
+    assert_eq!(stdout_of(root, &["check", "--select", "ORM1"]).0, Some(0));
+    assert_eq!(stdout_of(root, &["check", "--select", "ALL"]).0, Some(0));
+
+    let (_, json) = stdout_of(root, &["check", "--format", "json"]);
+    let findings: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(findings.as_array().unwrap().len(), 1, "{json}");
+    assert_eq!(findings[0]["kind"], "suggestion");
+    assert_eq!(findings[0]["fix"]["applicability"], "suggestion");
+
+    let (_, sarif) = stdout_of(root, &["check", "--format", "sarif"]);
+    let log: Value = serde_json::from_str(&sarif).unwrap();
+    assert!(sarif_schema().iter_errors(&log).next().is_none());
+    assert_eq!(log["runs"][0]["results"][0]["level"], "note");
+    let rules = log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    let orm107 = rules.iter().find(|r| r["id"] == "ORM107").unwrap();
+    assert_eq!(orm107["defaultConfiguration"]["level"], "note");
+
+    let (_, github) = stdout_of(root, &["check", "--format", "github"]);
+    assert!(
+        github.starts_with("::notice file=shop/views.py"),
+        "{github}"
+    );
+
+    // `[tool.djopt] select` naming the code counts as selecting it.
+    fs::write(
+        root.join("pyproject.toml"),
+        "[tool.djopt]\nselect = [\"ORM103\"]\n",
+    )
+    .unwrap();
+    assert_eq!(stdout_of(root, &["check"]).0, Some(1));
+    fs::remove_file(root.join("pyproject.toml")).unwrap();
+
+    // Never applied.
+    let before = fs::read_to_string(root.join("shop/views.py")).unwrap();
+    djopt(root).args(["fix"]).assert().success();
+    assert_eq!(
+        fs::read_to_string(root.join("shop/views.py")).unwrap(),
+        before
+    );
+}
+
+#[test]
+fn findings_and_suggestions_are_counted_apart() {
+    let dir = suggestion_project();
+    let root = dir.path();
+    fs::write(
+        root.join("shop/reports.py"),
+        "from shop.models import Book\n\n\ndef report():\n    for b in Book.objects.all():\n        print(b.editor.name)\n",
+    )
+    .unwrap();
+    let (code, out) = stdout_of(root, &["check"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("Found 1 finding in 1 file"), "{out}");
+    assert!(out.contains("1 suggestion to weigh"), "{out}");
+    let (_, stats) = stdout_of(root, &["check", "--statistics", "--format", "json"]);
+    let stats: Value = serde_json::from_str(&stats).unwrap();
+    let orm103 = stats
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == "ORM103")
+        .unwrap();
+    assert_eq!(orm103["suggestions"], 1);
+}

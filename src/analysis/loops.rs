@@ -69,6 +69,23 @@ impl Access<'_> {
     }
 }
 
+/// The `manager_method` of a related manager called itself (`row.books(manager="other")`).
+pub const MANAGER_CALL: &str = "()";
+
+impl LoopFacts<'_> {
+    /// A related manager on this path (or on a relation the path goes through) is called for
+    /// another manager in the loop: a prefetch of the path would answer that call from the
+    /// default manager's cache, with other rows and another queryset class.
+    pub fn manager_called_on(&self, lookup: &str) -> Option<&Access<'_>> {
+        self.accesses.iter().find(|a| {
+            a.manager_method.as_deref() == Some(MANAGER_CALL) && {
+                let called = a.lookup();
+                lookup == called || lookup.starts_with(&format!("{called}__"))
+            }
+        })
+    }
+}
+
 pub struct LoopFacts<'t> {
     pub loop_node: Node<'t>,
     pub iterable: Node<'t>,
@@ -717,6 +734,21 @@ impl<'t> Walker<'_, '_, 't> {
                 kind if kind.is_multi() => {
                     // `row.books.<method>(…)`: the manager method decides what it costs.
                     let Some(method) = steps.get(i + 1) else {
+                        // `row.books(manager="other")`: the related manager called for another
+                        // manager. A prefetch of `books` answers it too, with the default
+                        // manager's rows and queryset class (DJANGO.md): recorded as a
+                        // manager call `()` that rules out prefetching the path.
+                        if let Some(call) = call.filter(|_| i + 1 == steps.len())
+                            && let Some(next) = var.step(name, field)
+                        {
+                            let mut access = Access::related(&next, via.unwrap_or(call));
+                            access.multi = true;
+                            access.forward = false;
+                            access.forward_non_null = false;
+                            access.manager_method = Some(MANAGER_CALL.to_string());
+                            access.call = Some(call);
+                            self.out.push(access);
+                        }
                         return;
                     };
                     let is_call = i + 2 == steps.len() && call.is_some();

@@ -1,7 +1,9 @@
-//! `djopt check`: findings, exit 1 when there are any (unless `--exit-zero`).
+//! `djopt check`: findings, exit 1 when there are any (unless `--exit-zero`); suggestions only
+//! when their rule is selected by its code.
 
 use crate::baseline::{Baseline, Entry};
 use crate::commands::args::{CheckArgs, Format};
+use crate::diagnostic::Kind;
 use crate::problem::FileProblem;
 use crate::project::{CheckedFile, Project, Walked};
 use crate::render::progress::Progress;
@@ -120,9 +122,13 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
     stdout.write_all(out.as_bytes())?;
     stdout.flush()?;
     let fatal = super::print_problems(&problems);
+    // Suggestions do not fail the check unless their rule is selected by its code.
+    let failing = reports.iter().any(|r| {
+        r.diagnostic.kind == Kind::Finding || project.settings.selects_by_code(r.diagnostic.rule)
+    });
     let code = if fatal {
         ExitCode::from(2)
-    } else if reports.is_empty() || args.exit_zero {
+    } else if !failing || args.exit_zero {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -190,6 +196,7 @@ fn statistics_json(reports: &[Report]) -> String {
                 "count": c.count,
                 "safe_fixes": c.safe_fixes,
                 "unsafe_fixes": c.unsafe_fixes,
+                "suggestions": c.suggestions,
             })
         })
         .collect();

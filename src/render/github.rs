@@ -1,5 +1,5 @@
-//! GitHub Actions workflow commands: one `::warning` annotation per finding, shown on the
-//! pull request's diff.
+//! GitHub Actions workflow commands: one `::warning` annotation per finding (`::notice` per
+//! suggestion), shown on the pull request's diff.
 
 use super::Report;
 use crate::problem::FileProblem;
@@ -20,9 +20,14 @@ pub fn render(reports: &[Report], problems: &[FileProblem]) -> String {
             Some(fix) => format!(" (fix, {}: {})", fix.applicability.as_str(), fix.message),
             None => String::new(),
         };
+        // Suggestions are notices: shown on the diff, not warnings about the code.
+        let level = match d.kind {
+            crate::diagnostic::Kind::Finding => "warning",
+            crate::diagnostic::Kind::Suggestion => "notice",
+        };
         let _ = writeln!(
             out,
-            "::warning file={},line={line},col={col},endLine={end_line},endColumn={end_col},title={}::{}",
+            "::{level} file={},line={line},col={col},endLine={end_line},endColumn={end_col},title={}::{}",
             property(&r.path.to_string_lossy().replace('\\', "/")),
             property(&format!("{} ({name})", d.rule)),
             data(&format!("{}{fix}", d.message)),

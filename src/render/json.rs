@@ -22,6 +22,8 @@ struct JsonFix {
 #[derive(Serialize)]
 struct JsonFinding {
     rule: &'static str,
+    /// "finding" (an N+1) or "suggestion" (an optimization to weigh).
+    kind: &'static str,
     path: String,
     line: usize,
     column: usize,
@@ -40,6 +42,7 @@ pub fn render(reports: &[Report]) -> String {
             let (end_line, end_column) = r.source.line_col(d.end);
             JsonFinding {
                 rule: d.rule,
+                kind: d.kind.as_str(),
                 path: r.path.to_string_lossy().into_owned(),
                 line,
                 column,

@@ -73,7 +73,9 @@ fn rule_descriptor(rule: &crate::rules::Rule) -> Value {
         "shortDescription": { "text": m.summary },
         "fullDescription": { "text": m.docs.what.trim() },
         "help": { "text": rule.documentation(), "markdown": rule.documentation() },
-        "defaultConfiguration": { "level": "warning" },
+        "defaultConfiguration": {
+            "level": if rule.max_applicability == crate::fix::Applicability::Suggestion { "note" } else { "warning" }
+        },
         "properties": {
             "tags": ["performance", "django", "n+1"],
             "fixSafety": m.fix_safety,
@@ -90,7 +92,10 @@ fn result(r: &Report) -> Value {
     let location = artifact_location(&r.path);
     let mut value = json!({
         "ruleId": d.rule,
-        "level": "warning",
+        "level": match d.kind {
+            crate::diagnostic::Kind::Finding => "warning",
+            crate::diagnostic::Kind::Suggestion => "note",
+        },
         "message": { "text": d.message },
         "locations": [{
             "physicalLocation": {

@@ -2,6 +2,7 @@
 
 use super::Report;
 use super::style::{self, paint};
+use crate::diagnostic::Kind;
 use crate::fix::Applicability;
 use std::fmt::Write;
 
@@ -25,9 +26,13 @@ fn render_with(reports: &[Report], show_frames: bool, color: bool) -> String {
             Some(Applicability::Unsafe) => format!(" {}", paint(color, style::UNSAFE, "[-]")),
             _ => String::new(),
         };
+        let kind = match d.kind {
+            Kind::Finding => String::new(),
+            Kind::Suggestion => format!(" {}", paint(color, style::DIM, "(suggestion)")),
+        };
         let _ = writeln!(
             out,
-            "{}:{line}:{col}: {}{marker} {}",
+            "{}:{line}:{col}: {}{kind}{marker} {}",
             paint(color, style::PATH, r.path.display()),
             paint(color, style::CODE, d.rule),
             d.message
@@ -89,13 +94,29 @@ fn frame(out: &mut String, r: &Report, line: usize, col: usize, color: bool) {
 
 /// The closing lines: counts, and how many `djopt fix` would fix.
 pub fn summary(reports: &[Report], files_checked: usize, unsafe_fixes: bool) -> String {
-    let total = reports.len();
+    let suggestions = reports
+        .iter()
+        .filter(|r| r.diagnostic.kind == Kind::Suggestion)
+        .count();
+    let suggested = if suggestions > 0 {
+        format!(
+            "{suggestions} suggestion{} to weigh (optimizations, not N+1 queries: `check` fails on them only when `--select` names their rule).\n",
+            plural(suggestions)
+        )
+    } else {
+        String::new()
+    };
+    let total = reports.len() - suggestions;
     if total == 0 {
-        return format!("All checks passed ({files_checked} files).\n");
+        return format!("All checks passed ({files_checked} files).\n{suggested}");
     }
     let (safe, unsafe_count) = fixable_counts(reports);
     let files = {
-        let mut paths: Vec<_> = reports.iter().map(|r| &r.path).collect();
+        let mut paths: Vec<_> = reports
+            .iter()
+            .filter(|r| r.diagnostic.kind == Kind::Finding)
+            .map(|r| &r.path)
+            .collect();
         paths.sort();
         paths.dedup();
         paths.len()
@@ -119,6 +140,7 @@ pub fn summary(reports: &[Report], files_checked: usize, unsafe_fixes: bool) -> 
             "[-] {unsafe_count} more fixable with `djopt fix --unsafe-fixes` (review them)."
         );
     }
+    out.push_str(&suggested);
     out
 }
 
@@ -142,6 +164,8 @@ pub struct RuleCount {
     pub count: usize,
     pub safe_fixes: usize,
     pub unsafe_fixes: usize,
+    /// How many of `count` are suggestions rather than N+1 findings.
+    pub suggestions: usize,
 }
 
 pub fn rule_counts(reports: &[Report]) -> Vec<RuleCount> {
@@ -161,12 +185,16 @@ pub fn rule_counts(reports: &[Report]) -> Vec<RuleCount> {
                     count: 0,
                     safe_fixes: 0,
                     unsafe_fixes: 0,
+                    suggestions: 0,
                 });
                 counts.len() - 1
             }
         };
         let c = &mut counts[i];
         c.count += 1;
+        if d.kind == Kind::Suggestion {
+            c.suggestions += 1;
+        }
         match d.fix.as_ref().map(|f| f.applicability) {
             Some(Applicability::Safe) => c.safe_fixes += 1,
             Some(Applicability::Unsafe) => c.unsafe_fixes += 1,
@@ -183,7 +211,16 @@ pub fn statistics(reports: &[Report], unsafe_fixes: bool) -> String {
     for c in rule_counts(reports) {
         let fixable = c.safe_fixes > 0 || (unsafe_fixes && c.unsafe_fixes > 0);
         let marker = if fixable { "[*]" } else { "   " };
-        let _ = writeln!(out, "{:>5}  {:<7} {marker} {}", c.count, c.code, c.name);
+        let kind = match c.suggestions {
+            0 => String::new(),
+            n if n == c.count => " (suggestions)".to_string(),
+            n => format!(" ({n} of them suggestions)"),
+        };
+        let _ = writeln!(
+            out,
+            "{:>5}  {:<7} {marker} {}{kind}",
+            c.count, c.code, c.name
+        );
     }
     out
 }

@@ -17,7 +17,7 @@ mod orm303_template_relations;
 mod shared;
 
 use crate::analysis::{FileContext, LoopFacts, loops::analyze_loop};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Kind};
 use crate::fix::Applicability;
 use crate::text::trigger::Trigger;
 use rustc_hash::FxHashSet as HashSet;
@@ -469,7 +469,12 @@ pub fn run_rules<'a>(
             checker.rule = rule;
             let before = checker.diagnostics.len();
             (rule.check)(&mut checker, &captures);
-            clamp_fixes(&mut checker.diagnostics[before..], rule.max_applicability);
+            let new = &mut checker.diagnostics[before..];
+            clamp_fixes(new, rule.max_applicability);
+            if rule.max_applicability == Applicability::Suggestion {
+                // A suggestion-level rule reports optimizations to weigh, not N+1 findings.
+                new.iter_mut().for_each(|d| d.kind = Kind::Suggestion);
+            }
         }
     };
     let mut cursor = QueryCursor::new();
@@ -557,6 +562,7 @@ mod root_tests {
     #[test]
     fn fixes_never_exceed_the_rules_safety_level() {
         let diagnostic = |applicability| Diagnostic {
+            kind: crate::diagnostic::Kind::Finding,
             rule: "ORM999",
             message: String::new(),
             start: 0,

@@ -58,7 +58,18 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     let quote = string_quote(args.positional[single[0]], ctx.src).unwrap_or(ctx.quote());
     let coverage = qs.coverage(ctx);
     let escapes = escapes(call, ctx.src);
-    let applicability = if qs.ambiguous || escapes {
+    // The swap is plainly a win when every moved lookup is an inner join (non-null forward
+    // keys all the way) and no project queryset method comes after (it may rely on the
+    // prefetch, or add its own). Otherwise it is a suggestion to weigh, with the reason.
+    let outer: Vec<&str> = names
+        .iter()
+        .filter(|l| !is_inner_join(ctx.index, qs.model, l))
+        .map(String::as_str)
+        .collect();
+    let custom_after = later_custom_method(call, ctx.src);
+    let applicability = if !outer.is_empty() || custom_after.is_some() {
+        Applicability::Suggestion
+    } else if qs.ambiguous || escapes {
         Applicability::Unsafe
     } else {
         Applicability::Safe
@@ -98,18 +109,38 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     } else {
         "are single-valued relations"
     };
-    let note = if locks {
+    let note: String = if locks {
         " (no automatic fix: with `select_for_update()` a join would lock the related rows too)"
+            .to_string()
     } else if coverage.select_all {
-        " (no automatic fix: naming a path would turn off the bare `select_related()`'s other joins)"
+        " (no automatic fix: naming a path would turn off the bare `select_related()`'s other joins)".to_string()
+    } else if let Some(method) = custom_after {
+        format!(
+            " (suggestion: the project's `{method}()` is applied after; it may rely on the prefetch or load the relation its own way)"
+        )
+    } else if !outer.is_empty() {
+        format!(
+            " (suggestion: {} can be null or absent, so the join is a LEFT OUTER JOIN that widens every row; worth it when most rows have one)",
+            quoted_list(
+                &outer.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+                '"'
+            )
+        )
     } else if escapes {
-        " (unsafe fix: the queryset is passed on or returned, where a caller's `only()` would clash with a join)"
+        " (unsafe fix: the queryset is passed on or returned, where a caller's `only()` would clash with a join)".to_string()
     } else if qs.ambiguous {
-        " (unsafe fix: the model name is defined more than once in the project)"
+        " (unsafe fix: the model name is defined more than once in the project)".to_string()
     } else {
-        ""
+        String::new()
+    };
+    // A swap that is not plainly a win is an optimization to weigh, not a finding.
+    let kind = if fix.is_some() && applicability == Applicability::Suggestion {
+        crate::diagnostic::Kind::Suggestion
+    } else {
+        crate::diagnostic::Kind::Finding
     };
     checker.report(Diagnostic {
+        kind,
         rule: "ORM103",
         message: format!(
             "{} {plural}: `prefetch_related` runs an extra query where `select_related` joins it into this one{note}",
@@ -141,6 +172,53 @@ pub fn is_single_valued(index: &ProjectIndex, model: ModelId, lookup: &str) -> b
         current = target;
     }
     true
+}
+
+/// Is every step of `lookup` a forward ForeignKey or OneToOneField that cannot be null, so
+/// `select_related` joins it with an INNER JOIN (no row widened by NULL columns)?
+fn is_inner_join(index: &ProjectIndex, model: ModelId, lookup: &str) -> bool {
+    let mut current = model;
+    for part in lookup.split("__") {
+        let Some(field) = index.field(current, part) else {
+            return false;
+        };
+        if !matches!(field.kind, FieldKind::ForeignKey | FieldKind::OneToOne) || field.null {
+            return false;
+        }
+        let Some(target) = field.target else {
+            return false;
+        };
+        current = target;
+    }
+    true
+}
+
+/// The first method chained after this call that is not Django's (a project queryset method
+/// such as `.restrict(user)`), if any.
+fn later_custom_method<'s>(call: tree_sitter::Node, src: &'s str) -> Option<&'s str> {
+    let mut current = call;
+    while let Some(attr) = current.parent() {
+        if attr.node_kind() != "attribute"
+            || attr.child_by_field_id(crate::field!("object")) != Some(current)
+        {
+            return None;
+        }
+        let outer = attr.parent().filter(|p| p.node_kind() == "call")?;
+        let method = crate::syntax::text(attr.child_by_field_id(crate::field!("attribute"))?, src);
+        let django = [
+            crate::django::CHAIN_METHODS,
+            crate::django::ENDS_CHAIN,
+            crate::django::KEEPS_ROWS,
+            crate::django::WRITE_METHODS,
+        ]
+        .iter()
+        .any(|list| list.contains(&method));
+        if !django {
+            return Some(method);
+        }
+        current = outer;
+    }
+    None
 }
 
 /// Remove some arguments (with their separating comma); None if a comment is in the way.

@@ -92,6 +92,7 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
         "it changes nothing (assigning it would change which rows come back: review)"
     };
     checker.report(Diagnostic {
+        kind: crate::diagnostic::Kind::Finding,
         rule: checker.rule.meta.code.as_str(),
         message: format!(
             "`{var}.{method}(...)` returns a new queryset and the result is thrown away, so {consequence}"

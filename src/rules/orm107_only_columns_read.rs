@@ -73,6 +73,7 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     let call = format!(".only({})", quoted_list(&read, ctx.quote()));
     let first = &facts.accesses[0];
     checker.report(Diagnostic {
+        kind: crate::diagnostic::Kind::Finding,
         rule: checker.rule.meta.code.as_str(),
         message: format!(
             "the loop on line {} reads {} of the {columns} columns of `{}`: `{call}` would load only those (review: a field read elsewhere would cost a query per row)",

@@ -83,6 +83,7 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
         Ok(_) => {}
     }
     checker.report(Diagnostic {
+        kind: crate::diagnostic::Kind::Finding,
         rule: checker.rule.meta.code.as_str(),
         message,
         start: first.whole.start_byte(),

@@ -78,6 +78,7 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
         )),
     }
     checker.report(Diagnostic {
+        kind: crate::diagnostic::Kind::Finding,
         rule: checker.rule.meta.code.as_str(),
         message,
         start: first.node.start_byte(),

@@ -189,6 +189,7 @@ fn report(
         _ => {}
     }
     checker.report(Diagnostic {
+        kind: crate::diagnostic::Kind::Finding,
         rule: checker.rule.meta.code.as_str(),
         message,
         start: node.start_byte(),

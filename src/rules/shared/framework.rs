@@ -425,6 +425,7 @@ pub fn report(
         Ok(_) => {}
     }
     checker.report(Diagnostic {
+        kind: crate::diagnostic::Kind::Finding,
         rule: checker.rule.meta.code.as_str(),
         message,
         start: node.start_byte(),

@@ -45,8 +45,15 @@ pub fn prefetch_in_loop<'a>(
             .field(qs.model, &a.path[0])
             .is_some_and(|f| f.kind.is_single())
     });
+    let manager_called = lookups
+        .iter()
+        .find_map(|l| facts.manager_called_on(l).map(|a| a.lookup()));
     let fix = if let Some(reason) = super::edits::blocker_reason(qs) {
         Err(reason)
+    } else if let Some(called) = manager_called {
+        Err(format!(
+            "`{called}(manager=...)` is called on the rows, and a prefetch would answer it from the default manager's cache (other rows, no custom queryset methods)"
+        ))
     } else if qs.defers_fields() && starts_single {
         Err("the queryset uses `only()`/`defer()`; a deferred ForeignKey cannot be followed".into())
     } else if facts.writes_in_body {
@@ -133,6 +140,7 @@ pub fn loop_diagnostic(
         Ok(_) => {}
     }
     Diagnostic {
+        kind: crate::diagnostic::Kind::Finding,
         rule: code,
         message,
         start: first.node.start_byte(),

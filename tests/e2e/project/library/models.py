@@ -142,6 +142,14 @@ class Book(models.Model):
     def author_name(self):
         return self.author.name
 
+    def review_ratings(self, ranked=True):
+        # django-cms's Page.get_languages shape: the default path asks the related manager for
+        # another manager; a prefetch of `reviews` would answer that call from the default
+        # manager's cache, a plain QuerySet without `.top()` (AttributeError).
+        if ranked:
+            return [r.rating for r in self.reviews(manager="ranked").top()]
+        return [r.rating for r in self.reviews.all()]
+
     def book_dict(self, readonly=False):
         # Reads the tags only for read-write callers (healthchecks' Check.to_dict shape).
         out = {"title": self.title}
@@ -184,9 +192,17 @@ class Stamped(models.Model):
         abstract = True
 
 
+class ReviewQuerySet(models.QuerySet):
+    def top(self):
+        return self.filter(rating__gte=3)
+
+
 class Review(Stamped):
     book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="reviews")
     rating = models.IntegerField()
+
+    objects = models.Manager()
+    ranked = ReviewQuerySet.as_manager()
 
     class Meta:
         ordering = ["book__title", "rating", "created_by__name"]

@@ -200,3 +200,10 @@ def defer_with_annotation_guard():
     # has_long_title() reads the annotation, not the deferred title (healthchecks' pings list)
     qs = Book.objects.defer("title").annotate(title_length=Length("title"))
     return [[b.pk, b.has_long_title()] for b in qs]
+
+
+@scenario(nplusone=True, fixed_by=None)
+def related_manager_called_for_another_manager():
+    # django-cms (issue 19): a prefetch of `reviews` would make `reviews(manager="ranked")`
+    # return the default manager's cached rows, without the ranked queryset's `.top()`.
+    return [[b.title, b.review_ratings(ranked=(b.pk % 2 == 0))] for b in Book.objects.all()]
