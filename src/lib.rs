@@ -20,6 +20,7 @@ pub mod invariants;
 pub mod phase1;
 pub mod prefilter;
 pub mod problem;
+pub mod profile;
 pub mod project;
 pub mod render;
 pub mod rules;

@@ -42,6 +42,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "baseline",
             "invariants",
             "settings",
+            "profile",
         ],
     ),
     ("cli", &["cli", "commands", "render"]),

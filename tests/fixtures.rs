@@ -74,6 +74,7 @@ fn rule_fixtures() {
                 path: rel.clone(),
                 source: &source,
                 diagnostic: d,
+                measured: None,
             })
             .collect();
 

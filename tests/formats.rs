@@ -398,3 +398,100 @@ fn findings_and_suggestions_are_counted_apart() {
         .unwrap();
     assert_eq!(orm103["suggestions"], 1);
 }
+
+/// A profile record as djopt.profile writes it (validated against its schema below).
+fn profile_line(id: &str, groups: &[(&str, usize, u64)]) -> String {
+    let groups: Vec<Value> = groups
+        .iter()
+        .enumerate()
+        .map(|(i, (file, line, count))| {
+            serde_json::json!({
+                "db": "default", "op": "select", "sql": format!("SELECT {i}"), "example": "SELECT",
+                "count": count, "time_ms": 1.0, "n_plus_one": *count >= 3, "distinct_params": count,
+                "callers": 1, "first": i, "fed_by": null, "file": file, "line": line,
+                "frames": [{"file": file, "line": line, "function": "f", "first_line": 1, "last_line": line + 1}],
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "format": "djopt-profile", "version": 1, "kind": "test", "id": id, "run": "r1",
+        "started_at": "2026-12-03T00:00:00.000Z", "root": "/elsewhere/ci/checkout", "threshold": 3,
+        "queries": 0, "time_ms": 0.0, "n_plus_one": 0, "groups": groups,
+    })
+    .to_string()
+}
+
+#[test]
+fn check_profile_confirms_ranks_and_reports_what_no_rule_explains() {
+    let dir = project();
+    let root = dir.path();
+    let schema_path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemas/profile.schema.json");
+    let schema: Value = serde_json::from_str(&fs::read_to_string(schema_path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    // Recorded in another checkout: files match relative to the project root.
+    let lines = [
+        profile_line(
+            "t.test_titles",
+            &[("shop/views.py", 5, 10), ("shop/extra.py", 3, 8)],
+        ),
+        profile_line("t.test_report", &[("shop/reports.py", 6, 40)]),
+    ];
+    for l in &lines {
+        let v: Value = serde_json::from_str(l).unwrap();
+        assert!(validator.iter_errors(&v).next().is_none(), "{l}");
+    }
+    fs::write(root.join("p.jsonl"), lines.join("\n") + "\n").unwrap();
+
+    let (code, json) = stdout_of(root, &["check", "--format", "json", "--profile", "p.jsonl"]);
+    assert_eq!(code, Some(1));
+    let findings: Value = serde_json::from_str(&json).unwrap();
+    let findings = findings.as_array().unwrap();
+    // The most queries saved first: reports.py (39), then views.py (9), then the unmeasured.
+    assert_eq!(findings[0]["path"], "shop/reports.py", "{json}");
+    assert_eq!(findings[0]["measured"]["saved"], 39);
+    assert_eq!(findings[1]["path"], "shop/views.py");
+    assert_eq!(findings[1]["line"], 5);
+    assert_eq!(findings[1]["measured"]["queries"], 10);
+    assert!(findings[2].get("measured").is_none());
+    let profile_only: Vec<&Value> = findings.iter().filter(|f| f["rule"] == "PROFILE").collect();
+    assert_eq!(profile_only.len(), 1, "{json}");
+    assert_eq!(profile_only[0]["path"], "shop/extra.py");
+    assert_eq!(profile_only[0]["line"], 3);
+    assert_eq!(profile_only[0]["kind"], "measured");
+
+    let (_, text) = stdout_of(root, &["check", "--profile", "p.jsonl"]);
+    assert!(
+        text.contains("shop/extra.py:3:1: PROFILE a run-time N+1 no rule explains: 8 queries"),
+        "{text}"
+    );
+    assert!(
+        text.contains("2 findings confirmed, 1 run-time N+1 no rule explains"),
+        "{text}"
+    );
+
+    let (_, sarif) = stdout_of(
+        root,
+        &["check", "--format", "sarif", "--profile", "p.jsonl"],
+    );
+    let log: Value = serde_json::from_str(&sarif).unwrap();
+    assert!(sarif_schema().iter_errors(&log).next().is_none());
+    let measured = log["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["properties"]["measured"].is_object())
+        .count();
+    assert_eq!(measured, 2);
+
+    // Not a profile: a clear error, exit 2.
+    fs::write(root.join("bad.jsonl"), "{\"x\": 1}\n").unwrap();
+    let out = djopt(root)
+        .args(["check", "--profile", "bad.jsonl"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("bad.jsonl:1: not a djopt profile record")
+    );
+}

@@ -73,4 +73,54 @@ fn recorder_finds_n_plus_one_at_run_time_and_writes_valid_profiles() {
     }
     assert!(records >= 50, "only {records} records");
     assert!(n_plus_one >= 20, "only {n_plus_one} N+1 groups");
+
+    // `djopt check --profile` reads them back: every static finding of the project is an N+1
+    // its tests ran, so each is confirmed with measured numbers, and they come first by the
+    // queries a fix saves.
+    let project = root.join("tests/profile/project");
+    let profile = out.path().join("pytest.jsonl");
+    let check = Command::new(env!("CARGO_BIN_EXE_djopt"))
+        .args(["check", "--no-cache", "--format", "json", "--profile"])
+        .arg(&profile)
+        .current_dir(&project)
+        .output()
+        .unwrap();
+    assert_eq!(
+        check.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let findings: Value = serde_json::from_slice(&check.stdout).unwrap();
+    let findings = findings.as_array().unwrap();
+    let statics: Vec<&Value> = findings.iter().filter(|f| f["rule"] != "PROFILE").collect();
+    assert!(statics.len() >= 4, "{findings:#?}");
+    for f in &statics {
+        let m = &f["measured"];
+        assert!(m.is_object(), "not confirmed by the profile: {f:#}");
+        assert!(m["queries"].as_u64().unwrap() >= 3, "{f:#}");
+        assert!(m["saved"].as_u64().unwrap() < m["queries"].as_u64().unwrap());
+        assert!(m["runs"].as_u64().unwrap() >= 1);
+    }
+    let saved: Vec<u64> = statics
+        .iter()
+        .map(|f| f["measured"]["saved"].as_u64().unwrap())
+        .collect();
+    assert!(
+        saved.windows(2).all(|w| w[0] >= w[1]),
+        "not ranked by queries saved: {saved:?}"
+    );
+    // The text output says the same, with the profile's summary line.
+    let text = Command::new(env!("CARGO_BIN_EXE_djopt"))
+        .args(["check", "--no-cache", "--profile"])
+        .arg(&profile)
+        .current_dir(&project)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("[measured: "), "{text}");
+    assert!(
+        text.contains(&format!("{} findings confirmed", statics.len())),
+        "{text}"
+    );
 }

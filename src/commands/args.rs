@@ -56,6 +56,10 @@ pub struct CheckArgs {
     /// Write every current finding to this baseline file and exit 0
     #[arg(long, value_name = "FILE", conflicts_with_all = ["baseline", "statistics"])]
     pub write_baseline: Option<PathBuf>,
+    /// A run-time profile (djopt.profile, docs/profile.md): findings it confirms get the
+    /// measured queries and come first; its N+1s that no finding explains are reported too
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["write_baseline", "statistics"])]
+    pub profile: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

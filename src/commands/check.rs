@@ -35,6 +35,7 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
                 path: file.source.path.clone(),
                 source: &file.source,
                 diagnostic: d,
+                measured: None,
             })
         })
         .collect();
@@ -89,11 +90,49 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
         }
     };
 
+    // A run-time profile: measured numbers on the findings it confirms (those first, by the
+    // queries a fix saves), and its N+1s that no finding explains.
+    let mut reports = reports;
+    let profile = match &args.profile {
+        Some(path) => Some(crate::profile::read(path)?),
+        None => None,
+    };
+    let unmatched = match &profile {
+        Some(profile) => {
+            let located: Vec<crate::profile::Located> = reports
+                .iter()
+                .map(|r| crate::profile::Located {
+                    path: PathBuf::from(
+                        project
+                            .settings
+                            .relative(&r.path)
+                            .to_string_lossy()
+                            .replace('\\', "/"),
+                    ),
+                    first_line: r.source.line_col(r.diagnostic.start).0,
+                    last_line: r.source.line_col(r.diagnostic.end).0,
+                    message: &r.diagnostic.message,
+                })
+                .collect();
+            let (measured, unmatched) = crate::profile::measure(profile, &located);
+            for (r, m) in reports.iter_mut().zip(measured) {
+                r.measured = m;
+            }
+            reports.sort_by_key(|r| std::cmp::Reverse(r.measured.as_ref().map_or(0, |m| m.saved)));
+            unmatched
+        }
+        None => Vec::new(),
+    };
+    let cwd = std::env::current_dir()?;
+    let root = project.settings.project_root.clone();
+
     let unsafe_fixes = project.settings.unsafe_fixes;
     let mut out = String::new();
     match (args.format, args.statistics) {
         (Format::Json, true) => out = statistics_json(&reports),
-        (Format::Json, false) => out = render::json::render(&reports),
+        (Format::Json, false) => {
+            out = render::json::render_profiled(&reports, &unmatched, &root, &cwd)
+        }
         (Format::Sarif, _) => {
             out = render::sarif::render(&reports, &problems, &std::env::current_dir()?)
         }
@@ -103,6 +142,7 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
                 out.push_str(&render::text::statistics(&reports, unsafe_fixes));
             } else {
                 out.push_str(&render::text::render_styled(&reports, !args.common.quiet));
+                out.push_str(&render::text::unexplained(&unmatched, &root, &cwd));
             }
             if !args.common.quiet {
                 out.push_str(&render::text::summary_timed(
@@ -112,6 +152,18 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
                     started.elapsed(),
                 ));
                 out.push_str(&note);
+                if let Some(profile) = &profile {
+                    let confirmed = reports.iter().filter(|r| r.measured.is_some()).count();
+                    let _ = writeln!(
+                        out,
+                        "Profile {} ({} runs): {confirmed} finding{} confirmed, {} run-time N+1{} no rule explains.",
+                        profile.path.display(),
+                        profile.records,
+                        if confirmed == 1 { "" } else { "s" },
+                        unmatched.len(),
+                        if unmatched.len() == 1 { "" } else { "s" }
+                    );
+                }
             }
         }
     }
@@ -123,9 +175,11 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
     stdout.flush()?;
     let fatal = super::print_problems(&problems);
     // Suggestions do not fail the check unless their rule is selected by its code.
-    let failing = reports.iter().any(|r| {
-        r.diagnostic.kind == Kind::Finding || project.settings.selects_by_code(r.diagnostic.rule)
-    });
+    let failing = !unmatched.is_empty()
+        || reports.iter().any(|r| {
+            r.diagnostic.kind == Kind::Finding
+                || project.settings.selects_by_code(r.diagnostic.rule)
+        });
     let code = if fatal {
         ExitCode::from(2)
     } else if !failing || args.exit_zero {

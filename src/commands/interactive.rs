@@ -298,6 +298,7 @@ impl Session<'_> {
             path: current.path.clone(),
             source: current,
             diagnostic: d,
+            measured: None,
         };
         let why = match &d.fix {
             Some(f) if f.applicability == Applicability::Unsafe => {

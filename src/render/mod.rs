@@ -17,4 +17,6 @@ pub struct Report<'a> {
     pub path: PathBuf,
     pub source: &'a SourceFile,
     pub diagnostic: &'a Diagnostic,
+    /// What a run-time profile measured for it (`check --profile`).
+    pub measured: Option<crate::profile::Measured>,
 }

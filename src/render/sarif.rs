@@ -112,6 +112,17 @@ fn result(r: &Report) -> Value {
         value["fixes"] = json!([sarif_fix(r, fix)]);
         value["properties"] = json!({ "fixApplicability": fix.applicability.as_str() });
     }
+    if let Some(m) = &r.measured {
+        if !value["properties"].is_object() {
+            value["properties"] = json!({});
+        }
+        value["properties"]["measured"] = json!({
+            "queries": m.queries,
+            "saved": m.saved,
+            "runs": m.records,
+            "example": m.example,
+        });
+    }
     value
 }
 

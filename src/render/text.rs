@@ -30,9 +30,13 @@ fn render_with(reports: &[Report], show_frames: bool, color: bool) -> String {
             Kind::Finding => String::new(),
             Kind::Suggestion => format!(" {}", paint(color, style::DIM, "(suggestion)")),
         };
+        let measured = match &r.measured {
+            Some(m) => format!(" [{}]", crate::profile::describe(m)),
+            None => String::new(),
+        };
         let _ = writeln!(
             out,
-            "{}:{line}:{col}: {}{kind}{marker} {}",
+            "{}:{line}:{col}: {}{kind}{marker} {}{measured}",
             paint(color, style::PATH, r.path.display()),
             paint(color, style::CODE, d.rule),
             d.message
@@ -90,6 +94,53 @@ fn frame(out: &mut String, r: &Report, line: usize, col: usize, color: bool) {
         );
     }
     out.push('\n');
+}
+
+/// A profile's N+1s that no static finding explains, one line each.
+pub fn unexplained(
+    groups: &[&crate::profile::NPlusOne],
+    root: &std::path::Path,
+    cwd: &std::path::Path,
+) -> String {
+    let mut out = String::new();
+    for g in groups {
+        let _ = writeln!(
+            out,
+            "{}:{}:1: PROFILE {}",
+            display_path(&root.join(&g.path), cwd),
+            g.line,
+            unexplained_message(g)
+        );
+    }
+    out
+}
+
+/// The message of a profile N+1 that no finding explains.
+pub fn unexplained_message(g: &crate::profile::NPlusOne) -> String {
+    let sql: String = g.sql.chars().take(80).collect();
+    let cut = if g.sql.chars().count() > 80 {
+        "..."
+    } else {
+        ""
+    };
+    let runs = g.records.len();
+    format!(
+        "a run-time N+1 no rule explains: {} queries of `{sql}{cut}` from `{}` in {runs} run{} ({}); djopt found no queryset to fix here",
+        g.queries(),
+        g.function,
+        if runs == 1 { "" } else { "s" },
+        g.records[0].0
+    )
+}
+
+/// `path` relative to `cwd` when it is under it.
+pub fn display_path(path: &std::path::Path, cwd: &std::path::Path) -> String {
+    let cwd = std::fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_path_buf());
+    let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    path.strip_prefix(&cwd)
+        .unwrap_or(&path)
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// The closing lines: counts, and how many `djopt fix` would fix.
