@@ -1731,13 +1731,7 @@ mod tests {
     /// Phase 2's parts of `text` with an index knowing `Book` (kept, rest, rest is proof).
     fn parts_of(text: &str) -> Option<(Vec<&str>, Vec<&str>, bool)> {
         let models = "from django.db import models\n\nclass Book(models.Model):\n    title = models.CharField(max_length=9)\n";
-        let tree = crate::syntax::parse::parse(models).unwrap();
-        let facts = [crate::index::extract_file(
-            std::path::Path::new("shop/models.py"),
-            models,
-            &tree,
-        )];
-        let index = crate::index::build_index(&facts);
+        let index = crate::index::index_of("shop/models.py", models);
         let needles = Needles::new(&index, &crate::rules::registry().triggers());
         let parts = analysis_ranges(text, &needles, &index, None)?;
         // Phase 1's outline of the same text gives the same parts.

@@ -1031,13 +1031,7 @@ def __str__(self):\n        return self.author.name\n";
     /// whose models are [`MODELS`], as (path, multi, forward_non_null, manager method,
     /// conditional, via, column) per access, and the writes flag.
     fn facts_of(view: &str) -> (Vec<String>, bool) {
-        let tree = crate::syntax::parse::parse(MODELS).unwrap();
-        let facts = [crate::index::extract_file(
-            std::path::Path::new("shop/models.py"),
-            MODELS,
-            &tree,
-        )];
-        let index = crate::index::build_index(&facts);
+        let index = crate::index::index_of("shop/models.py", MODELS);
         let src = format!("from shop.models import Book\n\n{view}");
         let tree = crate::syntax::parse::parse(&src).unwrap();
         let ctx = FileContext::new(&index, &src, &tree, "shop.views".to_string(), false);

@@ -123,13 +123,7 @@ mod tests {
     const MODELS: &str = "from django.db import models\n\nclass Book(models.Model):\n    title = models.CharField(max_length=9)\n\nclass Shelf(models.Model):\n    name = models.CharField(max_length=9)\n";
 
     fn with_context(src: &str, module: &str, f: impl FnOnce(&FileContext)) {
-        let tree = crate::syntax::parse::parse(MODELS).unwrap();
-        let facts = [crate::index::extract_file(
-            std::path::Path::new("shop/models.py"),
-            MODELS,
-            &tree,
-        )];
-        let index = crate::index::build_index(&facts);
+        let index = crate::index::index_of("shop/models.py", MODELS);
         let tree = crate::syntax::parse::parse(src).unwrap();
         let ctx = FileContext::new(&index, src, &tree, module.to_string(), false);
         f(&ctx);

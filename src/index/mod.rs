@@ -20,6 +20,13 @@ pub use extract::{
 };
 pub use resolve::build_index;
 
+/// The index of one models file at `path` (for tests of the layers above).
+#[cfg(test)]
+pub fn index_of(path: &str, models: &str) -> ProjectIndex {
+    let tree = crate::syntax::parse::parse(models).expect("the models parse");
+    build_index(&[extract_file(std::path::Path::new(path), models, &tree)])
+}
+
 /// What phase 1 reads of one file (extracted in parallel; the index is resolved from all
 /// of them).
 #[derive(Clone, Debug, Default)]
