@@ -18,7 +18,8 @@ struct Record {
     format: String,
     version: u64,
     id: String,
-    root: String,
+    // `root` is not read: files are matched relative to the project root wherever the
+    // profile was recorded (serde skips fields the struct does not name).
     groups: Vec<RawGroup>,
 }
 
@@ -109,7 +110,6 @@ pub fn read(path: &Path) -> Result<Profile> {
             );
         }
         records += 1;
-        let _ = &record.root; // files are matched relative to the root, wherever it was
         for g in record.groups {
             let Some(inner) = g.frames.first().cloned() else {
                 continue; // no frame in the project's code: nothing to point at
