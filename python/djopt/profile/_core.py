@@ -531,9 +531,19 @@ def truncate(path):
         pass
 
 
+_process_run = None  # (pid, run id): one run per process
+
+
 def new_run_id():
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S")
-    return f"{stamp}-{os.getpid()}"
+    """The run id of this process: its start time and pid, the same for every profiler it
+    makes (Django builds the middleware again for each test client's handler; those
+    recordings are still one run), a new one in a forked child."""
+    global _process_run
+    pid = os.getpid()
+    if _process_run is None or _process_run[0] != pid:
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S")
+        _process_run = (pid, f"{stamp}-{pid}")
+    return _process_run[1]
 
 
 class Profiler:
