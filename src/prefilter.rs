@@ -47,6 +47,8 @@ pub struct FileScan {
     pub module_level: Vec<usize>,
     /// A hash of the text the outline was made from (see `project::Outlines`).
     pub text_hash: u64,
+    /// Module-level `Name = Base.from_queryset(QS)`: the name, and the classes it is made of.
+    pub manager_aliases: Vec<(String, Vec<String>)>,
 }
 
 #[derive(Debug, Default)]
@@ -97,7 +99,9 @@ impl FileScan {
                     }
                 }
                 Kind::Other(_) => {
-                    let matters = other_matters(text);
+                    let alias = manager_alias(text);
+                    let matters = other_matters(text) || alias.is_some();
+                    scan.manager_aliases.extend(alias);
                     scan.other_matters |= matters;
                     if matters || text.starts_with(b"from") || block_imports(text) {
                         scan.module_level.push(i);
@@ -261,6 +265,33 @@ fn block_imports(text: &[u8]) -> bool {
 
 /// Something phase 1 reads outside classes and functions: classes or functions nested in
 /// `if`/`try` blocks, the user model setting, the framework settings.
+/// `Name = a.Base.from_queryset(QS)`: (`Name`, [`Base`, `QS`]).
+fn manager_alias(text: &[u8]) -> Option<(String, Vec<String>)> {
+    crate::finder!(b"from_queryset").find(text)?;
+    let words: Vec<Range<usize>> = identifiers(text).collect();
+    let first = words.first()?;
+    let after = text[first.end..]
+        .iter()
+        .position(|&b| !b.is_ascii_whitespace())?
+        + first.end;
+    if text.get(after) != Some(&b'=') || text.get(after + 1) == Some(&b'=') {
+        return None;
+    }
+    let k = words
+        .iter()
+        .position(|w| &text[w.clone()] == b"from_queryset")?;
+    let made_of = k
+        .checked_sub(1)
+        .into_iter()
+        .chain(k + 1..words.len().min(k + 3))
+        .map(|p| String::from_utf8_lossy(&text[words[p].clone()]).into_owned())
+        .collect();
+    Some((
+        String::from_utf8_lossy(&text[first.clone()]).into_owned(),
+        made_of,
+    ))
+}
+
 fn other_matters(text: &[u8]) -> bool {
     crate::finder!(b"class ").find(text).is_some()
         || crate::finder!(b"def ").find(text).is_some()
@@ -376,9 +407,19 @@ impl IndexScope {
         // Plus the classes they use, and the ancestors (by name) of all of them.
         let mut relevant: HashSet<Key> = HashSet::default();
         let mut work: Vec<Key> = derived.iter().copied().collect();
+        let aliases: HashMap<&str, &[String]> = files
+            .iter()
+            .flatten()
+            .flat_map(|scan| &scan.manager_aliases)
+            .map(|(name, made_of)| (name.as_str(), made_of.as_slice()))
+            .collect();
         for key in &derived {
             for used in &classes[key].1.uses {
                 work.extend(by_name.get(used.as_str()).into_iter().flatten().copied());
+                // `objects = BookManager()` with `BookManager = Manager.from_queryset(QS)`.
+                for made_of in aliases.get(used.as_str()).into_iter().copied().flatten() {
+                    work.extend(by_name.get(made_of.as_str()).into_iter().flatten().copied());
+                }
             }
         }
         let mut names_done: HashSet<&str> = HashSet::default();

@@ -201,9 +201,16 @@ fn top_level(node: Node, src: &str, module: &str, is_package: bool, facts: &mut 
                     assign.child_by_field_id(crate::field!("left")),
                     assign.child_by_field_id(crate::field!("right")),
                 )
-                && text(left, src) == "AUTH_USER_MODEL"
             {
-                facts.auth_user_model = string_value(right, src);
+                if text(left, src) == "AUTH_USER_MODEL" {
+                    facts.auth_user_model = string_value(right, src);
+                } else if left.node_kind() == "identifier"
+                    && let Some((base, qs)) = from_queryset_call(right, src)
+                {
+                    facts
+                        .manager_aliases
+                        .push((text(left, src).to_string(), base, qs));
+                }
             }
         }
         "if_statement" | "try_statement" => {
@@ -319,6 +326,28 @@ fn class(node: Node, src: &str) -> RawClass {
         }
     }
     raw
+}
+
+/// `Base.from_queryset(QS)` (not called): (`Base`, `QS`) as dotted names.
+fn from_queryset_call(call: Node, src: &str) -> Option<(String, String)> {
+    let call = unparen(call);
+    if call.node_kind() != "call" {
+        return None;
+    }
+    let function = call.child_by_field_id(crate::field!("function"))?;
+    if function.node_kind() != "attribute" {
+        return None;
+    }
+    let base = function.child_by_field_id(crate::field!("object"))?;
+    let method = function.child_by_field_id(crate::field!("attribute"))?;
+    if text(method, src) != "from_queryset" {
+        return None;
+    }
+    let qs = call_args(call, src)
+        .positional
+        .first()
+        .and_then(|a| dotted_name(*a, src))?;
+    Some((dotted_name(base, src)?, qs))
 }
 
 fn class_assignment(assign: Node, src: &str, raw: &mut RawClass) {

@@ -41,6 +41,10 @@ pub struct FileFacts {
     pub auth_user_model: Option<String>,
     /// Module-level functions that return `Model.<manager>…` querysets.
     pub queryset_functions: Vec<extract::RawQuerysetFunction>,
+    /// Module-level manager classes made of a queryset class: `BookManager =
+    /// models.Manager.from_queryset(BookQuerySet)` gives (`BookManager`, `models.Manager`,
+    /// `BookQuerySet`).
+    pub manager_aliases: Vec<(String, String, String)>,
     /// Serializers, model members, settings' templates (see `frameworks`).
     pub frameworks: frameworks::FrameworkFacts,
 }

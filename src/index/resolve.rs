@@ -449,7 +449,66 @@ impl<'f> Resolver<'f> {
         }
     }
 
+    /// `BookManager` of `objects = BookManager()`, when a module assigns it `Base.from_queryset(
+    /// QS)`: the file of that assignment, `Base` and `QS`. The file `fi` first, then a file it
+    /// imports the name from, then the only module that defines one of that name.
+    fn manager_alias(&self, fi: usize, callee: &str) -> Option<(usize, &str, &str)> {
+        let name = last_segment(callee);
+        let in_file = |f: usize| {
+            self.files[f]
+                .manager_aliases
+                .iter()
+                .find(|(n, _, _)| n == name)
+                .map(|(_, base, qs)| (f, base.as_str(), qs.as_str()))
+        };
+        if let Some(found) = in_file(fi) {
+            return Some(found);
+        }
+        let defining: Vec<usize> = (0..self.files.len())
+            .filter(|&f| {
+                self.files[f]
+                    .manager_aliases
+                    .iter()
+                    .any(|(n, _, _)| n == name)
+            })
+            .collect();
+        let head = callee.split('.').next().unwrap_or(callee);
+        if let Some(module) = self.import_module(fi, head) {
+            let module = if callee.contains('.') {
+                format!("{module}.{head}")
+            } else {
+                module.to_string()
+            };
+            return defining
+                .iter()
+                .find(|&&f| module_matches(&self.files[f].module, &module))
+                .and_then(|&f| in_file(f));
+        }
+        match defining.as_slice() {
+            [only] => in_file(*only),
+            _ => None,
+        }
+    }
+
     fn manager(&self, fi: usize, name: &str, callee: &str) -> Manager {
+        // `BookManager = Manager.from_queryset(BookQuerySet)` then `objects = BookManager()`:
+        // the queryset class's methods, and the base's get_queryset.
+        if let Some((fa, base, qs)) = self.manager_alias(fi, callee) {
+            let mut manager = if is_django_manager(base) {
+                self.manager_class(fa, name, &format!("{qs}.as_manager"))
+            } else {
+                let mut m = self.manager_class(fa, name, base);
+                m.methods.extend(self.queryset_methods(fa, qs));
+                m
+            };
+            manager.class = callee.to_string();
+            return manager;
+        }
+        self.manager_class(fi, name, callee)
+    }
+
+    /// The manager `name` of class (or `QS.as_manager`) `callee`, as written in file `fi`.
+    fn manager_class(&self, fi: usize, name: &str, callee: &str) -> Manager {
         let mut manager = Manager {
             name: name.to_string(),
             class: callee.to_string(),

@@ -87,6 +87,13 @@ class Category(models.Model):
     class Meta:
         ordering = ["name"]
 
+    def mark_seen(self):
+        # wagtail's TaskState.cancel shape: the row is saved, then a relation is read that may
+        # lead to a row of the same model saved earlier in the caller's loop.
+        self.name = self.name + "!"
+        self.save(update_fields=["name"])
+        return self.parent.name if self.parent_id else None
+
 
 class PublishedManager(models.Manager):
     """A plain custom manager: filters, loads no relation."""
@@ -110,6 +117,12 @@ class BookQuerySet(models.QuerySet):
 
     def by_title(self):
         return self.order_by("title")
+
+    def refetched(self):
+        # wagtail's `.specific()` shape: the rows are fetched again, and the new queryset keeps
+        # the prefetch lookups of this one but not its joins.
+        pks = list(self.values_list("pk", flat=True))
+        return self.model.objects.filter(pk__in=pks).prefetch_related(*self._prefetch_related_lookups)
 
 
 class Book(models.Model):
@@ -157,6 +170,12 @@ class Book(models.Model):
             out["tags"] = [t.name for t in self.tags.all()]
         return out
 
+    def credit_author(self):
+        # Saves a related row it reads: books sharing an author each add a mark to the same row.
+        self.author.name = self.author.name + "*"
+        self.author.save(update_fields=["name"])
+        return self.author.name
+
     def has_long_title(self):
         # With `annotate(title_length=Length("title"))` the deferred title is never loaded.
         if hasattr(self, "title_length"):
@@ -197,12 +216,17 @@ class ReviewQuerySet(models.QuerySet):
         return self.filter(rating__gte=3)
 
 
+# A manager class made at module level (wagtail's WorkflowStateManager shape).
+RatedManager = models.Manager.from_queryset(ReviewQuerySet)
+
+
 class Review(Stamped):
     book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="reviews")
     rating = models.IntegerField()
 
     objects = models.Manager()
     ranked = ReviewQuerySet.as_manager()
+    rated = RatedManager()
 
     class Meta:
         ordering = ["book__title", "rating", "created_by__name"]

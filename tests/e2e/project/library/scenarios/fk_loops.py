@@ -233,3 +233,10 @@ def loop_saves_its_own_row():
 def announcements_with_subscripted_manager():
     # AnnouncementManager(models.Manager["Announcement"]) is a project manager: a safe fix
     return [[a.headline, a.created_by.name] for a in Announcement.objects.headlines()]
+
+
+@scenario(nplusone=True, fixed_by="safe")
+def reviews_with_module_level_manager():
+    # RatedManager = models.Manager.from_queryset(ReviewQuerySet), then rated = RatedManager():
+    # a project manager (its get_queryset is Django's), and `top()` is ReviewQuerySet's
+    return [[r.rating, r.book.title] for r in Review.rated.top()]
