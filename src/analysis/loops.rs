@@ -3,8 +3,8 @@
 use super::FileContext;
 use super::queryset::{Coverage, Queryset};
 use super::resolve::{QuerysetResolver, chain_root, scope_of};
-use crate::index::FieldKind;
 use crate::index::paths::Cursor;
+use crate::index::{FieldKind, ModelId};
 use crate::syntax::NodeKind;
 use crate::syntax::{call_args, method_call, text, unparen};
 use std::collections::HashMap;
@@ -97,6 +97,10 @@ pub struct LoopFacts<'t> {
     pub writes_in_body: bool,
     /// The queryset is evaluated before the loop and something writes in between.
     pub writes_between: bool,
+    /// Models whose rows the loop writes (the row saved, a member that writes called on a
+    /// row or a related object, `Model.objects….update()`): a relation leading to one of
+    /// them, loaded before the loop, would hold copies taken before those writes.
+    pub written: Vec<ModelId>,
     /// The queryset's name is also used where a change could clash (passed on, returned…).
     pub escapes: bool,
     /// The loop runs on some paths only (an `if` branch, a handler…) and the queryset is
@@ -161,6 +165,8 @@ pub fn analyze_loop<'a: 't, 't>(
         collections: HashMap::new(),
         out: Vec::new(),
         writes: false,
+        written: Vec::new(),
+        root: model,
         conditions: 0,
     };
     walker.vars.insert(var.clone(), Cursor::root(model, true));
@@ -212,6 +218,7 @@ pub fn analyze_loop<'a: 't, 't>(
         accesses,
         is_async,
         writes_in_body: walker.writes,
+        written: walker.written,
         writes_between,
     })
 }
@@ -373,6 +380,10 @@ struct Walker<'c, 'a, 't> {
     collections: HashMap<String, Cursor>,
     out: Vec<Access<'t>>,
     writes: bool,
+    /// See [`LoopFacts::written`].
+    written: Vec<ModelId>,
+    /// The model of the loop's rows (where every access path starts).
+    root: ModelId,
     /// How many conditions the walk is under (an `if` in the loop body, one side of `and`…).
     conditions: usize,
 }
@@ -466,6 +477,25 @@ impl<'t> Walker<'_, '_, 't> {
             if !on_row {
                 self.writes = true;
             }
+            // Whose rows it writes: a tracked row or related object, or a queryset's model.
+            let tracked = match unparen(object) {
+                o if o.node_kind() == "identifier" => self.vars.get(text(o, src)).cloned(),
+                o => self.single_alias(o),
+            };
+            let model = tracked.map(|c| c.model).or_else(|| {
+                QuerysetResolver::new(self.ctx)
+                    .resolve(object, call.start_byte())
+                    .map(|qs| qs.model)
+            });
+            if let Some(model) = model {
+                self.note_written(model);
+            }
+        }
+    }
+
+    fn note_written(&mut self, model: ModelId) {
+        if !self.written.contains(&model) {
+            self.written.push(model);
         }
     }
 
@@ -800,9 +830,31 @@ impl<'t> Walker<'_, '_, 't> {
 
     /// Reads hidden in a property, a method or `__str__` of the row's model.
     fn member(&mut self, var: &Cursor, name: &str, node: Node<'t>, depth: usize) {
-        if self.ctx.index.member_writes(var.model, name) {
+        let writes = self.ctx.index.member_writes(var.model, name);
+        if writes {
             self.writes = true;
+            // It may write `self` (`self.save()`): count the object's model as written.
+            self.note_written(var.model);
         }
+        let start = self.out.len();
+        self.member_reads(var, name, node, depth);
+        if writes {
+            // ... or any object it reads (`self.author.save()`): count theirs too.
+            for k in start..self.out.len() {
+                let mut model = self.root;
+                for segment in self.out[k].path.clone() {
+                    let Some(target) = self.ctx.index.field(model, &segment).and_then(|f| f.target)
+                    else {
+                        break;
+                    };
+                    self.note_written(target);
+                    model = target;
+                }
+            }
+        }
+    }
+
+    fn member_reads(&mut self, var: &Cursor, name: &str, node: Node<'t>, depth: usize) {
         if depth > 2 {
             return;
         }
@@ -997,6 +1049,42 @@ fn minimal<'t>(list: &[&Access<'t>]) -> Vec<Access<'t>> {
     kept
 }
 
+/// The first relation on `access`'s path (as a lookup) that leads to a model whose rows the
+/// loop writes, with that model's name: loading it before the loop would give the loop copies
+/// of those rows taken before the writes, where a lazy load sees them (earlier iterations'
+/// writes, or the row itself saved through another object).
+pub fn stale_relation(
+    ctx: &FileContext,
+    facts: &LoopFacts,
+    access: &Access,
+) -> Option<(String, String)> {
+    if facts.written.is_empty() {
+        return None;
+    }
+    let mut model = facts.queryset.model;
+    for (i, name) in access.path.iter().enumerate() {
+        let target = ctx.index.field(model, name)?.target?;
+        if facts.written.contains(&target) {
+            let lookup = access.path[..=i].join("__");
+            return Some((lookup, ctx.index.model(target).name.clone()));
+        }
+        model = target;
+    }
+    None
+}
+
+/// Why a fix loading `accesses` before the loop would change what the loop reads: the
+/// sentence naming the first relation [`stale_relation`] finds.
+pub fn stale_reason(ctx: &FileContext, facts: &LoopFacts, accesses: &[Access]) -> Option<String> {
+    accesses.iter().find_map(|a| {
+        stale_relation(ctx, facts, a).map(|(lookup, model)| {
+            format!(
+                "the loop (or a method it calls) may write `{model}` rows, and `{lookup}` is one; loaded before the loop, it would be a copy taken before those writes"
+            )
+        })
+    })
+}
+
 /// GenericForeignKeys read per row and not prefetched yet.
 pub fn missing_generic<'t>(facts: &LoopFacts<'t>, cov: &Coverage) -> Vec<Access<'t>> {
     let list: Vec<&Access> = facts
@@ -1025,14 +1113,20 @@ class Book(models.Model):\n    title = models.CharField(max_length=9)\n    \
 author = models.ForeignKey(Author, on_delete=models.CASCADE)\n    \
 editor = models.ForeignKey(Author, null=True, on_delete=models.SET_NULL, related_name=\"edited\")\n    \
 tags = models.ManyToManyField(Tag)\n\n    \
-def __str__(self):\n        return self.author.name\n";
+def __str__(self):\n        return self.author.name\n\n    \
+def touch(self):\n        self.editor.save()\n";
 
     /// The facts of the first loop (a `for` or a comprehension) in `view`, a module of the app
     /// whose models are [`MODELS`], as (path, multi, forward_non_null, manager method,
     /// conditional, via, column) per access, and the writes flag.
     fn facts_of(view: &str) -> (Vec<String>, bool) {
+        with_loop(view, |_, facts| describe(facts))
+    }
+
+    /// `f` given the facts of the first loop in `view` (see [`facts_of`]).
+    fn with_loop<R>(view: &str, f: impl FnOnce(&FileContext, &LoopFacts) -> R) -> R {
         let index = crate::index::index_of("shop/models.py", MODELS);
-        let src = format!("from shop.models import Book\n\n{view}");
+        let src = format!("from shop.models import Author, Book\n\n{view}");
         let tree = crate::syntax::parse::parse(&src).unwrap();
         let ctx = FileContext::new(&index, &src, &tree, "shop.views".to_string(), false);
         let mut found = None;
@@ -1043,6 +1137,27 @@ def __str__(self):\n        return self.author.name\n";
             found.is_none()
         });
         let facts = analyze_loop(&ctx, found.expect("a loop")).expect("a queryset loop");
+        f(&ctx, &facts)
+    }
+
+    /// The written models' names, and each missing path's stale relation.
+    fn stale_of(view: &str) -> (Vec<String>, Vec<Option<String>>) {
+        with_loop(view, |ctx, facts| {
+            let names = facts
+                .written
+                .iter()
+                .map(|m| ctx.index.model(*m).name.clone())
+                .collect();
+            let stale = facts
+                .accesses
+                .iter()
+                .map(|a| stale_relation(ctx, facts, a).map(|(lookup, _)| lookup))
+                .collect();
+            (names, stale)
+        })
+    }
+
+    fn describe(facts: &LoopFacts) -> (Vec<String>, bool) {
         let accesses = facts
             .accesses
             .iter()
@@ -1122,6 +1237,34 @@ def __str__(self):\n        return self.author.name\n";
         // Through an alias the related row's column is recorded too (a chain read in one
         // expression, `b.author.name`, records the relation only).
         assert_eq!(a, ["author non-null", "author__name non-null column"]);
+    }
+
+    #[test]
+    fn the_models_a_loop_writes() {
+        // The row saved: a relation back to its model is stale, another is not.
+        let (written, stale) = stale_of(
+            "def f():\n    for b in Book.objects.all():\n        b.save()\n        print(b.author.name)\n",
+        );
+        assert_eq!(written, ["Book"]);
+        assert_eq!(stale, [None]);
+        // A related object saved, and a queryset's model updated.
+        let (written, stale) = stale_of(
+            "def f():\n    for b in Book.objects.all():\n        b.editor.save()\n        Author.objects.filter(pk=1).update(name=\"y\")\n        print(b.author.name)\n",
+        );
+        assert_eq!(written, ["Author"]);
+        assert_eq!(
+            stale,
+            [Some("editor".to_string()), Some("author".to_string())]
+        );
+        // A member that writes: its object's model and every model it reads.
+        let (written, stale) =
+            stale_of("def f():\n    for b in Book.objects.all():\n        b.touch()\n");
+        assert_eq!(written, ["Book", "Author"]);
+        assert_eq!(stale, [Some("editor".to_string())]);
+        // Reads only.
+        let (written, _) =
+            stale_of("def f():\n    for b in Book.objects.all():\n        print(b.author.name)\n");
+        assert!(written.is_empty());
     }
 
     #[test]

@@ -4,7 +4,7 @@ use super::shared::edits::{add_lookups, loop_applicability, manager_blocks};
 use super::shared::loop_rule::loop_diagnostic;
 use super::{Captures, Checker};
 use crate::analysis::FileContext;
-use crate::analysis::loops::{LoopFacts, missing_paths};
+use crate::analysis::loops::{LoopFacts, missing_paths, stale_reason};
 use crate::fix::Fix;
 use crate::text::trigger::Trigger;
 
@@ -34,7 +34,10 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
         return;
     }
     let lookups: Vec<String> = select.iter().map(|a| a.lookup()).collect();
-    let fix = fix_for(ctx, &facts, &lookups, coverage.select_all);
+    let fix = match stale_reason(ctx, &facts, &select) {
+        Some(reason) => Err(reason),
+        None => fix_for(ctx, &facts, &lookups, coverage.select_all),
+    };
     let diagnostic = loop_diagnostic(
         ctx,
         &facts,

@@ -77,7 +77,7 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
         Err(reason) => message.push_str(&no_fix(reason)),
         Ok(f) if f.applicability < crate::fix::Applicability::Safe => {
             if let (_, Some(reason)) = loop_applicability(ctx, &facts) {
-                message.push_str(&super::shared::messages::unsafe_fix(reason));
+                message.push_str(&super::shared::messages::unsafe_fix(&reason));
             }
         }
         Ok(_) => {}
@@ -191,6 +191,10 @@ fn build_fix(ctx: &FileContext, facts: &LoopFacts, chains: &[Chain]) -> Result<F
     }
     if facts.writes_in_body {
         return Err("the loop writes to the database, and a prefetch taken before it would not see the new rows".into());
+    }
+    let accesses: Vec<Access> = chains.iter().map(|c| c.access.clone()).collect();
+    if let Some(reason) = crate::analysis::loops::stale_reason(ctx, facts, &accesses) {
+        return Err(reason);
     }
     let insert_at = qs.insert_at.ok_or("there is no place to add the call")?;
     let scope = scope_of(facts.loop_node);

@@ -89,10 +89,8 @@ pub fn manager_blocks(ctx: &FileContext, queryset: &Queryset) -> bool {
 }
 
 /// How safe a fix to a loop's queryset is, from what the loop does.
-pub fn loop_applicability(
-    ctx: &FileContext,
-    facts: &LoopFacts,
-) -> (Applicability, Option<&'static str>) {
+pub fn loop_applicability(ctx: &FileContext, facts: &LoopFacts) -> (Applicability, Option<String>) {
+    let mut reasons: Vec<&'static str> = Vec::new();
     let manager_unknown = facts
         .queryset
         .manager
@@ -100,62 +98,38 @@ pub fn loop_applicability(
         .and_then(|m| ctx.index.manager(facts.queryset.model, m))
         .is_some_and(|m| !m.resolved);
     if manager_unknown {
-        return (
-            Applicability::Unsafe,
-            Some("the manager's class is not in the project, so its get_queryset is unknown"),
-        );
+        reasons.push("the manager's class is not in the project, so its get_queryset is unknown");
     }
     if facts.queryset.hinted {
-        return (
-            Applicability::Unsafe,
-            Some("the queryset is known from a type hint only; a caller may pass something else"),
-        );
+        reasons
+            .push("the queryset is known from a type hint only; a caller may pass something else");
     }
     if facts.escapes {
-        return (
-            Applicability::Unsafe,
-            Some("the queryset is also passed on or returned, where a caller may change it"),
-        );
+        reasons.push("the queryset is also passed on or returned, where a caller may change it");
     }
     if facts.queryset.ambiguous {
-        return (
-            Applicability::Unsafe,
-            Some("the model name is defined more than once in the project"),
-        );
+        reasons.push("the model name is defined more than once in the project");
     }
     if facts.is_async {
-        return (
-            Applicability::Unsafe,
-            Some("under `async for` the lazy load raised `SynchronousOnlyOperation`"),
-        );
+        reasons.push("under `async for` the lazy load raised `SynchronousOnlyOperation`");
     }
     if facts.writes_in_body {
-        return (
-            Applicability::Unsafe,
-            Some("the loop writes to the database, so related rows would be read before the write"),
+        reasons.push(
+            "the loop writes to the database, so related rows would be read before the write",
         );
     }
     if facts.parameter_reused {
-        return (
-            Applicability::Unsafe,
-            Some(
-                "the rows come from a parameter the function uses again; the loop gets a queryset of its own, and the other uses query again",
-            ),
-        );
+        reasons.push("the rows come from a parameter the function uses again; the loop gets a queryset of its own, and the other uses query again");
     }
     if facts.branch_only && !facts.relocated {
-        return (
-            Applicability::Unsafe,
-            Some(
-                "the loop runs on some paths only, and the queryset it reads is also used elsewhere; the fix loads the relations on the other paths too",
-            ),
-        );
+        reasons.push("the loop runs on some paths only, and the queryset it reads is also used elsewhere; the fix loads the relations on the other paths too");
     }
     if facts.writes_between {
-        return (
-            Applicability::Unsafe,
-            Some("the queryset is evaluated before the loop and something writes in between"),
-        );
+        reasons.push("the queryset is evaluated before the loop and something writes in between");
     }
-    (Applicability::Safe, None)
+    if reasons.is_empty() {
+        (Applicability::Safe, None)
+    } else {
+        (Applicability::Unsafe, Some(reasons.join("; ")))
+    }
 }

@@ -3,7 +3,7 @@
 
 use super::edits::{add_lookups, loop_applicability, manager_blocks};
 use super::messages::{compact, no_fix, unsafe_fix};
-use crate::analysis::loops::{LoopFacts, missing_generic, missing_paths};
+use crate::analysis::loops::{LoopFacts, missing_generic, missing_paths, stale_reason};
 use crate::analysis::{Access, FileContext};
 use crate::diagnostic::Diagnostic;
 use crate::fix::Fix;
@@ -58,6 +58,8 @@ pub fn prefetch_in_loop<'a>(
         Err("the queryset uses `only()`/`defer()`; a deferred ForeignKey cannot be followed".into())
     } else if facts.writes_in_body {
         Err("the loop writes to the database, and a prefetch taken before it would not see the new rows".into())
+    } else if let Some(reason) = stale_reason(ctx, &facts, &prefetch) {
+        Err(reason)
     } else if manager_blocks(ctx, qs) {
         Err("the manager's get_queryset uses only()/values()/union()".into())
     } else {
@@ -134,7 +136,7 @@ pub fn loop_diagnostic(
         Err(reason) => message.push_str(&no_fix(reason)),
         Ok(f) if f.applicability < crate::fix::Applicability::Safe => {
             if let (_, Some(reason)) = loop_applicability(ctx, facts) {
-                message.push_str(&unsafe_fix(reason));
+                message.push_str(&unsafe_fix(&reason));
             }
         }
         Ok(_) => {}

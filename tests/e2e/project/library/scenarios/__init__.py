@@ -15,6 +15,7 @@ MODULES = [
     "drf_views",
     "admin_pages",
     "template_pages",
+    "stale_writes",
 ]
 
 

@@ -36,3 +36,11 @@ def prefetch_mixed_single_and_multi():
 @scenario(nplusone=False, fixed_by=None, may_change=True)
 def prefetch_reverse_one_to_one():
     return [a.biography.text for a in Author.objects.prefetch_related("biography")]
+
+
+@scenario(nplusone=False, fixed_by=None)
+def prefetch_kept_by_project_method_after():
+    # the project's queryset method after the prefetch refetches the rows keeping only the
+    # prefetch lookups (wagtail's `.specific()`): as a join, the author would be one query
+    # per book again.  A suggestion, never applied.
+    return [b.author.name for b in Book.shelf.prefetch_related("author").refetched()]
