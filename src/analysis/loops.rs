@@ -4,6 +4,7 @@ use super::FileContext;
 use super::queryset::{Coverage, Queryset};
 use super::resolve::{QuerysetResolver, chain_root, scope_of};
 use crate::index::paths::Cursor;
+use crate::index::reads::WriteTarget;
 use crate::index::{FieldKind, ModelId};
 use crate::syntax::NodeKind;
 use crate::syntax::{call_args, method_call, text, unparen};
@@ -86,6 +87,14 @@ impl LoopFacts<'_> {
     }
 }
 
+/// Rows of `model` a loop writes, and the path from the loop's row to the object written
+/// when it is one (`b.editor.save()`: `["editor"]`; `b.save()`: `[]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Written {
+    pub model: ModelId,
+    pub via: Option<Vec<String>>,
+}
+
 pub struct LoopFacts<'t> {
     pub loop_node: Node<'t>,
     pub iterable: Node<'t>,
@@ -97,10 +106,10 @@ pub struct LoopFacts<'t> {
     pub writes_in_body: bool,
     /// The queryset is evaluated before the loop and something writes in between.
     pub writes_between: bool,
-    /// Models whose rows the loop writes (the row saved, a member that writes called on a
-    /// row or a related object, `Model.objects….update()`): a relation leading to one of
-    /// them, loaded before the loop, would hold copies taken before those writes.
-    pub written: Vec<ModelId>,
+    /// Rows the loop writes (the row saved, a related object saved, a member's writes,
+    /// `Model.objects….update()`): a relation leading to one of them, loaded before the loop,
+    /// would hold copies taken before those writes.
+    pub written: Vec<Written>,
     /// The queryset's name is also used where a change could clash (passed on, returned…).
     pub escapes: bool,
     /// The loop runs on some paths only (an `if` branch, a handler…) and the queryset is
@@ -166,7 +175,6 @@ pub fn analyze_loop<'a: 't, 't>(
         out: Vec::new(),
         writes: false,
         written: Vec::new(),
-        root: model,
         conditions: 0,
     };
     walker.vars.insert(var.clone(), Cursor::root(model, true));
@@ -381,9 +389,7 @@ struct Walker<'c, 'a, 't> {
     out: Vec<Access<'t>>,
     writes: bool,
     /// See [`LoopFacts::written`].
-    written: Vec<ModelId>,
-    /// The model of the loop's rows (where every access path starts).
-    root: ModelId,
+    written: Vec<Written>,
     /// How many conditions the walk is under (an `if` in the loop body, one side of `and`…).
     conditions: usize,
 }
@@ -482,20 +488,53 @@ impl<'t> Walker<'_, '_, 't> {
                 o if o.node_kind() == "identifier" => self.vars.get(text(o, src)).cloned(),
                 o => self.single_alias(o),
             };
-            let model = tracked.map(|c| c.model).or_else(|| {
-                QuerysetResolver::new(self.ctx)
-                    .resolve(object, call.start_byte())
-                    .map(|qs| qs.model)
-            });
-            if let Some(model) = model {
-                self.note_written(model);
+            if let Some(cursor) = tracked {
+                self.note_written(cursor.model, Some(cursor.prefix));
+            } else if let Some(qs) =
+                QuerysetResolver::new(self.ctx).resolve(object, call.start_byte())
+            {
+                self.note_written(qs.model, None);
             }
         }
     }
 
-    fn note_written(&mut self, model: ModelId) {
-        if !self.written.contains(&model) {
-            self.written.push(model);
+    fn note_written(&mut self, model: ModelId, via: Option<Vec<String>>) {
+        let written = Written { model, via };
+        if !self.written.contains(&written) {
+            self.written.push(written);
+        }
+    }
+
+    /// What a member of `var`'s model that writes writes to, by its write targets.
+    fn note_member_writes(&mut self, var: &Cursor, targets: &[WriteTarget]) {
+        let index = self.ctx.index;
+        for target in targets {
+            match target {
+                WriteTarget::SelfPath(path) => {
+                    let mut at = var.clone();
+                    let reached = path.iter().all(|name| {
+                        match index.field(at.model, name).and_then(|f| at.step(name, f)) {
+                            Some(next) => {
+                                at = next;
+                                true
+                            }
+                            None => false,
+                        }
+                    });
+                    if reached {
+                        self.note_written(at.model, Some(at.prefix));
+                    } else {
+                        self.note_written(var.model, None);
+                    }
+                }
+                WriteTarget::Class(name) => {
+                    for &model in index.models_named(name) {
+                        self.note_written(model, None);
+                    }
+                }
+                // A local object, a function's result: perhaps a row of the member's model.
+                WriteTarget::Unknown => self.note_written(var.model, None),
+            }
         }
     }
 
@@ -830,28 +869,11 @@ impl<'t> Walker<'_, '_, 't> {
 
     /// Reads hidden in a property, a method or `__str__` of the row's model.
     fn member(&mut self, var: &Cursor, name: &str, node: Node<'t>, depth: usize) {
-        let writes = self.ctx.index.member_writes(var.model, name);
-        if writes {
+        if let Some(targets) = self.ctx.index.member_writes(var.model, name) {
             self.writes = true;
-            // It may write `self` (`self.save()`): count the object's model as written.
-            self.note_written(var.model);
+            self.note_member_writes(var, targets);
         }
-        let start = self.out.len();
         self.member_reads(var, name, node, depth);
-        if writes {
-            // ... or any object it reads (`self.author.save()`): count theirs too.
-            for k in start..self.out.len() {
-                let mut model = self.root;
-                for segment in self.out[k].path.clone() {
-                    let Some(target) = self.ctx.index.field(model, &segment).and_then(|f| f.target)
-                    else {
-                        break;
-                    };
-                    self.note_written(target);
-                    model = target;
-                }
-            }
-        }
     }
 
     fn member_reads(&mut self, var: &Cursor, name: &str, node: Node<'t>, depth: usize) {
@@ -1062,11 +1084,21 @@ pub fn stale_relation(
         return None;
     }
     let mut model = facts.queryset.model;
+    // Every hop so far is one-to-one: no other row of the loop reaches the object at the end.
+    let mut unique = true;
     for (i, name) in access.path.iter().enumerate() {
-        let target = ctx.index.field(model, name)?.target?;
-        if facts.written.contains(&target) {
-            let lookup = access.path[..=i].join("__");
-            return Some((lookup, ctx.index.model(target).name.clone()));
+        let field = ctx.index.field(model, name)?;
+        let target = field.target?;
+        unique &= matches!(field.kind, FieldKind::OneToOne | FieldKind::ReverseOneToOne);
+        let prefix = &access.path[..=i];
+        // The object written is this very relation of this row, which no other row shares:
+        // the loaded copy is the object written.
+        let stale = facts
+            .written
+            .iter()
+            .any(|w| w.model == target && !(unique && w.via.as_deref() == Some(prefix)));
+        if stale {
+            return Some((prefix.join("__"), ctx.index.model(target).name.clone()));
         }
         model = target;
     }
@@ -1146,7 +1178,7 @@ def touch(self):\n        self.editor.save()\n";
             let names = facts
                 .written
                 .iter()
-                .map(|m| ctx.index.model(*m).name.clone())
+                .map(|w| ctx.index.model(w.model).name.clone())
                 .collect();
             let stale = facts
                 .accesses
@@ -1251,15 +1283,15 @@ def touch(self):\n        self.editor.save()\n";
         let (written, stale) = stale_of(
             "def f():\n    for b in Book.objects.all():\n        b.editor.save()\n        Author.objects.filter(pk=1).update(name=\"y\")\n        print(b.author.name)\n",
         );
-        assert_eq!(written, ["Author"]);
+        assert_eq!(written, ["Author", "Author"]);
         assert_eq!(
             stale,
             [Some("editor".to_string()), Some("author".to_string())]
         );
-        // A member that writes: its object's model and every model it reads.
+        // A member that writes: what its writes are called on (`self.editor.save()`).
         let (written, stale) =
             stale_of("def f():\n    for b in Book.objects.all():\n        b.touch()\n");
-        assert_eq!(written, ["Book", "Author"]);
+        assert_eq!(written, ["Author"]);
         assert_eq!(stale, [Some("editor".to_string())]);
         // Reads only.
         let (written, _) =

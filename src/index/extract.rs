@@ -4,7 +4,7 @@
 pub use super::FileFacts;
 pub use super::imports::{Import, imports_from};
 pub use super::reads::SelfRead;
-use super::reads::self_reads;
+use super::reads::{WriteTarget, self_reads, write_target};
 use crate::syntax::NodeKind;
 use crate::syntax::{call_args, dotted_name, is_true, last_segment, string_value, text, unparen};
 use std::path::Path;
@@ -31,8 +31,9 @@ pub struct RawClass {
     pub member_reads: Vec<(String, Vec<SelfRead>)>,
     /// Methods that return a queryset built from `self` (custom QuerySet/Manager methods).
     pub queryset_methods: Vec<QuerysetMethod>,
-    /// Methods whose body writes to the database (`save()`, `delete()`, `update()`…).
-    pub writing_members: Vec<String>,
+    /// Methods whose body writes to the database (`save()`, `delete()`, `update()`…), with
+    /// what each write is called on.
+    pub writing_members: Vec<(String, Vec<WriteTarget>)>,
     /// Methods phase 1 did not parse (their names are in `members`): read when asked.
     pub lazy_methods: Vec<std::sync::Arc<super::lazy::LazyMethod>>,
     /// Where each of `members` is defined (byte offset), to add the lazy ones in order.
@@ -511,17 +512,19 @@ pub fn lazy_facts(def: Node, src: &str) -> super::lazy::LazyFacts {
     let framework_reads = super::frameworks::raw_method(def, src).self_reads;
     super::lazy::LazyFacts {
         reads,
-        writes,
+        writes: writes.is_some(),
+        write_targets: writes.unwrap_or_default(),
         framework_reads,
     }
 }
 
-/// What the index reads of one method: its reads from `self`, and whether it writes.
-fn method_facts(node: Node, src: &str) -> (Vec<SelfRead>, bool) {
+/// What the index reads of one method: its reads from `self`, and what it writes to (None
+/// when it does not write).
+fn method_facts(node: Node, src: &str) -> (Vec<SelfRead>, Option<Vec<WriteTarget>>) {
     let mut raw = RawClass::default();
     method(node, src, &mut raw);
     let reads = raw.member_reads.pop().map(|(_, r)| r).unwrap_or_default();
-    (reads, !raw.writing_members.is_empty())
+    (reads, raw.writing_members.pop().map(|(_, t)| t))
 }
 
 fn method(node: Node, src: &str, raw: &mut RawClass) {
@@ -534,8 +537,8 @@ fn method(node: Node, src: &str, raw: &mut RawClass) {
         if !reads.is_empty() {
             raw.member_reads.push((name.to_string(), reads));
         }
-        if writes(body, src) {
-            raw.writing_members.push(name.to_string());
+        if let Some(targets) = write_targets(body, src) {
+            raw.writing_members.push((name.to_string(), targets));
         }
         if name != "get_queryset"
             && !name.starts_with("__")
@@ -699,7 +702,8 @@ fn queryset_method(name: &str, body: Node, src: &str) -> Option<QuerysetMethod> 
     Some(qm)
 }
 
-fn writes(body: Node, src: &str) -> bool {
+/// What the writes in `body` are called on; None when it does not write.
+fn write_targets(body: Node, src: &str) -> Option<Vec<WriteTarget>> {
     // A write calls one of these by name: no walk for a body that does not mention one.
     let bytes = &src.as_bytes()[body.start_byte()..body.end_byte()];
     static FINDERS: crate::text::needle::Finders = crate::text::needle::Finders::new(|| {
@@ -709,16 +713,20 @@ fn writes(body: Node, src: &str) -> bool {
             .collect()
     });
     if !FINDERS.any_in(bytes) {
-        return false;
+        return None;
     }
-    let mut found = false;
+    let mut found: Option<Vec<WriteTarget>> = None;
     crate::syntax::walk_named(body, |n| {
-        if let Some((_, method)) = crate::syntax::method_call(n, src)
+        if let Some((object, method)) = crate::syntax::method_call(n, src)
             && crate::django::WRITE_METHODS.contains(&method.as_str())
         {
-            found = true;
+            let target = write_target(object, src);
+            let targets = found.get_or_insert_with(Vec::new);
+            if !targets.contains(&target) {
+                targets.push(target);
+            }
         }
-        !found
+        true
     });
     found
 }

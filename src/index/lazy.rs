@@ -47,6 +47,8 @@ pub struct LazyFacts {
     pub reads: Vec<SelfRead>,
     /// It writes to the database.
     pub writes: bool,
+    /// What its writes are called on (see `reads::WriteTarget`).
+    pub write_targets: Vec<super::reads::WriteTarget>,
     /// What the framework rules read from `self` through it.
     pub framework_reads: Vec<RawRead>,
 }
@@ -78,6 +80,7 @@ impl LazyMethod {
             READ.fetch_add(1, Ordering::Relaxed);
             self.read().unwrap_or(LazyFacts {
                 writes: true,
+                write_targets: vec![super::reads::WriteTarget::Unknown],
                 ..LazyFacts::default()
             })
         })

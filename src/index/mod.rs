@@ -182,9 +182,9 @@ pub struct Model {
     /// `member_reads` of the methods phase 1 did not parse (read when asked).
     #[serde(skip)]
     pub lazy_reads: HashMap<String, std::sync::Arc<lazy::LazyMethod>>,
-    /// Methods that write to the database.
+    /// Methods that write to the database, with what their writes are called on.
     #[serde(skip)]
-    pub writing_members: Vec<String>,
+    pub writing_members: Vec<(String, Vec<reads::WriteTarget>)>,
     /// The methods phase 1 did not parse, of this class and its abstract bases.
     #[serde(skip)]
     pub lazy_methods: Vec<std::sync::Arc<lazy::LazyMethod>>,
@@ -309,21 +309,23 @@ impl ProjectIndex {
         None
     }
 
-    /// Does a method of the model (or of a concrete parent) write to the database?
-    pub fn member_writes(&self, model: ModelId, name: &str) -> bool {
+    /// Does a method of the model (or of a concrete parent) write to the database? What its
+    /// writes are called on when it does.
+    pub fn member_writes(&self, model: ModelId, name: &str) -> Option<&[reads::WriteTarget]> {
         let mut current = Some(model);
         let mut hops = 0;
         while let Some(id) = current {
             let m = &self.models[id];
-            if m.writing_members.iter().any(|w| w == name)
-                || m.lazy_methods
-                    .iter()
-                    .any(|l| l.name == name && l.facts().writes)
+            if let Some((_, targets)) = m.writing_members.iter().find(|(w, _)| w == name) {
+                return Some(targets);
+            }
+            if let Some(lazy) = m.lazy_methods.iter().find(|l| l.name == name)
+                && lazy.facts().writes
             {
-                return true;
+                return Some(&lazy.facts().write_targets);
             }
             if m.members.iter().any(|member| member == name) {
-                return false;
+                return None;
             }
             current = m.parent_ids.first().copied();
             hops += 1;
@@ -331,7 +333,7 @@ impl ProjectIndex {
                 break;
             }
         }
-        false
+        None
     }
 
     /// A function of `module` (as imported: re-exports and other roots match too).

@@ -16,6 +16,75 @@ use std::collections::HashMap;
 use tree_sitter::Node;
 
 pub const ROWS: &str = "*";
+
+/// What a write in a method body writes to, as far as its text says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WriteTarget {
+    /// An object reached from `self` by attributes: `self.save()` ([]), `self.editor.save()`
+    /// (`["editor"]`), `self.pings.filter(…).delete()` (`["pings"]`).
+    SelfPath(Vec<String>),
+    /// A chain that starts from a capitalized name: `Ping.objects.filter(…).delete()`.
+    Class(String),
+    /// Anything else (a local object, a function's result).
+    Unknown,
+}
+
+/// The object a write method is called on, as a [`WriteTarget`].
+pub fn write_target(object: Node, src: &str) -> WriteTarget {
+    let mut node = unparen(object);
+    let mut names: Vec<String> = Vec::new();
+    loop {
+        match node.node_kind() {
+            "attribute" => {
+                let Some(attr) = node.child_by_field_id(crate::field!("attribute")) else {
+                    return WriteTarget::Unknown;
+                };
+                names.push(text(attr, src).to_string());
+                let Some(inner) = node.child_by_field_id(crate::field!("object")) else {
+                    return WriteTarget::Unknown;
+                };
+                node = unparen(inner);
+            }
+            "call" => {
+                // A queryset call in the chain (`.filter(…)`): the rows of what it is called on.
+                let Some(function) = node.child_by_field_id(crate::field!("function")) else {
+                    return WriteTarget::Unknown;
+                };
+                let chained = function.node_kind() == "attribute"
+                    && function
+                        .child_by_field_id(crate::field!("attribute"))
+                        .is_some_and(|a| crate::django::CHAIN_METHODS.contains(&text(a, src)));
+                if !chained {
+                    return WriteTarget::Unknown;
+                }
+                names.clear();
+                let Some(inner) = function.child_by_field_id(crate::field!("object")) else {
+                    return WriteTarget::Unknown;
+                };
+                node = unparen(inner);
+            }
+            "subscript" => {
+                names.clear();
+                let Some(inner) = node.child_by_field_id(crate::field!("value")) else {
+                    return WriteTarget::Unknown;
+                };
+                node = unparen(inner);
+            }
+            "identifier" => {
+                let name = text(node, src);
+                names.reverse();
+                return if name == "self" {
+                    WriteTarget::SelfPath(names)
+                } else if name.starts_with(|c: char| c.is_ascii_uppercase()) {
+                    WriteTarget::Class(name.to_string())
+                } else {
+                    WriteTarget::Unknown
+                };
+            }
+            _ => return WriteTarget::Unknown,
+        }
+    }
+}
 pub const STR: &str = "__str__()";
 
 /// One chain of attribute reads from a root object.

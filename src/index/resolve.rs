@@ -253,7 +253,7 @@ impl<'f> Resolver<'f> {
                 || parents
                     .iter()
                     .any(|&p: &ModelId| self.index.models[p].ordered);
-            let writing_members: Vec<String> = seen
+            let writing_members: Vec<(String, Vec<super::reads::WriteTarget>)> = seen
                 .iter()
                 .flat_map(|&s| self.class(s).writing_members.iter().cloned())
                 .collect();
