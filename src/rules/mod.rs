@@ -14,6 +14,7 @@ mod orm203_get_in_loop;
 mod orm301_serializer_relations;
 mod orm302_admin_list_relations;
 mod orm303_template_relations;
+mod orm305_form_choice_relations;
 mod shared;
 
 use crate::analysis::{FileContext, LoopFacts, loops::analyze_loop};
@@ -80,6 +81,7 @@ const SOURCES: &[RuleSource] = &[
     rule!("ORM301-serializer-relations", orm301_serializer_relations),
     rule!("ORM302-admin-list-relations", orm302_admin_list_relations),
     rule!("ORM303-template-relations", orm303_template_relations),
+    rule!("ORM305-form-choice-relations", orm305_form_choice_relations),
 ];
 
 #[derive(Debug, Deserialize, Clone)]

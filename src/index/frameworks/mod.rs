@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod drf;
+pub mod forms;
 pub mod settings;
 pub mod templates;
 
@@ -66,7 +67,12 @@ pub struct Framework {
 }
 
 /// The registry: one line per framework module.
-pub const FRAMEWORKS: &[&Framework] = &[&drf::FRAMEWORK, &admin::FRAMEWORK, &templates::FRAMEWORK];
+pub const FRAMEWORKS: &[&Framework] = &[
+    &drf::FRAMEWORK,
+    &admin::FRAMEWORK,
+    &templates::FRAMEWORK,
+    &forms::FRAMEWORK,
+];
 
 /// Do the framework rules read the method `name` of a site class whose other statements are
 /// `statements`? (A framework's `site_methods`, or a word of the statements.)

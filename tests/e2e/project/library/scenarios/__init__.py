@@ -16,6 +16,7 @@ MODULES = [
     "admin_pages",
     "template_pages",
     "stale_writes",
+    "form_pages",
 ]
 
 

@@ -1,0 +1,20 @@
+//! Django forms: a model choice field renders one option per row of its queryset, labelled
+//! by `label_from_instance(obj)` (`str(obj)` unless a subclass overrides it). What the index
+//! knows of a choice field class is its class (bases, methods); ORM305 reads the rest.
+
+use super::Framework;
+
+/// Django's model choice fields (last segments).
+pub const CHOICE_FIELDS: &[&str] = &["ModelChoiceField", "ModelMultipleChoiceField"];
+
+/// Django's form classes (last segments).
+pub const FORMS: &[&str] = &["Form", "ModelForm", "BaseForm", "BaseModelForm"];
+
+pub const FRAMEWORK: Framework = Framework {
+    name: "forms",
+    words: &[b"ModelChoiceField", b"ModelMultipleChoiceField", b"fields["],
+    // A project subclass of a choice field (phase 2 keeps its `label_from_instance`), and a
+    // form (its declared fields, `Meta.widgets` and `__init__`).
+    site_base: |base| CHOICE_FIELDS.contains(&base) || FORMS.contains(&base),
+    site_methods: &["label_from_instance", "__init__"],
+};

@@ -1,0 +1,341 @@
+//! ORM305: a form's model choice field renders one option per row of its queryset, and each
+//! option's label (`str(obj)`, or a project `label_from_instance`) reads relations the queryset
+//! does not load.
+
+use super::shared::framework::{call_fix, missing, report};
+use super::{Captures, Checker};
+use crate::analysis::FileContext;
+use crate::analysis::classes::ClassView;
+use crate::analysis::resolve::QuerysetResolver;
+use crate::index::frameworks::forms::CHOICE_FIELDS;
+use crate::index::frameworks::{follow, stringify};
+use crate::index::paths::{Cursor, Need};
+use crate::index::reads::{parameter_names, reads_from};
+use crate::syntax::NodeKind;
+use crate::syntax::{call_args, dotted_name, last_segment, string_value, text, unparen};
+use crate::text::trigger::Trigger;
+use tree_sitter::Node;
+
+/// What the prefilter must see before this rule can find anything: a choice field or a
+/// field's queryset set, where a queryset is built; and the choice field classes of the project
+/// (their `label_from_instance`).
+pub const TRIGGERS: &[Trigger] = &[
+    Trigger::WithQuerysetSource(choice_field),
+    Trigger::SiteClass,
+];
+
+fn choice_field(text: &[u8]) -> bool {
+    crate::finder!(b"ChoiceField").find(text).is_some()
+        || crate::finder!(b".queryset").find(text).is_some()
+}
+
+/// Django's widgets that render every row of the queryset as an option.
+const OPTION_WIDGETS: &[&str] = &[
+    "Select",
+    "SelectMultiple",
+    "RadioSelect",
+    "CheckboxSelectMultiple",
+];
+
+/// How a field labels its options.
+enum Label<'t> {
+    /// `str(obj)`: Django's `label_from_instance`.
+    Str,
+    /// A project `label_from_instance(self, obj)`, read in this file.
+    Method(Node<'t>),
+}
+
+pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
+    if let (Some(call), Some(callee)) = (captures.get("call"), captures.get("callee")) {
+        field_call(checker, call, callee);
+    } else if let (Some(assign), Some(value)) = (captures.get("assign"), captures.get("value")) {
+        fields_assignment(checker, assign, value);
+    }
+}
+
+/// `ModelChoiceField(queryset=..., widget=...)` (or a project subclass).
+fn field_call<'a>(checker: &mut Checker<'_, 'a>, call: Node<'a>, callee: Node<'a>) {
+    let ctx = checker.ctx;
+    let Some(callee) = dotted_name(callee, ctx.src) else {
+        return;
+    };
+    let class = last_segment(&callee);
+    let Some(label) = label_of(ctx, class) else {
+        return;
+    };
+    let args = call_args(call, ctx.src);
+    if args.splat {
+        return;
+    }
+    let Some(queryset) = args
+        .keyword("queryset")
+        .or_else(|| args.positional.first().copied())
+    else {
+        return;
+    };
+    if !renders_options(ctx, args.keyword("widget")) {
+        return;
+    }
+    finding(checker, call, queryset, &label, class);
+}
+
+/// `self.fields["author"].queryset = <queryset>` in a form: the field the form declares under
+/// that name, or the `ModelChoiceField` a `ModelForm` makes for a relation.
+fn fields_assignment<'a>(checker: &mut Checker<'_, 'a>, assign: Node<'a>, value: Node<'a>) {
+    let ctx = checker.ctx;
+    let src = ctx.src;
+    let Some(left) = assign.child_by_field_id(crate::field!("left")) else {
+        return;
+    };
+    let Some(subscript) = left.child_by_field_id(crate::field!("object")) else {
+        return;
+    };
+    let Some(key) = subscript
+        .child_by_field_id(crate::field!("subscript"))
+        .and_then(|k| string_value(k, src))
+    else {
+        return;
+    };
+    let Some(object) = subscript
+        .child_by_field_id(crate::field!("value"))
+        .and_then(|v| v.child_by_field_id(crate::field!("object")))
+    else {
+        return;
+    };
+    if text(object, src) != "self" {
+        return;
+    }
+    let Some(class) = enclosing_class(assign).and_then(|c| ClassView::read(c, src)) else {
+        return;
+    };
+    let bases = ctx.index.frameworks.all_bases(&class.bases);
+    if !bases.iter().any(|b| b.ends_with("Form")) || bases.iter().any(|b| b.contains("Serializer"))
+    {
+        return; // a form's fields only (a serializer's render no options outside the browsable API)
+    }
+    // Something else changes the field's widget: what it renders is not read here.
+    let class_text = ctx.text(class.node);
+    if class_text.contains(&format!("fields[\"{key}\"].widget"))
+        || class_text.contains(&format!("fields['{key}'].widget"))
+    {
+        return;
+    }
+    let (label, name) = match class.attr(&key) {
+        // Declared in the class: its own class and widget decide.
+        Some((declared, _)) => {
+            let declared = unparen(declared);
+            if declared.node_kind() != "call" {
+                return;
+            }
+            let Some(callee) = declared
+                .child_by_field_id(crate::field!("function"))
+                .and_then(|f| dotted_name(f, src))
+            else {
+                return;
+            };
+            let class_name = last_segment(&callee).to_string();
+            let Some(label) = label_of(ctx, &class_name) else {
+                return;
+            };
+            if !renders_options(ctx, call_args(declared, src).keyword("widget")) {
+                return;
+            }
+            (label, class_name)
+        }
+        // Made by a ModelForm from the model's relation, with `Meta.widgets` if it names one.
+        None => {
+            if !bases.iter().any(|b| b.ends_with("ModelForm")) {
+                return;
+            }
+            match meta_widget(ctx, &class, &key) {
+                Some(Some(widget)) if !renders_options(ctx, Some(widget)) => return,
+                None => return, // `Meta.widgets` that cannot be read
+                _ => {}
+            }
+            (Label::Str, "ModelChoiceField".to_string())
+        }
+    };
+    finding(checker, assign, value, &label, &name);
+}
+
+/// The labels of a field class: Django's choice fields label with `str(obj)`; a project
+/// subclass with its `label_from_instance` when this file defines it, else with whatever it
+/// inherits. None when it is not a model choice field, or its `label_from_instance` is in
+/// another module (not read here).
+fn label_of<'t>(ctx: &FileContext<'t>, class: &str) -> Option<Label<'t>> {
+    if CHOICE_FIELDS.contains(&class) {
+        return Some(Label::Str);
+    }
+    let fw = &ctx.index.frameworks;
+    let class_list = [class.to_string()];
+    if !fw
+        .all_bases(&class_list)
+        .iter()
+        .any(|b| CHOICE_FIELDS.contains(&b.as_str()))
+    {
+        return None;
+    }
+    let mut current = class.to_string();
+    for _ in 0..8 {
+        if CHOICE_FIELDS.contains(&current.as_str()) {
+            return Some(Label::Str);
+        }
+        let Some(view) = file_class(ctx, &current) else {
+            // Defined in another module: only its inheriting nothing is known.
+            let defines = fw.inherits_method(&[current.clone()], "label_from_instance");
+            return (!defines).then_some(Label::Str);
+        };
+        if let Some(method) = view.method("label_from_instance") {
+            return Some(Label::Method(method));
+        }
+        let next = view
+            .bases
+            .iter()
+            .map(|b| last_segment(b).to_string())
+            .find(|b| {
+                fw.all_bases(std::slice::from_ref(b))
+                    .iter()
+                    .any(|x| CHOICE_FIELDS.contains(&x.as_str()))
+            })?;
+        current = next;
+    }
+    None
+}
+
+/// The top-level class named `name` in this file.
+fn file_class<'t>(ctx: &FileContext<'t>, name: &str) -> Option<ClassView<'t>> {
+    let root = ctx.tree.root_node();
+    let mut cursor = root.walk();
+    let found = root
+        .named_children(&mut cursor)
+        .filter_map(crate::syntax::defined_class)
+        .filter(|c| {
+            c.child_by_field_id(crate::field!("name"))
+                .is_some_and(|n| text(n, ctx.src) == name)
+        })
+        .last()?;
+    ClassView::read(found, ctx.src)
+}
+
+/// Does a field with this `widget=` (None: the default `Select`) render its options?
+fn renders_options(ctx: &FileContext, widget: Option<Node>) -> bool {
+    let Some(widget) = widget else {
+        return true;
+    };
+    let widget = unparen(widget);
+    let class = match widget.node_kind() {
+        "call" => widget.child_by_field_id(crate::field!("function")),
+        _ => Some(widget),
+    };
+    class
+        .and_then(|c| dotted_name(c, ctx.src))
+        .is_some_and(|name| OPTION_WIDGETS.contains(&last_segment(&name)))
+}
+
+/// The widget `Meta.widgets` gives field `key`: Some(None) when it gives none, None when
+/// `widgets` is not a dict literal.
+fn meta_widget<'t>(
+    ctx: &FileContext<'t>,
+    class: &ClassView<'t>,
+    key: &str,
+) -> Option<Option<Node<'t>>> {
+    let Some(meta) = class
+        .node
+        .child_by_field_id(crate::field!("body"))
+        .and_then(|body| {
+            let mut cursor = body.walk();
+            body.named_children(&mut cursor)
+                .filter_map(crate::syntax::defined_class)
+                .find(|c| {
+                    c.child_by_field_id(crate::field!("name"))
+                        .is_some_and(|n| text(n, ctx.src) == "Meta")
+                })
+        })
+        .and_then(|m| ClassView::read(m, ctx.src))
+    else {
+        return Some(None);
+    };
+    let Some((widgets, _)) = meta.attr("widgets") else {
+        return Some(None);
+    };
+    let widgets = unparen(widgets);
+    if widgets.node_kind() != "dictionary" {
+        return None;
+    }
+    let mut cursor = widgets.walk();
+    for pair in widgets.named_children(&mut cursor) {
+        if pair.node_kind() != "pair" {
+            return None; // `**others`
+        }
+        let name = pair
+            .child_by_field_id(crate::field!("key"))
+            .and_then(|k| string_value(k, ctx.src));
+        if name.as_deref() == Some(key) {
+            return Some(pair.child_by_field_id(crate::field!("value")));
+        }
+    }
+    Some(None)
+}
+
+fn enclosing_class(node: Node) -> Option<Node> {
+    let mut current = node.parent();
+    while let Some(n) = current {
+        if n.node_kind() == "class_definition" {
+            return Some(n);
+        }
+        current = n.parent();
+    }
+    None
+}
+
+/// Report the option labels' reads the field's queryset does not load.
+fn finding<'a>(
+    checker: &mut Checker<'_, 'a>,
+    at: Node<'a>,
+    queryset: Node<'a>,
+    label: &Label<'a>,
+    field: &str,
+) {
+    let ctx = checker.ctx;
+    let Some(qs) = QuerysetResolver::new(ctx).resolve(queryset, queryset.start_byte()) else {
+        return;
+    };
+    if qs.single_row
+        || qs.has_call("none")
+        || qs.blocker().is_some_and(|b| b.method.starts_with("values"))
+    {
+        return; // no rows (a placeholder `__init__` replaces), or rows that are not instances
+    }
+    let model = ctx.index.model(qs.model).name.clone();
+    let cursor = Cursor::root(qs.model, true);
+    let mut needs: Vec<Need> = Vec::new();
+    match label {
+        Label::Str => stringify(ctx.index, &cursor, &format!("{model}.__str__"), &mut needs),
+        Label::Method(def) => {
+            let params = parameter_names(*def, ctx.src);
+            let (Some(obj), Some(body)) =
+                (params.get(1), def.child_by_field_id(crate::field!("body")))
+            else {
+                return;
+            };
+            for read in reads_from(body, obj, ctx.src) {
+                let origin = format!("label_from_instance: {}", read.text);
+                follow(ctx.index, &cursor, &read.names, &origin, &mut needs);
+            }
+        }
+    }
+    let coverage = qs.coverage(ctx);
+    let missing = missing(&needs, &coverage);
+    if missing.is_empty() {
+        return;
+    }
+    let one = missing.select.len() + missing.prefetch.len() == 1;
+    let message = format!(
+        "`{field}` renders an option for each `{model}` row, and each label ({}) runs a query; load {} with {}",
+        missing.origins(),
+        if one { "it" } else { "them" },
+        missing.calls(),
+    );
+    let fix = call_fix(ctx, &qs, at, &coverage, &missing);
+    report(checker, queryset, message, fix);
+}
