@@ -708,6 +708,9 @@ pub struct Needles {
     models: NameSet,
     managers: NameSet,
     functions: NameSet,
+    /// Multi-valued relations of the models (`books`, `book_set`): `self.books…` in a model
+    /// method is a queryset source.
+    relations: NameSet,
     /// The names of the project's templates, when its settings configure Django's templates
     /// (ORM303 reads nothing otherwise).
     templates: HashSet<Vec<u8>>,
@@ -1070,6 +1073,9 @@ impl Needles {
             for manager in &model.managers {
                 needles.managers.insert(manager.name.as_bytes().to_vec());
             }
+            for field in model.fields.iter().filter(|f| f.kind.is_multi()) {
+                needles.relations.insert(field.name.as_bytes().to_vec());
+            }
         }
         for name in ["objects", "_default_manager", "_base_manager"] {
             needles.managers.insert(name.as_bytes().to_vec());
@@ -1199,6 +1205,10 @@ impl Needles {
             && next_byte(text, word.end) == Some(b'(')
             && previous_byte(text, word.start) != Some(b'.')
         {
+            return true;
+        }
+        // `self.books…`: a related manager of the model a method belongs to.
+        if self.relations.contains(w) && after_self_dot(text, word.start) {
             return true;
         }
         if !(self.models.contains(w) || aliases.models.contains(&w)) {
@@ -1741,6 +1751,23 @@ fn defines_class_with_bases(text: &[u8]) -> bool {
 fn next_byte(text: &[u8], at: usize) -> Option<u8> {
     let mut i = at;
     next_byte_at(text, &mut i)
+}
+
+/// Is the word at `at` written `self.<word>`?
+fn after_self_dot(text: &[u8], at: usize) -> bool {
+    let before = &text[..at];
+    let Some(dot) = before.iter().rposition(|&b| !b.is_ascii_whitespace()) else {
+        return false;
+    };
+    if before[dot] != b'.' {
+        return false;
+    }
+    let head = &before[..dot];
+    let end = head
+        .iter()
+        .rposition(|&b| !b.is_ascii_whitespace())
+        .map_or(0, |e| e + 1);
+    head[..end].ends_with(b"self") && (end == 4 || !is_ident_byte(head[end - 5]))
 }
 
 /// The byte before `at`, skipping white space and quotes (`x: "Book"`).

@@ -56,6 +56,12 @@ pub struct Queryset<'t> {
     pub site_select_all: bool,
     /// Known as a parameter of the function (typed `QuerySet[Book]`, or an admin action's
     /// `queryset`): a fix goes where the function uses it, as a new queryset.
+    /// `self.books…` in a model method: a caller may have prefetched the relation, and then
+    /// `.all()` reads the cache, which a queryset of its own would throw away.
+    pub self_relation: bool,
+    /// `author.books…`: each row's ForeignKey back to `author` (`author`), which Django sets
+    /// on every row it loads through the related manager (no query, whatever is read below).
+    pub known_related: Option<String>,
     pub from_parameter: bool,
 }
 
@@ -126,6 +132,8 @@ impl<'t> Queryset<'t> {
             site_select: Vec::new(),
             site_select_all: false,
             from_parameter: false,
+            self_relation: false,
+            known_related: None,
         }
     }
 
@@ -192,6 +200,10 @@ impl<'t> Queryset<'t> {
         }
         cov.select.extend(self.site_select.iter().cloned());
         cov.select_all |= self.site_select_all;
+        // The object the related manager belongs to: one object for all rows, loaded already.
+        if let Some(known) = &self.known_related {
+            cov.prefetch.push(format!("{known}\u{1}"));
+        }
         // Calls of rebindings on some paths count as loaded too; nothing clears them (they come
         // after the chain's own calls).
         let branch = self.branch_calls.iter().map(|c| (usize::MAX, c));

@@ -147,7 +147,10 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
         at: usize,
         depth: usize,
     ) -> Option<Queryset<'t>> {
-        let (model, hinted) = self.instance(object, at, depth)?;
+        let (model, hinted, is_self) = match self.instance(object, at, depth) {
+            Some((model, hinted)) => (model, hinted, false),
+            None => (self.self_model(object)?, false, true),
+        };
         let field = self.ctx.index.field(model, attr)?;
         if !field.kind.is_multi() {
             return None;
@@ -160,11 +163,59 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
             .managers
             .first()
             .map(|m| m.name.clone());
+        let known_related = (field.kind == crate::index::FieldKind::ReverseForeignKey)
+            .then(|| field.remote_query.clone())
+            .flatten();
         Some(Queryset {
             manager,
             hinted,
+            self_relation: is_self,
+            known_related,
             ..Queryset::rooted(target, expr)
         })
+    }
+
+    /// `self` in a method of a model class (the first parameter, not rebound): that model.
+    fn self_model(&self, ident: Node<'t>) -> Option<ModelId> {
+        let src = self.ctx.src;
+        if text(ident, src) != "self" {
+            return None;
+        }
+        let mut function = ident.parent();
+        while let Some(f) = function {
+            if f.node_kind() == "function_definition" {
+                break;
+            }
+            function = f.parent();
+        }
+        let function = function?;
+        let params = function.child_by_field_id(crate::field!("parameters"))?;
+        if crate::index::reads::parameter_names(function, src)
+            .first()
+            .map(String::as_str)
+            != Some("self")
+        {
+            return None;
+        }
+        // Rebound in the body: not the instance any more.
+        let body = function.child_by_field_id(crate::field!("body"))?;
+        if bindings_in(body, "self", src)
+            .iter()
+            .any(|b| b.statement != params)
+        {
+            return None;
+        }
+        let mut class = function.parent();
+        while let Some(c) = class {
+            match c.node_kind() {
+                "class_definition" => break,
+                "block" | "decorated_definition" => class = c.parent(),
+                _ => return None,
+            }
+        }
+        let name = class?.child_by_field_id(crate::field!("name"))?;
+        let model = self.ctx.model_named(text(name, src))?.id();
+        (!self.ctx.index.model(model).is_abstract).then_some(model)
     }
 
     /// The model of one object bound to `ident`: `x = Model.objects.get(...)` (or `first()`,

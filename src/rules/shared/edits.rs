@@ -124,6 +124,10 @@ pub fn loop_applicability(ctx: &FileContext, facts: &LoopFacts) -> (Applicabilit
     if facts.branch_only && !facts.relocated {
         reasons.push("the loop runs on some paths only, and the queryset it reads is also used elsewhere; the fix loads the relations on the other paths too");
     }
+    // `self.books.all()`: the rows may be a caller's prefetch, which a fix would throw away.
+    if facts.queryset.self_relation && facts.queryset.calls.iter().all(|c| c.method == "all") {
+        reasons.push("the rows are `self`'s related manager, which a caller may have prefetched; a queryset of its own would query again");
+    }
     if facts.writes_between {
         reasons.push("the queryset is evaluated before the loop and something writes in between");
     }

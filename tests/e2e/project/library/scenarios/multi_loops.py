@@ -171,3 +171,54 @@ def tags_read_on_one_branch():
 def taggit_labels_per_publisher():
     # django-taggit's TaggableManager: a many-to-many djopt names (prefetch_related("labels"))
     return [[p.name, sorted(t.name for t in p.labels.all())] for p in Publisher.objects.all()]
+
+
+
+class CategoryTree(Category):
+    """A proxy (no table of its own) whose methods loop over `self.<related manager>`
+    (netbox's `self.poweroutlets.filter(...)` shape)."""
+
+    class Meta:
+        proxy = True
+        app_label = "library"
+
+    def children_book_authors(self):
+        # each child's books, and each book's author: a new query each time (`order_by`)
+        return [[c.name, [b.author.name for b in c.books.all()]] for c in self.children.order_by("pk")]
+
+
+
+class CategoryTreeAll(Category):
+    class Meta:
+        proxy = True
+        app_label = "library"
+
+    def children_book_authors_all(self):
+        # the same over `.all()`, which may be a caller's prefetch: an unsafe fix
+        return [[c.name, [b.author.name for b in c.books.all()]] for c in self.children.all()]
+
+
+class CategoryParents(Category):
+    class Meta:
+        proxy = True
+        app_label = "library"
+
+    def children_parent_names(self):
+        # each child's `parent` is this object: Django sets it on the rows, no query
+        return [[c.name, c.parent.name] for c in self.children.all()]
+
+
+@scenario(nplusone=True, fixed_by="safe", owns=("CategoryTree",))
+def self_related_manager_in_model_method():
+    # the root's children grow with the data
+    return CategoryTree.objects.get(name="Fiction").children_book_authors()
+
+
+@scenario(nplusone=True, fixed_by="unsafe", owns=("CategoryTreeAll",))
+def self_related_manager_all_in_model_method():
+    return CategoryTreeAll.objects.get(name="Fiction").children_book_authors_all()
+
+
+@scenario(nplusone=False, fixed_by=None, owns=("CategoryParents",))
+def known_related_object_of_a_related_manager():
+    return CategoryParents.objects.get(name="Science").children_parent_names()
