@@ -26,7 +26,8 @@ pub const TRIGGERS: &[Trigger] = &[
 
 fn choice_field(text: &[u8]) -> bool {
     crate::finder!(b"ChoiceField").find(text).is_some()
-        || crate::finder!(b".queryset").find(text).is_some()
+        || (crate::finder!(b"fields[").find(text).is_some()
+            && crate::finder!(b".queryset").find(text).is_some())
 }
 
 /// Django's widgets that render every row of the queryset as an option.
@@ -73,7 +74,7 @@ fn field_call<'a>(checker: &mut Checker<'_, 'a>, call: Node<'a>, callee: Node<'a
     else {
         return;
     };
-    if !renders_options(ctx, args.keyword("widget")) {
+    if !renders_options(ctx.src, args.keyword("widget")) {
         return;
     }
     finding(checker, call, queryset, &label, class);
@@ -105,7 +106,24 @@ fn fields_assignment<'a>(checker: &mut Checker<'_, 'a>, assign: Node<'a>, value:
     if text(object, src) != "self" {
         return;
     }
-    let Some(class) = enclosing_class(assign).and_then(|c| ClassView::read(c, src)) else {
+    let Some(class_node) = enclosing_class(assign) else {
+        return;
+    };
+    // Phase 2 may have parsed only the method: read the whole class (declared fields, `Meta`)
+    // from its text.
+    if class_node.start_position().column != 0 {
+        return;
+    }
+    let class_src = &src[class_node.start_byte()..class_node.end_byte()];
+    let Some(class_tree) = crate::syntax::parse::parse(class_src) else {
+        return;
+    };
+    let Some(class) = class_tree
+        .root_node()
+        .named_child(0)
+        .and_then(crate::syntax::defined_class)
+        .and_then(|c| ClassView::read(c, class_src))
+    else {
         return;
     };
     let bases = ctx.index.frameworks.all_bases(&class.bases);
@@ -114,7 +132,7 @@ fn fields_assignment<'a>(checker: &mut Checker<'_, 'a>, assign: Node<'a>, value:
         return; // a form's fields only (a serializer's render no options outside the browsable API)
     }
     // Something else changes the field's widget: what it renders is not read here.
-    let class_text = ctx.text(class.node);
+    let class_text = class_src;
     if class_text.contains(&format!("fields[\"{key}\"].widget"))
         || class_text.contains(&format!("fields['{key}'].widget"))
     {
@@ -129,7 +147,7 @@ fn fields_assignment<'a>(checker: &mut Checker<'_, 'a>, assign: Node<'a>, value:
             }
             let Some(callee) = declared
                 .child_by_field_id(crate::field!("function"))
-                .and_then(|f| dotted_name(f, src))
+                .and_then(|f| dotted_name(f, class_src))
             else {
                 return;
             };
@@ -137,7 +155,7 @@ fn fields_assignment<'a>(checker: &mut Checker<'_, 'a>, assign: Node<'a>, value:
             let Some(label) = label_of(ctx, &class_name) else {
                 return;
             };
-            if !renders_options(ctx, call_args(declared, src).keyword("widget")) {
+            if !renders_options(class_src, call_args(declared, class_src).keyword("widget")) {
                 return;
             }
             (label, class_name)
@@ -147,8 +165,8 @@ fn fields_assignment<'a>(checker: &mut Checker<'_, 'a>, assign: Node<'a>, value:
             if !bases.iter().any(|b| b.ends_with("ModelForm")) {
                 return;
             }
-            match meta_widget(ctx, &class, &key) {
-                Some(Some(widget)) if !renders_options(ctx, Some(widget)) => return,
+            match meta_widget(class_src, &class, &key) {
+                Some(Some(widget)) if !renders_options(class_src, Some(widget)) => return,
                 None => return, // `Meta.widgets` that cannot be read
                 _ => {}
             }
@@ -167,6 +185,10 @@ fn label_of<'t>(ctx: &FileContext<'t>, class: &str) -> Option<Label<'t>> {
         return Some(Label::Str);
     }
     let fw = &ctx.index.frameworks;
+    // Most calls are of no project class: no walk of bases for them.
+    if !fw.is_project_class(class) {
+        return None;
+    }
     let class_list = [class.to_string()];
     if !fw
         .all_bases(&class_list)
@@ -218,7 +240,7 @@ fn file_class<'t>(ctx: &FileContext<'t>, name: &str) -> Option<ClassView<'t>> {
 }
 
 /// Does a field with this `widget=` (None: the default `Select`) render its options?
-fn renders_options(ctx: &FileContext, widget: Option<Node>) -> bool {
+fn renders_options(src: &str, widget: Option<Node>) -> bool {
     let Some(widget) = widget else {
         return true;
     };
@@ -228,17 +250,13 @@ fn renders_options(ctx: &FileContext, widget: Option<Node>) -> bool {
         _ => Some(widget),
     };
     class
-        .and_then(|c| dotted_name(c, ctx.src))
+        .and_then(|c| dotted_name(c, src))
         .is_some_and(|name| OPTION_WIDGETS.contains(&last_segment(&name)))
 }
 
 /// The widget `Meta.widgets` gives field `key`: Some(None) when it gives none, None when
 /// `widgets` is not a dict literal.
-fn meta_widget<'t>(
-    ctx: &FileContext<'t>,
-    class: &ClassView<'t>,
-    key: &str,
-) -> Option<Option<Node<'t>>> {
+fn meta_widget<'t>(src: &'t str, class: &ClassView<'t>, key: &str) -> Option<Option<Node<'t>>> {
     let Some(meta) = class
         .node
         .child_by_field_id(crate::field!("body"))
@@ -248,10 +266,10 @@ fn meta_widget<'t>(
                 .filter_map(crate::syntax::defined_class)
                 .find(|c| {
                     c.child_by_field_id(crate::field!("name"))
-                        .is_some_and(|n| text(n, ctx.src) == "Meta")
+                        .is_some_and(|n| text(n, src) == "Meta")
                 })
         })
-        .and_then(|m| ClassView::read(m, ctx.src))
+        .and_then(|m| ClassView::read(m, src))
     else {
         return Some(None);
     };
@@ -269,7 +287,7 @@ fn meta_widget<'t>(
         }
         let name = pair
             .child_by_field_id(crate::field!("key"))
-            .and_then(|k| string_value(k, ctx.src));
+            .and_then(|k| string_value(k, src));
         if name.as_deref() == Some(key) {
             return Some(pair.child_by_field_id(crate::field!("value")));
         }

@@ -7,14 +7,10 @@ use super::Framework;
 /// Django's model choice fields (last segments).
 pub const CHOICE_FIELDS: &[&str] = &["ModelChoiceField", "ModelMultipleChoiceField"];
 
-/// Django's form classes (last segments).
-pub const FORMS: &[&str] = &["Form", "ModelForm", "BaseForm", "BaseModelForm"];
-
 pub const FRAMEWORK: Framework = Framework {
     name: "forms",
     words: &[b"ModelChoiceField", b"ModelMultipleChoiceField", b"fields["],
-    // A project subclass of a choice field (phase 2 keeps its `label_from_instance`), and a
-    // form (its declared fields, `Meta.widgets` and `__init__`).
-    site_base: |base| CHOICE_FIELDS.contains(&base) || FORMS.contains(&base),
-    site_methods: &["label_from_instance", "__init__"],
+    // A project subclass of a choice field: phase 2 keeps its `label_from_instance`.
+    site_base: |base| CHOICE_FIELDS.contains(&base),
+    site_methods: &["label_from_instance"],
 };

@@ -393,6 +393,11 @@ impl Frameworks {
         })
     }
 
+    /// Is `name` the name of a class of the project?
+    pub fn is_project_class(&self, name: &str) -> bool {
+        self.class_bases.contains_key(name)
+    }
+
     /// Is any of `bases` (or their own bases) a class of the project?
     pub fn has_project_base(&self, bases: &[String]) -> bool {
         self.all_bases(bases)
