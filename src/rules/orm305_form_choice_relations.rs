@@ -25,7 +25,9 @@ pub const TRIGGERS: &[Trigger] = &[
 ];
 
 fn choice_field(text: &[u8]) -> bool {
+    // `ModelChoiceField(...)`, a project field's `queryset=...`, `self.fields[...].queryset`.
     crate::finder!(b"ChoiceField").find(text).is_some()
+        || crate::finder!(b"queryset=").find(text).is_some()
         || (crate::finder!(b"fields[").find(text).is_some()
             && crate::finder!(b".queryset").find(text).is_some())
 }
