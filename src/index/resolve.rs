@@ -15,6 +15,8 @@ type ClassRef = (usize, usize);
 struct Resolver<'f> {
     files: &'f [FileFacts],
     classes_by_name: FxHashMap<&'f str, Vec<ClassRef>>,
+    /// The files that assign a manager class at module level, by its name.
+    manager_aliases: FxHashMap<&'f str, Vec<usize>>,
     is_model: FxHashMap<ClassRef, bool>,
     index: ProjectIndex,
     model_of_class: FxHashMap<ClassRef, ModelId>,
@@ -32,10 +34,17 @@ pub fn build_index(files: &[FileFacts]) -> ProjectIndex {
                 .push((fi, ci));
         }
     }
+    let mut manager_aliases: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+    for (fi, file) in files.iter().enumerate() {
+        for (name, _, _) in &file.manager_aliases {
+            manager_aliases.entry(name).or_default().push(fi);
+        }
+    }
     let auth_user = files.iter().find_map(|f| f.auth_user_model.clone());
     let mut r = Resolver {
         files,
         classes_by_name,
+        manager_aliases,
         is_model: FxHashMap::default(),
         index: ProjectIndex::default(),
         model_of_class: FxHashMap::default(),
@@ -454,6 +463,7 @@ impl<'f> Resolver<'f> {
     /// imports the name from, then the only module that defines one of that name.
     fn manager_alias(&self, fi: usize, callee: &str) -> Option<(usize, &str, &str)> {
         let name = last_segment(callee);
+        let defining = self.manager_aliases.get(name)?;
         let in_file = |f: usize| {
             self.files[f]
                 .manager_aliases
@@ -461,17 +471,9 @@ impl<'f> Resolver<'f> {
                 .find(|(n, _, _)| n == name)
                 .map(|(_, base, qs)| (f, base.as_str(), qs.as_str()))
         };
-        if let Some(found) = in_file(fi) {
-            return Some(found);
+        if defining.contains(&fi) {
+            return in_file(fi);
         }
-        let defining: Vec<usize> = (0..self.files.len())
-            .filter(|&f| {
-                self.files[f]
-                    .manager_aliases
-                    .iter()
-                    .any(|(n, _, _)| n == name)
-            })
-            .collect();
         let head = callee.split('.').next().unwrap_or(callee);
         if let Some(module) = self.import_module(fi, head) {
             let module = if callee.contains('.') {

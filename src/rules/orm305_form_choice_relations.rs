@@ -59,6 +59,9 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
 /// `ModelChoiceField(queryset=..., widget=...)` (or a project subclass).
 fn field_call<'a>(checker: &mut Checker<'_, 'a>, call: Node<'a>, callee: Node<'a>) {
     let ctx = checker.ctx;
+    if !matches!(callee.node_kind(), "identifier" | "attribute") {
+        return;
+    }
     let Some(callee) = dotted_name(callee, ctx.src) else {
         return;
     };
@@ -99,13 +102,22 @@ fn fields_assignment<'a>(checker: &mut Checker<'_, 'a>, assign: Node<'a>, value:
     else {
         return;
     };
-    let Some(object) = subscript
+    if subscript.node_kind() != "subscript" {
+        return;
+    }
+    // `self.fields[...]`
+    let Some(fields) = subscript
         .child_by_field_id(crate::field!("value"))
-        .and_then(|v| v.child_by_field_id(crate::field!("object")))
+        .filter(|v| v.node_kind() == "attribute")
     else {
         return;
     };
-    if text(object, src) != "self" {
+    let named = |field, expected: &str| {
+        fields
+            .child_by_field_id(field)
+            .is_some_and(|n| text(n, src) == expected)
+    };
+    if !named(crate::field!("object"), "self") || !named(crate::field!("attribute"), "fields") {
         return;
     }
     let Some(class_node) = enclosing_class(assign) else {
