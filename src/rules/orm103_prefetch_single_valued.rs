@@ -18,6 +18,32 @@ fn prefetches(part: &[u8]) -> bool {
     crate::finder!(b"prefetch_related").find(part).is_some()
 }
 
+/// Does `scope` compare two objects with `is`/`is not` (not with `None`, `True` or `False`)?
+fn compares_identity(scope: tree_sitter::Node, src: &str) -> bool {
+    let bytes = &src.as_bytes()[scope.start_byte()..scope.end_byte()];
+    if crate::finder!(b" is ").find(bytes).is_none() {
+        return false;
+    }
+    let mut found = false;
+    crate::syntax::walk_named(scope, |n| {
+        if n.node_kind() == "comparison_operator" {
+            let mut cursor = n.walk();
+            let children: Vec<tree_sitter::Node> = n.children(&mut cursor).collect();
+            let identity = children
+                .iter()
+                .any(|c| !c.is_named() && matches!(c.kind(), "is" | "is not"));
+            let singleton = children
+                .iter()
+                .any(|c| matches!(c.node_kind(), "none" | "true" | "false"));
+            if identity && !singleton {
+                found = true;
+            }
+        }
+        !found
+    });
+    found
+}
+
 pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     let (Some(call), Some(method)) = (captures.get("call"), captures.get("method")) else {
         return;
@@ -75,7 +101,10 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
         Applicability::Safe
     };
     let locks = qs.has_call("select_for_update") || later_calls_lock(call, ctx.src);
-    let fix = if coverage.select_all || locks {
+    // netbox: `interface.device.site is not site` is false for two interfaces of one site only
+    // because the prefetch gives them one shared Site object; a join gives each row its own.
+    let identity = compares_identity(crate::analysis::resolve::scope_of(call), ctx.src);
+    let fix = if coverage.select_all || locks || identity {
         None
     } else if single.len() == args.positional.len() {
         Some(Fix::new(
@@ -109,7 +138,9 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     } else {
         "are single-valued relations"
     };
-    let note: String = if locks {
+    let note: String = if identity {
+        " (no automatic fix: the code compares objects with `is`; a prefetch gives the rows one shared object per related row, a join gives each row its own)".to_string()
+    } else if locks {
         " (no automatic fix: with `select_for_update()` a join would lock the related rows too)"
             .to_string()
     } else if coverage.select_all {

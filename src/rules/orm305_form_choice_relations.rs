@@ -82,7 +82,40 @@ fn field_call<'a>(checker: &mut Checker<'_, 'a>, call: Node<'a>, callee: Node<'a
     if !renders_options(ctx.src, args.keyword("widget")) {
         return;
     }
+    if replaced_in_class(ctx, call) {
+        return;
+    }
     finding(checker, call, queryset, &label, class);
+}
+
+/// A field declared in a class body (`author = ModelChoiceField(...)`) whose queryset the
+/// class sets again (`self.fields["author"].queryset = ...` in `__init__`): the declared one
+/// is never shown (the assignment is read on its own).
+fn replaced_in_class(ctx: &FileContext, call: Node) -> bool {
+    let Some(assignment) = call.parent().filter(|p| p.node_kind() == "assignment") else {
+        return false;
+    };
+    let Some(class) = assignment
+        .parent()
+        .filter(|p| p.node_kind() == "expression_statement")
+        .and_then(|s| s.parent())
+        .filter(|b| b.node_kind() == "block")
+        .and_then(|b| b.parent())
+        .filter(|c| c.node_kind() == "class_definition")
+    else {
+        return false;
+    };
+    let Some(name) = assignment
+        .child_by_field_id(crate::field!("left"))
+        .filter(|l| l.node_kind() == "identifier")
+    else {
+        return false;
+    };
+    let name = text(name, ctx.src);
+    // From the text: phase 2 may not have parsed `__init__`.
+    let class_text = &ctx.src[class.start_byte()..class.end_byte()];
+    class_text.contains(&format!("fields[\"{name}\"].queryset"))
+        || class_text.contains(&format!("fields['{name}'].queryset"))
 }
 
 /// `self.fields["author"].queryset = <queryset>` in a form: the field the form declares under
@@ -204,11 +237,18 @@ fn label_of<'t>(ctx: &FileContext<'t>, class: &str) -> Option<Label<'t>> {
         return None;
     }
     let class_list = [class.to_string()];
-    if !fw
-        .all_bases(&class_list)
-        .iter()
-        .any(|b| CHOICE_FIELDS.contains(&b.as_str()))
-    {
+    let chain = fw.all_bases(&class_list);
+    if !chain.iter().any(|b| CHOICE_FIELDS.contains(&b.as_str())) {
+        return None;
+    }
+    // A project field that overrides more than the label (netbox's `get_bound_field()` that
+    // renders only the selected rows, a `to_python()` of an import-only field): what it
+    // renders is not known.
+    let overrides_more = chain.iter().any(|c| {
+        fw.methods_of(c)
+            .is_some_and(|methods| methods.iter().any(|m| m != "label_from_instance"))
+    });
+    if overrides_more {
         return None;
     }
     let mut current = class.to_string();

@@ -38,6 +38,8 @@ pub struct RawFieldCall {
     pub many: bool,
     pub slug_field: Option<String>,
     pub method_name: Option<String>,
+    /// `write_only=True`, or a `HiddenField`: never read when a row is serialized.
+    pub write_only: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -70,12 +72,14 @@ pub(super) fn field_call(assign: Node, src: &str) -> Option<RawFieldCall> {
     let args = call_args(right, src);
     Some(RawFieldCall {
         name: text(left, src).to_string(),
-        callee,
         line: assign.start_position().row + 1,
         source: args.keyword_string("source", src),
         many: args.keyword("many").is_some_and(is_true),
         slug_field: args.keyword_string("slug_field", src),
         method_name: args.keyword_string("method_name", src),
+        write_only: args.keyword("write_only").is_some_and(is_true)
+            || last_segment(&callee) == "HiddenField",
+        callee,
     })
 }
 
@@ -158,6 +162,8 @@ pub enum FieldType {
     Value,
     /// A field class we do not know (a project field, a third-party one): could read anything.
     Unknown,
+    /// `write_only=True` or a `HiddenField`: read from the input only, never from the row.
+    WriteOnly,
 }
 
 #[derive(Clone, Debug)]
@@ -317,7 +323,11 @@ fn build(
     for &k in chain.iter().rev() {
         let class = classes.class(k);
         for call in &class.calls {
-            let kind = field_type(classes, k.0, &call.callee, ids);
+            let kind = if call.write_only {
+                Some(FieldType::WriteOnly)
+            } else {
+                field_type(classes, k.0, &call.callee, ids)
+            };
             let Some(kind) = kind else { continue };
             fields.retain(|f| f.name != call.name);
             fields.push(SerializerField {
@@ -660,6 +670,7 @@ fn field_needs(
         FieldType::Value => {
             follow(index, cursor, &names, origin, out);
         }
+        FieldType::WriteOnly => {}
         FieldType::Unknown => {
             // `many=True` exists only for related fields and serializers: both read the rows.
             if f.many {

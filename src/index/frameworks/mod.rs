@@ -393,6 +393,11 @@ impl Frameworks {
         })
     }
 
+    /// The methods the project's classes named `name` define (None: no such class).
+    pub fn methods_of(&self, name: &str) -> Option<&[String]> {
+        self.class_methods.get(name).map(Vec::as_slice)
+    }
+
     /// Is `name` the name of a class of the project?
     pub fn is_project_class(&self, name: &str) -> bool {
         self.class_bases.contains_key(name)

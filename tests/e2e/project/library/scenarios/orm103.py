@@ -44,3 +44,18 @@ def prefetch_kept_by_project_method_after():
     # prefetch lookups (wagtail's `.specific()`): as a join, the author would be one query
     # per book again.  A suggestion, never applied.
     return [b.author.name for b in Book.shelf.prefetch_related("author").refetched()]
+
+
+@scenario(nplusone=False, fixed_by=None)
+def prefetch_shared_objects_compared_by_identity():
+    # netbox's bulk edit forms: "do all these rows share one site?" by `is not`. The prefetch
+    # gives the books of one author one shared Author object; a join would give each book its
+    # own, and the answer would change.
+    first = Book.objects.order_by("pk").first()
+    author = None
+    for b in Book.objects.filter(author=first.author_id).prefetch_related("author"):
+        if author is None:
+            author = b.author
+        elif b.author is not author:
+            return "several authors"
+    return author.name
