@@ -32,9 +32,15 @@ fn compares_identity(scope: tree_sitter::Node, src: &str) -> bool {
             let identity = children
                 .iter()
                 .any(|c| !c.is_named() && matches!(c.kind(), "is" | "is not"));
-            let singleton = children
-                .iter()
-                .any(|c| matches!(c.node_kind(), "none" | "true" | "false"));
+            // `x is None`, `type(x) is RearPort`, `v is NOT_PROVIDED`: not objects of rows.
+            let singleton = children.iter().filter(|c| c.is_named()).any(|c| {
+                matches!(c.node_kind(), "none" | "true" | "false" | "ellipsis")
+                    || (c.node_kind() == "identifier"
+                        && crate::syntax::text(*c, src).starts_with(|ch: char| ch.is_ascii_uppercase()))
+                    || (c.node_kind() == "call"
+                        && c.child_by_field_id(crate::field!("function"))
+                            .is_some_and(|f| crate::syntax::text(f, src) == "type"))
+            });
             if identity && !singleton {
                 found = true;
             }
@@ -103,7 +109,10 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     let locks = qs.has_call("select_for_update") || later_calls_lock(call, ctx.src);
     // netbox: `interface.device.site is not site` is false for two interfaces of one site only
     // because the prefetch gives them one shared Site object; a join gives each row its own.
-    let identity = compares_identity(crate::analysis::resolve::scope_of(call), ctx.src);
+    if compares_identity(crate::analysis::resolve::scope_of(call), ctx.src) {
+        return; // the prefetch may be what the code relies on: nothing to suggest
+    }
+    let identity = false;
     let fix = if coverage.select_all || locks || identity {
         None
     } else if single.len() == args.positional.len() {

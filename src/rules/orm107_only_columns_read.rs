@@ -24,7 +24,11 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     let loop_node = facts.loop_node;
     let ctx = checker.ctx;
     let qs = &facts.queryset;
+    // `self.channel_set.all()` may be a caller's prefetch (healthchecks says so in a comment):
+    // `.only()` would throw it away and query again.
+    let maybe_prefetched = qs.self_relation && qs.calls.iter().all(|c| c.method == "all");
     if facts.escapes
+        || maybe_prefetched
         || qs.hinted
         || qs.blocker().is_some()
         || qs.calls.iter().any(|c| {
