@@ -1102,6 +1102,19 @@ impl Needles {
         }
     }
 
+    /// Does `text` define a class named as one of the models (`class Book(`)?
+    fn defines_model_class(&self, text: &[u8]) -> bool {
+        crate::finder!(b"class ").find_iter(text).any(|at| {
+            let start = at + b"class ".len();
+            let end = start
+                + text[start..]
+                    .iter()
+                    .position(|&b| !is_ident_byte(b))
+                    .unwrap_or(text.len() - start);
+            (at == 0 || !is_ident_byte(text[at - 1])) && self.models.contains(&text[start..end])
+        })
+    }
+
     /// Can something in `text` be a queryset of a known model? (`Book.objects`, a manager of
     /// a model, `author: Author`, `QuerySet[Book]`, `get_object_or_404`, `published_books(`),
     /// also under an alias imported with `as`.
@@ -1113,7 +1126,10 @@ impl Needles {
     /// Names imported under another name (`from shop.models import Book as B`), wherever they
     /// are in the file: (models, functions).
     pub fn aliases<'t>(&self, text: &'t [u8]) -> Aliases<'t> {
-        let mut aliases = Aliases::default();
+        let mut aliases = Aliases {
+            model_class: self.defines_model_class(text),
+            ..Aliases::default()
+        };
         for at in crate::finder!(b"as").find_iter(text) {
             let end = at + 2;
             if (at > 0 && is_ident_byte(text[at - 1]))
@@ -1208,7 +1224,7 @@ impl Needles {
             return true;
         }
         // `self.books…`: a related manager of the model a method belongs to.
-        if self.relations.contains(w) && after_self_dot(text, word.start) {
+        if aliases.model_class && self.relations.contains(w) && after_self_dot(text, word.start) {
             return true;
         }
         if !(self.models.contains(w) || aliases.models.contains(&w)) {
@@ -1236,6 +1252,8 @@ impl Needles {
 pub struct Aliases<'t> {
     models: Vec<&'t [u8]>,
     functions: Vec<&'t [u8]>,
+    /// The text defines a class named as a model: its methods' `self.<relation>` are sources.
+    model_class: bool,
 }
 
 /// What phase 2's prefilter reads of one logical line.

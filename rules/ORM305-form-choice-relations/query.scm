@@ -10,3 +10,8 @@
     attribute: (identifier) @attr)
   right: (_) @value
   (#eq? @attr "queryset")) @assign
+
+; A class with bases: the Rust check keeps a `ModelForm` whose `Meta.fields` names a relation
+; (the form makes its choice field from the model field).
+(class_definition
+  superclasses: (argument_list)) @class

@@ -36,7 +36,8 @@ fn compares_identity(scope: tree_sitter::Node, src: &str) -> bool {
             let singleton = children.iter().filter(|c| c.is_named()).any(|c| {
                 matches!(c.node_kind(), "none" | "true" | "false" | "ellipsis")
                     || (c.node_kind() == "identifier"
-                        && crate::syntax::text(*c, src).starts_with(|ch: char| ch.is_ascii_uppercase()))
+                        && crate::syntax::text(*c, src)
+                            .starts_with(|ch: char| ch.is_ascii_uppercase()))
                     || (c.node_kind() == "call"
                         && c.child_by_field_id(crate::field!("function"))
                             .is_some_and(|f| crate::syntax::text(f, src) == "type"))

@@ -26,8 +26,12 @@ pub const TRIGGERS: &[Trigger] = &[
 
 fn choice_field(text: &[u8]) -> bool {
     // `ModelChoiceField(...)`, a project field's `queryset=...`, `self.fields[...].queryset`.
-    crate::finder!(b"ChoiceField").find(text).is_some()
-        || crate::finder!(b"queryset=").find(text).is_some()
+    crate::finder!(b"ModelChoiceField").find(text).is_some()
+        || crate::finder!(b"ModelMultipleChoiceField")
+            .find(text)
+            .is_some()
+        || (crate::finder!(b"queryset=").find(text).is_some()
+            && crate::finder!(b"Field(").find(text).is_some())
         || (crate::finder!(b"fields[").find(text).is_some()
             && crate::finder!(b".queryset").find(text).is_some())
 }
@@ -53,7 +57,182 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
         field_call(checker, call, callee);
     } else if let (Some(assign), Some(value)) = (captures.get("assign"), captures.get("value")) {
         fields_assignment(checker, assign, value);
+    } else if let Some(class) = captures.get("class") {
+        model_form(checker, class);
     }
+}
+
+/// A `ModelForm` whose `Meta.fields` names a ForeignKey or ManyToManyField it does not declare
+/// and whose queryset it never sets: the form's `ModelChoiceField` over the related model's
+/// default manager. The fix sets the queryset in a new `__init__` (after Django's, which has
+/// applied `limit_choices_to`).
+fn model_form<'a>(checker: &mut Checker<'_, 'a>, node: Node<'a>) {
+    let ctx = checker.ctx;
+    let src = ctx.src;
+    let fw = &ctx.index.frameworks;
+    let Some(header) = ClassView::read(node, src) else {
+        return;
+    };
+    let bases = fw.all_bases(&header.bases);
+    if !bases.iter().any(|b| b == "ModelForm") || fw.has_project_base(&header.bases) {
+        return; // a project base may declare the field, set its queryset or its widget
+    }
+    if node.start_position().column != 0 {
+        return;
+    }
+    let class_src = &src[node.start_byte()..node.end_byte()];
+    if class_src.contains(".queryset") || class_src.contains("__init__") {
+        return; // it sets querysets (read on their own), or may change the fields
+    }
+    let Some(tree) = crate::syntax::parse::parse(class_src) else {
+        return;
+    };
+    let Some(class) = tree
+        .root_node()
+        .named_child(0)
+        .and_then(crate::syntax::defined_class)
+        .and_then(|c| ClassView::read(c, class_src))
+    else {
+        return;
+    };
+    let Some(meta) = inner_meta(&class, class_src) else {
+        return;
+    };
+    let Some(model) = meta
+        .attr("model")
+        .and_then(|(m, _)| dotted_name(m, class_src))
+        .and_then(|m| ctx.model_named(last_segment(&m)))
+        .map(|r| r.id())
+    else {
+        return;
+    };
+    let Some((fields_value, _)) = meta.attr("fields") else {
+        return;
+    };
+    let Some(names) = crate::analysis::classes::string_items(fields_value, class_src) else {
+        return; // `"__all__"` or a name: not read
+    };
+    let mut lines: Vec<String> = Vec::new();
+    let mut messages: Vec<String> = Vec::new();
+    let mut first_read: Option<String> = None;
+    for name in &names {
+        if class.attr(name).is_some() {
+            continue; // declared: read where it is built
+        }
+        let Some(field) = ctx.index.field(model, name) else {
+            continue;
+        };
+        if !matches!(
+            field.kind,
+            crate::index::FieldKind::ForeignKey
+                | crate::index::FieldKind::OneToOne
+                | crate::index::FieldKind::ManyToMany
+        ) {
+            continue;
+        }
+        let Some(target) = field.target else { continue };
+        match meta_widget(class_src, &class, name) {
+            Some(Some(widget)) if !renders_options(class_src, Some(widget)) => continue,
+            None => return, // `Meta.widgets` that cannot be read
+            _ => {}
+        }
+        let target_name = ctx.index.model(target).name.clone();
+        let mut needs: Vec<Need> = Vec::new();
+        stringify(
+            ctx.index,
+            &Cursor::root(target, true),
+            &format!("{target_name}.__str__"),
+            &mut needs,
+        );
+        let coverage = super::shared::framework::manager_coverage(ctx, target);
+        let missing = missing(&needs, &coverage);
+        if missing.is_empty() {
+            continue;
+        }
+        if ctx
+            .index
+            .model(target)
+            .managers
+            .first()
+            .is_some_and(|m| m.blocks || !m.resolved)
+        {
+            return; // the default manager's get_queryset is unknown or narrows the rows
+        }
+        let q = ctx.quote();
+        let mut calls = String::new();
+        for (method, list) in [
+            ("select_related", &missing.select),
+            ("prefetch_related", &missing.prefetch),
+        ] {
+            if !list.is_empty() {
+                let quoted: Vec<String> = list.iter().map(|l| format!("{q}{l}{q}")).collect();
+                calls.push_str(&format!(".{method}({})", quoted.join(", ")));
+            }
+        }
+        lines.push(format!(
+            "self.fields[{q}{name}{q}].queryset = self.fields[{q}{name}{q}].queryset{calls}"
+        ));
+        messages.push(format!(
+            "`{name}` renders an option for each `{target_name}` row, and each label ({}) runs a query; load {} with {}",
+            missing.origins(),
+            if missing.select.len() + missing.prefetch.len() == 1 { "it" } else { "them" },
+            missing.calls()
+        ));
+        first_read.get_or_insert_with(|| name.clone());
+    }
+    if lines.is_empty() {
+        return;
+    }
+    let mut method = vec![
+        "def __init__(self, *args, **kwargs):".to_string(),
+        "super().__init__(*args, **kwargs)".to_string(),
+    ];
+    method.extend(lines);
+    let parsed_class = tree
+        .root_node()
+        .named_child(0)
+        .and_then(crate::syntax::defined_class);
+    let fix = parsed_class
+        .and_then(|c| super::shared::framework::method_at_end(class_src, c, &method))
+        .map(|mut e| {
+            e.start += node.start_byte();
+            e.end += node.start_byte();
+            let applicability = if fw.subclassed.contains(&class.name) {
+                crate::fix::Applicability::Unsafe
+            } else {
+                crate::fix::Applicability::Safe
+            };
+            (
+                crate::fix::Fix::new(
+                    vec![e],
+                    applicability,
+                    "Set the fields' querysets in a new `__init__`".to_string(),
+                ),
+                (applicability == crate::fix::Applicability::Unsafe)
+                    .then_some("another form of the project derives from this one"),
+            )
+        })
+        .ok_or_else(|| "there is no place to add the method".to_string());
+    let message = format!("the `ModelForm` `{}`: {}", class.name, messages.join("; "));
+    let at = header
+        .node
+        .child_by_field_id(crate::field!("name"))
+        .unwrap_or(node);
+    report(checker, at, message, fix);
+}
+
+/// The `class Meta` of a class.
+fn inner_meta<'t>(class: &ClassView<'t>, src: &'t str) -> Option<ClassView<'t>> {
+    let body = class.node.child_by_field_id(crate::field!("body"))?;
+    let mut cursor = body.walk();
+    let meta = body
+        .named_children(&mut cursor)
+        .filter_map(crate::syntax::defined_class)
+        .find(|c| {
+            c.child_by_field_id(crate::field!("name"))
+                .is_some_and(|n| text(n, src) == "Meta")
+        })?;
+    ClassView::read(meta, src)
 }
 
 /// `ModelChoiceField(queryset=..., widget=...)` (or a project subclass).
@@ -311,20 +490,7 @@ fn renders_options(src: &str, widget: Option<Node>) -> bool {
 /// The widget `Meta.widgets` gives field `key`: Some(None) when it gives none, None when
 /// `widgets` is not a dict literal.
 fn meta_widget<'t>(src: &'t str, class: &ClassView<'t>, key: &str) -> Option<Option<Node<'t>>> {
-    let Some(meta) = class
-        .node
-        .child_by_field_id(crate::field!("body"))
-        .and_then(|body| {
-            let mut cursor = body.walk();
-            body.named_children(&mut cursor)
-                .filter_map(crate::syntax::defined_class)
-                .find(|c| {
-                    c.child_by_field_id(crate::field!("name"))
-                        .is_some_and(|n| text(n, src) == "Meta")
-                })
-        })
-        .and_then(|m| ClassView::read(m, src))
-    else {
+    let Some(meta) = inner_meta(class, src) else {
         return Some(None);
     };
     let Some((widgets, _)) = meta.attr("widgets") else {

@@ -9,8 +9,14 @@ pub const CHOICE_FIELDS: &[&str] = &["ModelChoiceField", "ModelMultipleChoiceFie
 
 pub const FRAMEWORK: Framework = Framework {
     name: "forms",
-    words: &[b"ModelChoiceField", b"ModelMultipleChoiceField", b"fields["],
-    // A project subclass of a choice field: phase 2 keeps its `label_from_instance`.
-    site_base: |base| CHOICE_FIELDS.contains(&base),
+    words: &[
+        b"ModelChoiceField",
+        b"ModelMultipleChoiceField",
+        b"fields[",
+        b"ModelForm",
+    ],
+    // A project subclass of a choice field (phase 2 keeps its `label_from_instance`), and a
+    // `ModelForm` (its `Meta`).
+    site_base: |base| CHOICE_FIELDS.contains(&base) || base == "ModelForm",
     site_methods: &["label_from_instance"],
 };

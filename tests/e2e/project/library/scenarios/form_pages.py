@@ -88,3 +88,15 @@ class JoinedBookForm(forms.Form):
 @scenario(nplusone=False, fixed_by=None, owns=("JoinedBookForm",))
 def choice_field_already_joined():
     return str(JoinedBookForm())
+
+
+class ReviewBookForm(forms.ModelForm):
+    # the ModelChoiceField the form makes for Review.book: Book.__str__ reads the author
+    class Meta:
+        model = Review
+        fields = ["book", "rating"]
+
+
+@scenario(nplusone=True, fixed_by="safe", owns=("ReviewBookForm",))
+def model_form_relation_field_default_queryset():
+    return str(ReviewBookForm())
