@@ -77,22 +77,13 @@ fn model_form<'a>(checker: &mut Checker<'_, 'a>, node: Node<'a>) {
     if !bases.iter().any(|b| b == "ModelForm") || fw.has_project_base(&header.bases) {
         return; // a project base may declare the field, set its queryset or its widget
     }
-    if node.start_position().column != 0 {
+    let Some((tree, class_src)) = reparse(src, node) else {
         return;
-    }
-    let class_src = &src[node.start_byte()..node.end_byte()];
+    };
     if class_src.contains(".queryset") || class_src.contains("__init__") {
         return; // it sets querysets (read on their own), or may change the fields
     }
-    let Some(tree) = crate::syntax::parse::parse(class_src) else {
-        return;
-    };
-    let Some(class) = tree
-        .root_node()
-        .named_child(0)
-        .and_then(crate::syntax::defined_class)
-        .and_then(|c| ClassView::read(c, class_src))
-    else {
+    let Some(class) = class_of(&tree, class_src) else {
         return;
     };
     let Some(meta) = inner_meta(&class, class_src) else {
@@ -158,19 +149,10 @@ fn model_form<'a>(checker: &mut Checker<'_, 'a>, node: Node<'a>) {
         {
             return; // the default manager's get_queryset is unknown or narrows the rows
         }
-        let q = ctx.quote();
-        let mut calls = String::new();
-        for (method, list) in [
-            ("select_related", &missing.select),
-            ("prefetch_related", &missing.prefetch),
-        ] {
-            if !list.is_empty() {
-                let quoted: Vec<String> = list.iter().map(|l| format!("{q}{l}{q}")).collect();
-                calls.push_str(&format!(".{method}({})", quoted.join(", ")));
-            }
-        }
+        let calls = super::shared::framework::calls_text(ctx, &missing);
+        let key = ctx.string_literal(name);
         lines.push(format!(
-            "self.fields[{q}{name}{q}].queryset = self.fields[{q}{name}{q}].queryset{calls}"
+            "self.fields[{key}].queryset = self.fields[{key}].queryset{calls}"
         ));
         messages.push(format!(
             "`{name}` renders an option for each `{target_name}` row, and each label ({}) runs a query; load {} with {}",
@@ -219,6 +201,24 @@ fn model_form<'a>(checker: &mut Checker<'_, 'a>, node: Node<'a>) {
         .child_by_field_id(crate::field!("name"))
         .unwrap_or(node);
     report(checker, at, message, fix);
+}
+
+/// A top-level class parsed again from its own text (phase 2 may have parsed only parts of
+/// it), with that text.
+fn reparse<'s>(src: &'s str, class: Node) -> Option<(tree_sitter::Tree, &'s str)> {
+    if class.start_position().column != 0 {
+        return None;
+    }
+    let class_src = &src[class.start_byte()..class.end_byte()];
+    Some((crate::syntax::parse::parse(class_src)?, class_src))
+}
+
+/// The class a [`reparse`] tree holds.
+fn class_of<'t>(tree: &'t tree_sitter::Tree, src: &'t str) -> Option<ClassView<'t>> {
+    tree.root_node()
+        .named_child(0)
+        .and_then(crate::syntax::defined_class)
+        .and_then(|c| ClassView::read(c, src))
 }
 
 /// The `class Meta` of a class.
@@ -335,21 +335,11 @@ fn fields_assignment<'a>(checker: &mut Checker<'_, 'a>, assign: Node<'a>, value:
     let Some(class_node) = enclosing_class(assign) else {
         return;
     };
-    // Phase 2 may have parsed only the method: read the whole class (declared fields, `Meta`)
-    // from its text.
-    if class_node.start_position().column != 0 {
-        return;
-    }
-    let class_src = &src[class_node.start_byte()..class_node.end_byte()];
-    let Some(class_tree) = crate::syntax::parse::parse(class_src) else {
+    // Phase 2 may have parsed only the method: read the whole class (declared fields, `Meta`).
+    let Some((class_tree, class_src)) = reparse(src, class_node) else {
         return;
     };
-    let Some(class) = class_tree
-        .root_node()
-        .named_child(0)
-        .and_then(crate::syntax::defined_class)
-        .and_then(|c| ClassView::read(c, class_src))
-    else {
+    let Some(class) = class_of(&class_tree, class_src) else {
         return;
     };
     let bases = ctx.index.frameworks.all_bases(&class.bases);

@@ -211,7 +211,12 @@ pub fn new_queryset_text(
         Some(m) if m.name != "objects" => "_default_manager",
         _ => "objects",
     };
-    let mut out = format!("{name}.{manager}");
+    format!("{name}.{manager}{}", calls_text(ctx, missing))
+}
+
+/// `.select_related(...).prefetch_related(...)` for what is missing, in the file's quotes.
+pub fn calls_text(ctx: &FileContext, missing: &Missing) -> String {
+    let mut out = String::new();
     for (method, list) in [
         ("select_related", &missing.select),
         ("prefetch_related", &missing.prefetch),
