@@ -60,7 +60,11 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     let Some(qs) = resolver.resolve(call, call.start_byte()) else {
         return;
     };
-    if qs.blocker().is_some() || qs.defers_fields() || later_calls_block(call, ctx.src) {
+    if qs.blocker().is_some()
+        || qs.defers_fields()
+        || later_calls_block(call, ctx.src)
+        || only_values_read(call, ctx.src)
+    {
         return;
     }
     let args = call_args(call, ctx.src);
@@ -341,9 +345,43 @@ fn later_calls_block(call: tree_sitter::Node, src: &str) -> bool {
     false
 }
 
-/// Is the queryset this call builds passed on, returned or refined with `only()` elsewhere?
-/// (A caller's `only("title")` works with a prefetch of `author` but not with a join.)
-fn escapes(call: tree_sitter::Node, src: &str) -> bool {
+/// `qs = X.objects.prefetch_related("author")` and every later use of `qs` is `qs.values(…)` or
+/// `qs.values_list(…)`: the rows are never objects, and neither call loads anything.
+fn only_values_read(call: tree_sitter::Node, src: &str) -> bool {
+    let Some((name, assignment)) = assigned_name(call, src) else {
+        return false;
+    };
+    let scope = scope_of(call);
+    let mut uses = 0;
+    let mut values = 0;
+    crate::syntax::walk_named(scope, |n| {
+        if n.node_kind() == "identifier"
+            && crate::syntax::text(n, src) == name
+            && n.start_byte() > assignment.end_byte()
+        {
+            uses += 1;
+            let method = n
+                .parent()
+                .filter(|p| {
+                    p.node_kind() == "attribute"
+                        && p.child_by_field_id(crate::field!("object")) == Some(n)
+                })
+                .and_then(|p| p.child_by_field_id(crate::field!("attribute")))
+                .map(|a| crate::syntax::text(a, src));
+            if matches!(method, Some("values" | "values_list")) {
+                values += 1;
+            }
+        }
+        true
+    });
+    uses > 0 && uses == values
+}
+
+/// The name the queryset this call builds is assigned to, and the assignment.
+fn assigned_name<'t>(
+    call: tree_sitter::Node<'t>,
+    src: &'t str,
+) -> Option<(&'t str, tree_sitter::Node<'t>)> {
     let mut top = call;
     while let Some(parent) = top.parent() {
         let chained = (parent.node_kind() == "attribute"
@@ -357,12 +395,20 @@ fn escapes(call: tree_sitter::Node, src: &str) -> bool {
         }
         top = parent;
     }
-    if let Some(assignment) = top.parent().filter(|p| p.node_kind() == "assignment")
-        && assignment.child_by_field_id(crate::field!("right")) == Some(top)
-        && let Some(left) = assignment.child_by_field_id(crate::field!("left"))
-        && left.node_kind() == "identifier"
-    {
-        let name = crate::syntax::text(left, src);
+    let assignment = top.parent().filter(|p| p.node_kind() == "assignment")?;
+    if assignment.child_by_field_id(crate::field!("right")) != Some(top) {
+        return None;
+    }
+    let left = assignment
+        .child_by_field_id(crate::field!("left"))
+        .filter(|l| l.node_kind() == "identifier")?;
+    Some((crate::syntax::text(left, src), assignment))
+}
+
+/// Is the queryset this call builds passed on, returned or refined with `only()` elsewhere?
+/// (A caller's `only("title")` works with a prefetch of `author` but not with a join.)
+fn escapes(call: tree_sitter::Node, src: &str) -> bool {
+    if let Some((name, assignment)) = assigned_name(call, src) {
         return name_escapes(scope_of(call), name, assignment, src);
     }
     use_escapes(call, src)

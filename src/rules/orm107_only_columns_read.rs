@@ -27,8 +27,20 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     // `self.channel_set.all()` may be a caller's prefetch (healthchecks says so in a comment):
     // `.only()` would throw it away and query again.
     let maybe_prefetched = qs.self_relation && qs.calls.iter().all(|c| c.method == "all");
+    // `powerfeeds` iterated twice (netbox's Rack.get_power_utilization): `.only()` where it is
+    // built would cost the other loop a query per row for each column it reads.
+    let used_again = qs.names.first().is_some_and(|name| {
+        !crate::analysis::resolve::only_refined_and_iterated(
+            crate::analysis::resolve::scope_of(loop_node),
+            name,
+            facts.iterable,
+            ctx.src,
+            &|_| false,
+        )
+    });
     if facts.escapes
         || maybe_prefetched
+        || used_again
         || qs.hinted
         || qs.blocker().is_some()
         || qs.calls.iter().any(|c| {
