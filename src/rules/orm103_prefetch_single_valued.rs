@@ -67,6 +67,12 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     {
         return;
     }
+    // netbox: `interface.device.site is not site` is false for two interfaces of one site only
+    // because the prefetch gives them one shared Site object; a join gives each row its own.
+    // The prefetch may be what the code relies on: nothing to suggest.
+    if compares_identity(crate::analysis::resolve::scope_of(call), ctx.src) {
+        return;
+    }
     let args = call_args(call, ctx.src);
     if args.splat || !args.keywords.is_empty() || args.positional.is_empty() {
         return;
@@ -112,13 +118,7 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
         Applicability::Safe
     };
     let locks = qs.has_call("select_for_update") || later_calls_lock(call, ctx.src);
-    // netbox: `interface.device.site is not site` is false for two interfaces of one site only
-    // because the prefetch gives them one shared Site object; a join gives each row its own.
-    if compares_identity(crate::analysis::resolve::scope_of(call), ctx.src) {
-        return; // the prefetch may be what the code relies on: nothing to suggest
-    }
-    let identity = false;
-    let fix = if coverage.select_all || locks || identity {
+    let fix = if coverage.select_all || locks {
         None
     } else if single.len() == args.positional.len() {
         Some(Fix::new(
@@ -152,9 +152,7 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     } else {
         "are single-valued relations"
     };
-    let note: String = if identity {
-        " (no automatic fix: the code compares objects with `is`; a prefetch gives the rows one shared object per related row, a join gives each row its own)".to_string()
-    } else if locks {
+    let note: String = if locks {
         " (no automatic fix: with `select_for_update()` a join would lock the related rows too)"
             .to_string()
     } else if coverage.select_all {
