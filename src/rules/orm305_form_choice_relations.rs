@@ -105,7 +105,6 @@ fn model_form<'a>(checker: &mut Checker<'_, 'a>, node: Node<'a>) {
     };
     let mut lines: Vec<String> = Vec::new();
     let mut messages: Vec<String> = Vec::new();
-    let mut first_read: Option<String> = None;
     for name in &names {
         if class.attr(name).is_some() {
             continue; // declared: read where it is built
@@ -160,7 +159,6 @@ fn model_form<'a>(checker: &mut Checker<'_, 'a>, node: Node<'a>) {
             if missing.select.len() + missing.prefetch.len() == 1 { "it" } else { "them" },
             missing.calls()
         ));
-        first_read.get_or_insert_with(|| name.clone());
     }
     if lines.is_empty() {
         return;
@@ -290,11 +288,15 @@ fn replaced_in_class(ctx: &FileContext, call: Node) -> bool {
     else {
         return false;
     };
-    let name = text(name, ctx.src);
     // From the text: phase 2 may not have parsed `__init__`.
     let class_text = &ctx.src[class.start_byte()..class.end_byte()];
-    class_text.contains(&format!("fields[\"{name}\"].queryset"))
-        || class_text.contains(&format!("fields['{name}'].queryset"))
+    sets_field_attr(class_text, text(name, ctx.src), "queryset")
+}
+
+/// Does `class_text` set `fields["key"].attr` (either quote)?
+fn sets_field_attr(class_text: &str, key: &str, attr: &str) -> bool {
+    class_text.contains(&format!("fields[\"{key}\"].{attr}"))
+        || class_text.contains(&format!("fields['{key}'].{attr}"))
 }
 
 /// `self.fields["author"].queryset = <queryset>` in a form: the field the form declares under
@@ -348,10 +350,7 @@ fn fields_assignment<'a>(checker: &mut Checker<'_, 'a>, assign: Node<'a>, value:
         return; // a form's fields only (a serializer's render no options outside the browsable API)
     }
     // Something else changes the field's widget: what it renders is not read here.
-    let class_text = class_src;
-    if class_text.contains(&format!("fields[\"{key}\"].widget"))
-        || class_text.contains(&format!("fields['{key}'].widget"))
-    {
+    if sets_field_attr(class_src, &key, "widget") {
         return;
     }
     let (label, name) = match class.attr(&key) {
@@ -377,8 +376,11 @@ fn fields_assignment<'a>(checker: &mut Checker<'_, 'a>, assign: Node<'a>, value:
             (label, class_name)
         }
         // Made by a ModelForm from the model's relation, with `Meta.widgets` if it names one.
+        // A project base may declare it (netbox's forms declare their own field classes).
         None => {
-            if !bases.iter().any(|b| b.ends_with("ModelForm")) {
+            if !bases.iter().any(|b| b.ends_with("ModelForm"))
+                || ctx.index.frameworks.has_project_base(&class.bases)
+            {
                 return;
             }
             match meta_widget(class_src, &class, &key) {
