@@ -3,6 +3,7 @@
 //! statements that can define something, then one resolution into the index. What phase 1
 //! leaves for phase 2's prefilter (the outlines, the needles) comes back with the index.
 
+use crate::index::exports::ModuleExports;
 use crate::index::{self, ProjectIndex, extract_file, may_define_models};
 use crate::prefilter::{self, FileScan, IndexScope, Needles};
 use crate::settings::Settings;
@@ -38,13 +39,20 @@ fn text_hash(bytes: &[u8]) -> u64 {
 /// can define something (see `prefilter`), then one resolution.
 pub fn build(files: &[PathBuf], settings: &Settings) -> (ProjectIndex, Outlines, Option<Needles>) {
     let whole = prefilter::disabled();
-    let scans: Vec<Option<FileScan>> = files
+    let read: Vec<(Option<FileScan>, Option<ModuleExports>)> = files
         .par_iter()
         .map(|path| {
-            crate::crash::guard_index(path, || {
+            let mut exports = None;
+            let scan = crate::crash::guard_index(path, || {
                 // A FIFO named on the command line would block a read forever.
                 let (file, len) = crate::source::open_regular(path).ok()??;
                 let bytes = crate::source::read_at_most(file, len, u64::MAX).ok()?;
+                // Re-exports first: a module of imports alone defines nothing else.
+                let is_package = path.file_name().is_some_and(|n| n == "__init__.py");
+                if index::exports::may_reexport(&bytes, is_package) {
+                    let module = index::module_name(&settings.relative(path));
+                    exports = index::exports::read(&bytes, &module, is_package);
+                }
                 if !may_define_models(&bytes) {
                     return None;
                 }
@@ -57,9 +65,12 @@ pub fn build(files: &[PathBuf], settings: &Settings) -> (ProjectIndex, Outlines,
                 // Of the text phase 2 reads too (a byte order mark left out).
                 scan.text_hash = text_hash(source.text.as_bytes());
                 Some(scan)
-            })
+            });
+            (scan, exports)
         })
         .collect();
+    let (scans, exports): (Vec<Option<FileScan>>, Vec<Option<ModuleExports>>) =
+        read.into_iter().unzip();
     crate::timings::mark("phase 1: outlines");
     let scope = IndexScope::new(&scans);
     crate::timings::mark("phase 1: scope");
@@ -91,6 +102,7 @@ pub fn build(files: &[PathBuf], settings: &Settings) -> (ProjectIndex, Outlines,
             )
         },
     );
+    index.exports = index::exports::Exports::new(exports.into_iter().flatten().collect());
     index::frameworks::attach(&mut index, &facts, maps, templates);
     let mut outlines = Outlines::default();
     let mut needles = None;

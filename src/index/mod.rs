@@ -2,6 +2,7 @@
 //! managers and what their `get_queryset` already loads. Built without importing Django.
 
 mod builtin;
+pub mod exports;
 mod extract;
 pub mod imports;
 pub mod reads;
@@ -244,6 +245,9 @@ pub struct ProjectIndex {
     /// DRF serializers, model members, templates (see `frameworks`).
     #[serde(skip)]
     pub frameworks: frameworks::Frameworks,
+    /// What modules re-export (`from .x import *`, `__all__`): names resolve through them.
+    #[serde(skip)]
+    pub exports: exports::Exports,
 }
 
 impl ProjectIndex {
@@ -344,7 +348,7 @@ impl ProjectIndex {
         let mut matching = self
             .functions
             .iter()
-            .filter(|((m, n), _)| n == name && module_matches(m, module));
+            .filter(|((m, n), _)| n == name && self.exports.matches(m, module, name));
         let first = matching.next()?;
         // Two functions of that name that both match: do not guess.
         matching.next().is_none().then_some(first.1)
@@ -392,7 +396,7 @@ impl ProjectIndex {
         if let Some(from) = imported_from
             && !candidates
                 .iter()
-                .any(|&id| module_matches(&self.models[id].module, from))
+                .any(|&id| self.exports.matches(&self.models[id].module, from, name))
         {
             return None; // imported from outside the project
         }
@@ -408,7 +412,7 @@ impl ProjectIndex {
                     let matching: Vec<ModelId> = many
                         .iter()
                         .copied()
-                        .filter(|&id| module_matches(&self.models[id].module, from))
+                        .filter(|&id| self.exports.matches(&self.models[id].module, from, name))
                         .collect();
                     match matching.len() {
                         1 => return Some(Resolution::Unique(matching[0])),

@@ -64,7 +64,7 @@ fn serializer_named(ctx: &FileContext, dotted: &str) -> Option<usize> {
     };
     ctx.index
         .frameworks
-        .serializer_named(name, &ctx.module, from.as_deref())
+        .serializer_named(&ctx.index.exports, name, &ctx.module, from.as_deref())
 }
 
 fn view_class<'a>(checker: &mut Checker<'_, 'a>, node: Node<'a>) {

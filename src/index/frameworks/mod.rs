@@ -10,7 +10,7 @@ pub mod settings;
 pub mod templates;
 
 use super::paths::{Cursor, Need};
-use super::{FileFacts, ModelId, ProjectIndex, module_matches};
+use super::{FileFacts, ModelId, ProjectIndex};
 use crate::index::reads::{ROWS, RawRead, STR};
 use crate::syntax::NodeKind;
 use crate::syntax::text;
@@ -269,7 +269,8 @@ pub fn attach(
         subclassed: maps.subclassed,
         ..Frameworks::default()
     };
-    let classes = ClassTable::new(files);
+    let exports = std::mem::take(&mut index.exports);
+    let classes = ClassTable::new(files, &exports);
     // Model members: by the model's file and class name.
     for (id, model) in index.models.iter().enumerate() {
         if model.builtin {
@@ -297,16 +298,19 @@ pub fn attach(
     }
     fw.templates = templates;
     index.frameworks = fw;
+    drop(classes);
+    index.exports = exports;
 }
 
 /// Every framework class of the project, by name.
 pub struct ClassTable<'f> {
     pub files: &'f [FileFacts],
+    exports: &'f super::exports::Exports,
     by_name: rustc_hash::FxHashMap<&'f str, Vec<(usize, usize)>>,
 }
 
 impl<'f> ClassTable<'f> {
-    fn new(files: &'f [FileFacts]) -> ClassTable<'f> {
+    fn new(files: &'f [FileFacts], exports: &'f super::exports::Exports) -> ClassTable<'f> {
         let mut by_name: rustc_hash::FxHashMap<&str, Vec<(usize, usize)>> =
             rustc_hash::FxHashMap::default();
         for (fi, f) in files.iter().enumerate() {
@@ -314,7 +318,11 @@ impl<'f> ClassTable<'f> {
                 by_name.entry(c.name.as_str()).or_default().push((fi, ci));
             }
         }
-        ClassTable { files, by_name }
+        ClassTable {
+            files,
+            exports,
+            by_name,
+        }
     }
 
     pub fn class(&self, c: (usize, usize)) -> &'f RawClass {
@@ -346,7 +354,7 @@ impl<'f> ClassTable<'f> {
             };
             return candidates
                 .iter()
-                .find(|c| module_matches(&self.files[c.0].module, &module))
+                .find(|c| self.exports.matches(&self.files[c.0].module, &module, name))
                 .copied();
         }
         (candidates.len() == 1).then(|| candidates[0])
@@ -444,6 +452,7 @@ impl Frameworks {
     /// The serializer a name used in `module` refers to (by its imports, when given).
     pub fn serializer_named(
         &self,
+        exports: &super::exports::Exports,
         name: &str,
         module: &str,
         imported_from: Option<&str>,
@@ -458,7 +467,7 @@ impl Frameworks {
         if let Some(from) = imported_from {
             return candidates
                 .iter()
-                .find(|&&i| module_matches(&self.serializers[i].module, from))
+                .find(|&&i| exports.matches(&self.serializers[i].module, from, name))
                 .copied();
         }
         (candidates.len() == 1).then(|| candidates[0])

@@ -8,6 +8,7 @@ returns the rendered response body."""
 from rest_framework import generics, viewsets
 from rest_framework.test import APIRequestFactory
 
+from library.api import serializers as api_serializers
 from library.models import Author, Book, Category, Review
 from library.serializers import (
     AuthorDetailSerializer,
@@ -46,6 +47,17 @@ class BookSourceList(generics.ListAPIView):
 @scenario(nplusone=True, fixed_by="safe", owns=("BookSourceList",))
 def drf_list_view_source_path():
     return _get(BookSourceList.as_view())
+
+
+class ReexportedAuthorList(generics.ListAPIView):
+    queryset = Author.objects.all()
+    # `library.api.serializers` star-imports it from `serializers_/publishers.py`.
+    serializer_class = api_serializers.AuthorPublisherSerializer
+
+
+@scenario(nplusone=True, fixed_by="safe", owns=("ReexportedAuthorList",))
+def drf_serializer_through_star_reexport():
+    return _get(ReexportedAuthorList.as_view())
 
 
 class AuthorDetailViewSet(viewsets.ReadOnlyModelViewSet):
