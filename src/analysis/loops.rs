@@ -176,6 +176,7 @@ pub fn analyze_loop<'a: 't, 't>(
         writes: false,
         written: Vec::new(),
         conditions: 0,
+        assigned: Vec::new(),
     };
     walker.vars.insert(var.clone(), Cursor::root(model, true));
     match clause {
@@ -203,6 +204,14 @@ pub fn analyze_loop<'a: 't, 't>(
     // (`if hasattr(self, "body_length"): return …` with `annotate(body_length=…)`) never runs.
     let provided = queryset.provided_attrs(src);
     let mut accesses = walker.out;
+    let assigned = walker.assigned;
+    accesses.retain(|a| {
+        !assigned.iter().any(|(at, path)| {
+            a.node.start_byte() >= *at
+                && a.path.len() >= path.len()
+                && a.path[..path.len()] == path[..]
+        })
+    });
     accesses.retain(|a| {
         a.unless.is_empty()
             || provided
@@ -392,6 +401,9 @@ struct Walker<'c, 'a, 't> {
     written: Vec<Written>,
     /// How many conditions the walk is under (an `if` in the loop body, one side of `and`…).
     conditions: usize,
+    /// Relations the body sets on every path (`row.event = event`), with where the assignment
+    /// ends: reading them afterwards reads the object assigned, no query.
+    assigned: Vec<(usize, Vec<String>)>,
 }
 
 impl<'t> Walker<'_, '_, 't> {
@@ -547,7 +559,11 @@ impl<'t> Walker<'_, '_, 't> {
         };
         self.walk(right);
         if left.node_kind() != "identifier" {
-            self.walk(left);
+            // `row.site = site` stores the relation: no query (`row.rack.site = x` reads `rack`).
+            crate::syntax::target_reads(left, &mut |part| self.walk(part));
+            if self.conditions == 0 {
+                self.note_assigned(left, node.end_byte());
+            }
             return;
         }
         let name = text(left, self.ctx.src).to_string();
@@ -557,6 +573,43 @@ impl<'t> Walker<'_, '_, 't> {
             self.vars.insert(name, var);
         } else if let Some(var) = self.related_rows(right) {
             self.collections.insert(name, var);
+        }
+    }
+
+    /// `row.event = event` (also in a tuple target): later reads of `row.event` read it.
+    fn note_assigned(&mut self, target: Node<'t>, at: usize) {
+        match target.node_kind() {
+            "attribute" => {
+                let src = self.ctx.src;
+                let (Some(object), Some(attr)) = (
+                    target.child_by_field_id(crate::field!("object")),
+                    target.child_by_field_id(crate::field!("attribute")),
+                ) else {
+                    return;
+                };
+                let object = unparen(object);
+                let var = if object.node_kind() == "identifier" {
+                    self.vars.get(text(object, src)).cloned()
+                } else {
+                    self.single_alias(object)
+                };
+                let name = text(attr, src);
+                if let Some(var) = var
+                    && let Some(field) = self.ctx.index.field(var.model, name)
+                    && field.kind.is_single()
+                    && let Some(next) = var.step(name, field)
+                {
+                    self.assigned.push((at, next.prefix));
+                }
+            }
+            "pattern_list" | "tuple_pattern" | "list_pattern" => {
+                let mut cursor = target.walk();
+                let items: Vec<Node<'t>> = target.named_children(&mut cursor).collect();
+                for item in items {
+                    self.note_assigned(item, at);
+                }
+            }
+            _ => {}
         }
     }
 

@@ -294,7 +294,7 @@ impl Reader<'_> {
         };
         self.walk(right);
         if left.node_kind() != "identifier" {
-            self.walk(left);
+            crate::syntax::target_reads(left, &mut |part| self.walk(part));
             return;
         }
         let name = text(left, self.src).to_string();
@@ -514,8 +514,17 @@ fn statement_reads<'s>(stmt: Node, src: &'s str, flags: ReadFlags<'s>, reads: &m
                 Some(name) => flags.conditional().unless(name),
                 None => flags.conditional(),
             };
-            if let Some(b) = stmt.child_by_field_id(crate::field!("consequence")) {
+            // `if self.pk is None:` / `if self._state.adding:`: a block that runs only for a row
+            // not saved yet, never for one loaded from the database; `if self.pk: … else: …`,
+            // the other way round.
+            let creation = condition.and_then(|c| crate::syntax::creation_test(c, "self", src));
+            if let Some(b) = stmt.child_by_field_id(crate::field!("consequence"))
+                && creation != Some(true)
+            {
                 block_reads(b, src, inner, reads);
+            }
+            if creation == Some(false) {
+                return;
             }
             let positive = condition.and_then(|c| hasattr_self(c, src));
             let mut cursor = stmt.walk();
@@ -660,6 +669,18 @@ fn collect_self_reads<'s>(
             self_chain(n, false, src, flags, reads);
             false
         }
+        "assignment" => {
+            // `self.site = site` stores: it reads `self`, not `self.site`.
+            if let Some(right) = n.child_by_field_id(crate::field!("right")) {
+                collect_self_reads(right, src, flags, reads);
+            }
+            if let Some(left) = n.child_by_field_id(crate::field!("left")) {
+                crate::syntax::target_reads(left, &mut |part| {
+                    collect_self_reads(part, src, flags, reads)
+                });
+            }
+            false
+        }
         "boolean_operator" => {
             if let Some(left) = n.child_by_field_id(crate::field!("left")) {
                 collect_self_reads(left, src, flags, reads);
@@ -735,6 +756,34 @@ fn self_chain<'s>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stores_and_creation_only_branches_are_not_reads() {
+        let src = "def save(self):\n    self.site = self.rack.site\n    self.a.b = 1\n    self.c, self.d = 1, 2\n    if self.pk is None:\n        self.new_only.x\n    elif self.kept:\n        pass\n    if not self.id:\n        self.new_too\n    if self._state.adding and self.e:\n        self.new_three\n    if self.pk is not None:\n        self.existing\n    else:\n        self.new_four\n    if self.pk == self.other_pk:\n        self.compared\n";
+        let tree = crate::syntax::parse::parse(src).unwrap();
+        let function = tree.root_node().named_child(0).unwrap();
+        let reads = self_reads(
+            function.child_by_field_id(crate::field!("body")).unwrap(),
+            src,
+        );
+        let got: Vec<String> = reads.iter().map(|r| r.names.join(".")).collect();
+        assert_eq!(
+            got,
+            [
+                "rack.site",
+                "a",
+                "pk",
+                "kept",
+                "id",
+                "_state.adding",
+                "e",
+                "existing",
+                "other_pk",
+                "compared"
+            ],
+            "{reads:?}"
+        );
+    }
 
     #[test]
     fn reads_from_self() {

@@ -245,3 +245,93 @@ pub fn ends_by_leaving(block: Node) -> bool {
         .last()
         .is_some_and(|last| matches!(last.node_kind(), "return_statement" | "raise_statement"))
 }
+
+/// What an assignment target reads before it stores: `row.site = x` reads `row` (and stores
+/// `site`: no read of `row.site`), `row.rack.site = x` reads `row.rack`, `d[k] = x` reads `d`
+/// and `k`; a tuple target reads what its items read. An identifier reads nothing.
+pub fn target_reads<'t>(target: Node<'t>, f: &mut impl FnMut(Node<'t>)) {
+    match target.node_kind() {
+        "identifier" => {}
+        "attribute" => {
+            if let Some(object) = target.child_by_field_id(crate::field!("object")) {
+                f(object);
+            }
+        }
+        "pattern_list"
+        | "tuple_pattern"
+        | "list_pattern"
+        | "parenthesized_expression"
+        | "list_splat_pattern"
+        | "tuple"
+        | "list" => {
+            let mut cursor = target.walk();
+            let items: Vec<Node<'t>> = target.named_children(&mut cursor).collect();
+            for item in items {
+                target_reads(item, f);
+            }
+        }
+        _ => f(target),
+    }
+}
+
+/// Is `condition` true only for a row that is not saved yet (`self.pk is None`, `not self.id`,
+/// `self._state.adding`), or only for one that is (`self.pk`, `self.pk is not None`, `not
+/// self._state.adding`)? Some(true) / Some(false); None for anything else. Rows loaded from the
+/// database are saved: a creation-only branch never runs for them.
+pub fn creation_test(condition: Node, object: &str, src: &str) -> Option<bool> {
+    let condition = unparen(condition);
+    let is_key = |n: Node| {
+        let t = text(unparen(n), src);
+        t.strip_prefix(object)
+            .and_then(|rest| rest.strip_prefix('.'))
+            .is_some_and(|attr| matches!(attr, "pk" | "id"))
+    };
+    let is_adding = |n: Node| {
+        let t = text(unparen(n), src);
+        t.strip_prefix(object) == Some("._state.adding")
+    };
+    match condition.node_kind() {
+        "not_operator" => {
+            let arg = condition.child_by_field_id(crate::field!("argument"))?;
+            if is_key(arg) {
+                Some(true)
+            } else {
+                creation_test(arg, object, src).map(|adding| !adding)
+            }
+        }
+        "comparison_operator" => {
+            let mut cursor = condition.walk();
+            let parts: Vec<Node> = condition.children(&mut cursor).collect();
+            match parts.as_slice() {
+                [left, op, right] if is_key(*left) && right.node_kind() == "none" => {
+                    let op: Vec<&str> = text(*op, src).split_whitespace().collect();
+                    match op.as_slice() {
+                        ["is"] | ["=="] => Some(true),
+                        ["is", "not"] | ["!="] => Some(false),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            }
+        }
+        "boolean_operator" => {
+            // `self.pk is None and x`: creation-only when either side is (`and`).
+            let op = condition.child_by_field_id(crate::field!("operator"))?;
+            if text(op, src) != "and" {
+                return None;
+            }
+            let left = condition.child_by_field_id(crate::field!("left"))?;
+            let right = condition.child_by_field_id(crate::field!("right"))?;
+            match (
+                creation_test(left, object, src),
+                creation_test(right, object, src),
+            ) {
+                (Some(true), _) | (_, Some(true)) => Some(true),
+                _ => None,
+            }
+        }
+        _ if is_adding(condition) => Some(true),
+        _ if is_key(condition) => Some(false),
+        _ => None,
+    }
+}
