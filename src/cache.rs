@@ -7,8 +7,8 @@
 //! findings, or why it could not be checked.
 //!
 //! The key covers djopt's version and binary, the settings, the prefilter switch, and phase 1's
-//! inputs: the path and content of every file phase 1 reads (those `may_define_models`
-//! accepts), and the content of every file in the template folders (those named `templates`,
+//! inputs: the path and content of every file phase 1 reads (those `index::phase1_reads`
+//! accepts: models and the like, re-exports, module-level functions), and the content of every file in the template folders (those named `templates`,
 //! and those the settings' `TEMPLATES` pointed to last time). When it changes, every entry is
 //! stale (the index may differ); when only another file changes, only its entry is.
 //! `--no-cache` neither reads nor writes it.
@@ -342,7 +342,7 @@ fn hash_files(walked: &Walked) -> HashMap<PathBuf, Hashed> {
                 (*path).clone(),
                 Hashed {
                     content: content_hash(&bytes),
-                    indexed: crate::index::may_define_models(&bytes),
+                    indexed: crate::index::phase1_reads(path, &bytes),
                 },
             ))
         })

@@ -4,6 +4,7 @@
 //! leaves for phase 2's prefilter (the outlines, the needles) comes back with the index.
 
 use crate::index::exports::ModuleExports;
+use crate::index::helpers::FileDefs;
 use crate::index::{self, ProjectIndex, extract_file, may_define_models};
 use crate::prefilter::{self, FileScan, IndexScope, Needles};
 use crate::settings::Settings;
@@ -39,19 +40,32 @@ fn text_hash(bytes: &[u8]) -> u64 {
 /// can define something (see `prefilter`), then one resolution.
 pub fn build(files: &[PathBuf], settings: &Settings) -> (ProjectIndex, Outlines, Option<Needles>) {
     let whole = prefilter::disabled();
-    let read: Vec<(Option<FileScan>, Option<ModuleExports>)> = files
+    type Read = (Option<FileScan>, Option<ModuleExports>, Option<FileDefs>);
+    let read: Vec<Read> = files
         .par_iter()
         .map(|path| {
             let mut exports = None;
+            let mut defs = None;
             let scan = crate::crash::guard_index(path, || {
                 // A FIFO named on the command line would block a read forever.
                 let (file, len) = crate::source::open_regular(path).ok()??;
                 let bytes = crate::source::read_at_most(file, len, u64::MAX).ok()?;
                 // Re-exports first: a module of imports alone defines nothing else.
                 let is_package = path.file_name().is_some_and(|n| n == "__init__.py");
-                if index::exports::may_reexport(&bytes, is_package) {
+                let names = index::helpers::def_names(&bytes);
+                if index::exports::may_reexport(&bytes, is_package) || !names.is_empty() {
                     let module = index::module_name(&settings.relative(path));
-                    exports = index::exports::read(&bytes, &module, is_package);
+                    if index::exports::may_reexport(&bytes, is_package) {
+                        exports = index::exports::read(&bytes, &module, is_package);
+                    }
+                    if !names.is_empty() {
+                        defs = Some(FileDefs {
+                            path: path.clone(),
+                            module,
+                            hash: index::helpers::bytes_hash(&bytes),
+                            names,
+                        });
+                    }
                 }
                 if !may_define_models(&bytes) {
                     return None;
@@ -66,11 +80,17 @@ pub fn build(files: &[PathBuf], settings: &Settings) -> (ProjectIndex, Outlines,
                 scan.text_hash = text_hash(source.text.as_bytes());
                 Some(scan)
             });
-            (scan, exports)
+            (scan, exports, defs)
         })
         .collect();
-    let (scans, exports): (Vec<Option<FileScan>>, Vec<Option<ModuleExports>>) =
-        read.into_iter().unzip();
+    let mut scans = Vec::with_capacity(read.len());
+    let mut exports = Vec::new();
+    let mut defs = Vec::new();
+    for (scan, e, d) in read {
+        scans.push(scan);
+        exports.extend(e);
+        defs.extend(d);
+    }
     crate::timings::mark("phase 1: outlines");
     let scope = IndexScope::new(&scans);
     crate::timings::mark("phase 1: scope");
@@ -102,7 +122,8 @@ pub fn build(files: &[PathBuf], settings: &Settings) -> (ProjectIndex, Outlines,
             )
         },
     );
-    index.exports = index::exports::Exports::new(exports.into_iter().flatten().collect());
+    index.exports = index::exports::Exports::new(exports);
+    index.helpers = index::helpers::Helpers::new(defs);
     index::frameworks::attach(&mut index, &facts, maps, templates);
     let mut outlines = Outlines::default();
     let mut needles = None;

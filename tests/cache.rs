@@ -95,6 +95,35 @@ fn editing_a_model_invalidates_every_file_that_uses_it() {
 }
 
 #[test]
+fn editing_a_helper_function_invalidates_the_files_that_call_it() {
+    // `shop/utils.py` defines no model: phase 1 still reads its functions (a loop handing a
+    // row to one reads what it reads), so its content is part of the key.
+    let dir = project();
+    let root = dir.path();
+    fs::write(
+        root.join("shop/utils.py"),
+        "def label(b):\n    return b.title\n",
+    )
+    .unwrap();
+    fs::write(
+        root.join("shop/lists.py"),
+        "from shop.models import Book\nfrom shop.utils import label\n\n\ndef labels():\n    return [label(b) for b in Book.objects.all()]\n",
+    )
+    .unwrap();
+    let first = check(root, &[]);
+    assert!(!first.contains("lists.py"), "{first}");
+    mark_cache(root);
+    fs::write(
+        root.join("shop/utils.py"),
+        "def label(b):\n    return b.author.name\n",
+    )
+    .unwrap();
+    let out = check(root, &[]);
+    assert!(out.contains("lists.py"), "{out}");
+    assert!(!out.contains("CACHED"), "{out}");
+}
+
+#[test]
 fn other_settings_do_not_reuse_results() {
     let dir = project();
     let root = dir.path();

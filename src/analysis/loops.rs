@@ -460,6 +460,7 @@ impl<'t> Walker<'_, '_, 't> {
             "call" => {
                 self.note_write(node);
                 self.string_conversion(node);
+                self.helper_call(node);
             }
             "interpolation" | "binary_operator" => self.string_conversion(node),
             "for_statement" => {
@@ -957,6 +958,116 @@ impl<'t> Walker<'_, '_, 't> {
                 }
             }
         }
+    }
+
+    /// `get_tax_class(method)`: a function of the project handed the row (or an object reached
+    /// from it) reads from it what it reads from that parameter, as a model method would.
+    fn helper_call(&mut self, call: Node<'t>) {
+        let ctx = self.ctx;
+        let src = ctx.src;
+        let args = call_args(call, src);
+        let mut bound: Vec<(Option<usize>, Option<String>, Cursor)> = Vec::new();
+        if !args.splat {
+            for (k, arg) in args.positional.iter().enumerate() {
+                if let Some(var) = self.tracked(*arg) {
+                    bound.push((Some(k), None, var));
+                }
+            }
+        }
+        for (name, arg) in &args.keywords {
+            if let Some(var) = self.tracked(*arg) {
+                bound.push((None, Some(name.clone()), var));
+            }
+        }
+        if bound.is_empty() {
+            return;
+        }
+        let Some(function) = call.child_by_field_id(crate::field!("function")) else {
+            return;
+        };
+        let import = |local: &str| ctx.imports.iter().find(|i| i.local == local);
+        let (facts, label) = match function.node_kind() {
+            "identifier" => {
+                let name = text(function, src);
+                let facts = match import(name) {
+                    Some(i) => ctx
+                        .index
+                        .helpers
+                        .function(&ctx.index.exports, &i.module, &i.name),
+                    None => ctx.index.helpers.local(&ctx.module, name),
+                };
+                (facts, format!("{name}()"))
+            }
+            "attribute" => {
+                // `utils.get_tax_class(row)` after `from shop import utils`.
+                let (Some(object), Some(attr)) = (
+                    function.child_by_field_id(crate::field!("object")),
+                    function.child_by_field_id(crate::field!("attribute")),
+                ) else {
+                    return;
+                };
+                if object.node_kind() != "identifier" || self.vars.contains_key(text(object, src)) {
+                    return;
+                }
+                let Some(i) = import(text(object, src)) else {
+                    return;
+                };
+                let module = format!("{}.{}", i.module, i.name);
+                let name = text(attr, src);
+                (
+                    ctx.index
+                        .helpers
+                        .function(&ctx.index.exports, &module, name),
+                    format!("{}.{name}()", text(object, src)),
+                )
+            }
+            _ => return,
+        };
+        let Some(facts) = facts else {
+            return;
+        };
+        for (position, keyword, var) in bound {
+            let Some(p) = facts.param_of(position, keyword.as_deref()) else {
+                continue;
+            };
+            if facts.writes.is_some() {
+                // What it writes is not known from the row's side: perhaps the row.
+                self.writes = true;
+                self.note_written(var.model, None);
+            }
+            let model_label = format!("{}.{label}", ctx.index.model(var.model).name);
+            for read in &facts.reads[p] {
+                let steps: Vec<Step<'_, 't>> = read
+                    .names
+                    .iter()
+                    .map(|n| Step {
+                        name: n.as_str(),
+                        node: call,
+                    })
+                    .collect();
+                let called = read.called.then_some(call);
+                let start = self.out.len();
+                self.follow(var.clone(), &steps, called, Some((call, &label)), 1);
+                for access in &mut self.out[start..] {
+                    access.conditional |= read.conditional;
+                    if let Some(unless) = &read.unless {
+                        access.unless.push(unless.clone());
+                    }
+                    if access.via.as_deref() == Some(model_label.as_str()) {
+                        access.via = Some(label.clone());
+                    }
+                }
+            }
+        }
+    }
+
+    /// The row or an object reached from it that `expr` names (`method`, `b.author`).
+    fn tracked(&self, expr: Node<'t>) -> Option<Cursor> {
+        let expr = unparen(expr);
+        if expr.node_kind() == "identifier" {
+            return self.vars.get(text(expr, self.ctx.src)).cloned();
+        }
+        self.single_alias(expr)
     }
 
     /// `str(row)`, `f"{row}"`, `"%s" % row`, `print(row)`, `format(row)`: `__str__` per row.

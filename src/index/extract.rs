@@ -703,7 +703,7 @@ fn queryset_method(name: &str, body: Node, src: &str) -> Option<QuerysetMethod> 
 }
 
 /// What the writes in `body` are called on; None when it does not write.
-fn write_targets(body: Node, src: &str) -> Option<Vec<WriteTarget>> {
+pub(crate) fn write_targets(body: Node, src: &str) -> Option<Vec<WriteTarget>> {
     // A write calls one of these by name: no walk for a body that does not mention one.
     let bytes = &src.as_bytes()[body.start_byte()..body.end_byte()];
     static FINDERS: crate::text::needle::Finders = crate::text::needle::Finders::new(|| {

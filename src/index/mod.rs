@@ -4,6 +4,7 @@
 mod builtin;
 pub mod exports;
 mod extract;
+pub mod helpers;
 pub mod imports;
 pub mod reads;
 pub use extract::relation_kind_of;
@@ -20,6 +21,15 @@ pub use extract::{
     module_name,
 };
 pub use resolve::build_index;
+
+/// Does phase 1 take anything from this file: what `may_define_models` accepts, re-exports
+/// (`exports`), module-level functions (`helpers`)? The cache's key covers these files.
+pub fn phase1_reads(path: &std::path::Path, bytes: &[u8]) -> bool {
+    let is_package = path.file_name().is_some_and(|n| n == "__init__.py");
+    may_define_models(bytes)
+        || exports::may_reexport(bytes, is_package)
+        || !helpers::def_names(bytes).is_empty()
+}
 
 /// The index of one models file at `path` (for tests of the layers above).
 #[cfg(test)]
@@ -248,6 +258,9 @@ pub struct ProjectIndex {
     /// What modules re-export (`from .x import *`, `__all__`): names resolve through them.
     #[serde(skip)]
     pub exports: exports::Exports,
+    /// Module-level functions a loop may pass its row to (read when first called so).
+    #[serde(skip)]
+    pub helpers: helpers::Helpers,
 }
 
 impl ProjectIndex {

@@ -446,8 +446,10 @@ impl SelfRead {
 }
 
 /// Where in a method a read happens (see [`SelfRead`]).
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 struct ReadFlags<'s> {
+    /// The name reads start from: `self` in a method, a parameter in a helper function.
+    root: &'s str,
     conditional: bool,
     unless: Option<&'s str>,
 }
@@ -471,8 +473,19 @@ impl<'s> ReadFlags<'s> {
 /// Attribute chains read from `self` in a method body (not looking into nested functions),
 /// each with where it happens: on every path or some, and past a `hasattr(self, …)` guard.
 pub fn self_reads(body: Node, src: &str) -> Vec<SelfRead> {
+    root_reads(body, "self", src)
+}
+
+/// [`self_reads`] from another name: what a helper function reads from its parameter `root`
+/// (`def tax_class(method): return method.tax_class.name`).
+pub fn root_reads(body: Node, root: &str, src: &str) -> Vec<SelfRead> {
     let mut reads = Vec::new();
-    block_reads(body, src, ReadFlags::default(), &mut reads);
+    let flags = ReadFlags {
+        root,
+        conditional: false,
+        unless: None,
+    };
+    block_reads(body, src, flags, &mut reads);
     reads
 }
 
@@ -486,7 +499,7 @@ fn block_reads<'s>(block: Node, src: &'s str, flags: ReadFlags<'s>, reads: &mut 
         if stmt.node_kind() == "if_statement"
             && let Some(name) = stmt
                 .child_by_field_id(crate::field!("condition"))
-                .and_then(|c| hasattr_self(c, src))
+                .and_then(|c| hasattr_self(c, flags.root, src))
             && stmt
                 .child_by_field_id(crate::field!("alternative"))
                 .is_none()
@@ -510,14 +523,14 @@ fn statement_reads<'s>(stmt: Node, src: &'s str, flags: ReadFlags<'s>, reads: &m
                 collect_self_reads(c, src, flags, reads);
             }
             // `if not hasattr(self, "x"): …`: the block runs only without `x`.
-            let inner = match condition.and_then(|c| not_hasattr_self(c, src)) {
+            let inner = match condition.and_then(|c| not_hasattr_self(c, flags.root, src)) {
                 Some(name) => flags.conditional().unless(name),
                 None => flags.conditional(),
             };
             // `if self.pk is None:` / `if self._state.adding:`: a block that runs only for a row
             // not saved yet, never for one loaded from the database; `if self.pk: … else: …`,
             // the other way round.
-            let creation = condition.and_then(|c| crate::syntax::creation_test(c, "self", src));
+            let creation = condition.and_then(|c| crate::syntax::creation_test(c, flags.root, src));
             if let Some(b) = stmt.child_by_field_id(crate::field!("consequence"))
                 && creation != Some(true)
             {
@@ -526,7 +539,7 @@ fn statement_reads<'s>(stmt: Node, src: &'s str, flags: ReadFlags<'s>, reads: &m
             if creation == Some(false) {
                 return;
             }
-            let positive = condition.and_then(|c| hasattr_self(c, src));
+            let positive = condition.and_then(|c| hasattr_self(c, flags.root, src));
             let mut cursor = stmt.walk();
             for clause in stmt.children_by_field_name("alternative", &mut cursor) {
                 // `if hasattr(self, "x"): … else: <reads>`: the else runs only without `x`.
@@ -598,7 +611,7 @@ fn clause_reads<'s>(clause: Node, src: &'s str, flags: ReadFlags<'s>, reads: &mu
 }
 
 /// `hasattr(self, "x")` → `x`.
-fn hasattr_self<'s>(condition: Node, src: &'s str) -> Option<&'s str> {
+fn hasattr_self<'s>(condition: Node, root: &str, src: &'s str) -> Option<&'s str> {
     let condition = unparen(condition);
     let function = condition.child_by_field_id(crate::field!("function"))?;
     if condition.node_kind() != "call" || text(function, src) != "hasattr" {
@@ -606,7 +619,7 @@ fn hasattr_self<'s>(condition: Node, src: &'s str) -> Option<&'s str> {
     }
     let args = call_args(condition, src);
     match args.positional.as_slice() {
-        [object, name] if text(*object, src) == "self" => {
+        [object, name] if text(*object, src) == root => {
             let name = *name;
             let value = string_value(name, src)?;
             // The name's text without its quotes, borrowed from the source.
@@ -618,12 +631,16 @@ fn hasattr_self<'s>(condition: Node, src: &'s str) -> Option<&'s str> {
 }
 
 /// `not hasattr(self, "x")` → `x`.
-fn not_hasattr_self<'s>(condition: Node, src: &'s str) -> Option<&'s str> {
+fn not_hasattr_self<'s>(condition: Node, root: &str, src: &'s str) -> Option<&'s str> {
     let condition = unparen(condition);
     if condition.node_kind() != "not_operator" {
         return None;
     }
-    hasattr_self(condition.child_by_field_id(crate::field!("argument"))?, src)
+    hasattr_self(
+        condition.child_by_field_id(crate::field!("argument"))?,
+        root,
+        src,
+    )
 }
 
 /// Records a read, merged with an earlier read of the same chain: conditional only if both
@@ -745,7 +762,7 @@ fn self_chain<'s>(
         names.push(text(attribute, src).to_string());
         current = unparen(object);
     }
-    if current.node_kind() != "identifier" || text(current, src) != "self" {
+    if current.node_kind() != "identifier" || text(current, src) != flags.root {
         collect_self_reads(current, src, flags, reads);
         return;
     }

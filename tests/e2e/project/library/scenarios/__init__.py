@@ -18,6 +18,7 @@ MODULES = [
     "stale_writes",
     "form_pages",
     "assignments",
+    "helper_functions",
 ]
 
 

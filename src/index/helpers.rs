@@ -1,0 +1,286 @@
+//! Plain functions of the project that a loop may hand its row to: `tax = get_tax_class(method)`
+//! reads `method.tax_class` once per row, as a model method would. Phase 1 only notes where
+//! each module-level `def` is (a byte scan of every file, no parse); what a function reads from
+//! its parameters is read the first time a loop calls it with a row: its file is parsed then,
+//! once, and every function of it read (the text must still be the one phase 1 saw).
+
+use super::reads::{SelfRead, WriteTarget, root_reads};
+use crate::syntax::NodeKind;
+use crate::syntax::text;
+use rustc_hash::FxHashMap;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+/// What a helper function reads from each of its parameters, and whether it writes.
+#[derive(Debug, Default)]
+pub struct HelperFacts {
+    /// The parameters in order, with whether they may be passed by position.
+    pub params: Vec<(String, bool)>,
+    /// Per parameter (same order), the chains read from it.
+    pub reads: Vec<Vec<SelfRead>>,
+    /// What its writes are called on; None when it does not write.
+    pub writes: Option<Vec<WriteTarget>>,
+}
+
+impl HelperFacts {
+    /// The parameter an argument binds: the `position`-th positional one, or by keyword.
+    pub fn param_of(&self, position: Option<usize>, keyword: Option<&str>) -> Option<usize> {
+        match (position, keyword) {
+            (Some(k), _) => self
+                .params
+                .get(k)
+                .filter(|(_, positional)| *positional)
+                .map(|_| k),
+            (None, Some(name)) => self.params.iter().position(|(n, _)| n == name),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct HelperFile {
+    path: PathBuf,
+    module: String,
+    /// A hash of the bytes phase 1 read: a file changed since is not read.
+    hash: u64,
+    /// Its functions' facts, by name, read on first use.
+    facts: OnceLock<FxHashMap<String, HelperFacts>>,
+}
+
+/// The module-level functions of the project, by name.
+#[derive(Debug, Default)]
+pub struct Helpers {
+    files: Vec<HelperFile>,
+    by_name: FxHashMap<String, Vec<usize>>,
+}
+
+/// One file's module-level function names, as phase 1 found them.
+pub struct FileDefs {
+    pub path: PathBuf,
+    pub module: String,
+    pub hash: u64,
+    pub names: Vec<String>,
+}
+
+/// The names of the functions defined at the start of a line (`def f(`, `async def f(`): the
+/// module-level ones, and perhaps a few from inside a string (reading the file parsed tells).
+pub fn def_names(bytes: &[u8]) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut at_line_start = |start: usize| {
+        let rest = &bytes[start..];
+        let rest = rest.strip_prefix(b"async ").unwrap_or(rest);
+        let Some(rest) = rest.strip_prefix(b"def ") else {
+            return;
+        };
+        let rest = rest.trim_ascii_start();
+        let len = rest
+            .iter()
+            .take_while(|b| crate::text::outline::is_ident_byte(**b))
+            .count();
+        if len > 0
+            && let Ok(name) = std::str::from_utf8(&rest[..len])
+            && !names.iter().any(|n| n == name)
+        {
+            names.push(name.to_string());
+        }
+    };
+    if bytes.starts_with(b"def ") || bytes.starts_with(b"async def ") {
+        at_line_start(0);
+    }
+    for finder in [crate::finder!(b"\ndef "), crate::finder!(b"\nasync def ")] {
+        for at in finder.find_iter(bytes) {
+            at_line_start(at + 1);
+        }
+    }
+    names
+}
+
+pub fn bytes_hash(bytes: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    h.write(bytes);
+    h.write_usize(bytes.len());
+    h.finish()
+}
+
+impl Helpers {
+    pub fn new(defs: Vec<FileDefs>) -> Helpers {
+        let mut helpers = Helpers::default();
+        for def in defs {
+            let fi = helpers.files.len();
+            for name in def.names {
+                helpers.by_name.entry(name).or_default().push(fi);
+            }
+            helpers.files.push(HelperFile {
+                path: def.path,
+                module: def.module,
+                hash: def.hash,
+                facts: OnceLock::new(),
+            });
+        }
+        helpers
+    }
+
+    /// The function `name` of a module `imported` names (directly or through its re-exports):
+    /// the only one that matches.
+    pub fn function(
+        &self,
+        exports: &super::exports::Exports,
+        imported: &str,
+        name: &str,
+    ) -> Option<&HelperFacts> {
+        let candidates = self.by_name.get(name)?;
+        let mut matching = candidates
+            .iter()
+            .filter(|&&fi| exports.matches(&self.files[fi].module, imported, name));
+        let first = *matching.next()?;
+        if matching.next().is_some() {
+            return None;
+        }
+        self.facts(first)?.get(name)
+    }
+
+    /// The function `name` defined in `module` itself.
+    pub fn local(&self, module: &str, name: &str) -> Option<&HelperFacts> {
+        let candidates = self.by_name.get(name)?;
+        let fi = *candidates
+            .iter()
+            .find(|&&fi| self.files[fi].module == module)?;
+        self.facts(fi)?.get(name)
+    }
+
+    fn facts(&self, fi: usize) -> Option<&FxHashMap<String, HelperFacts>> {
+        let file = &self.files[fi];
+        Some(
+            file.facts
+                .get_or_init(|| read_file(file).unwrap_or_default()),
+        )
+    }
+}
+
+fn read_file(file: &HelperFile) -> Option<FxHashMap<String, HelperFacts>> {
+    let bytes = std::fs::read(&file.path).ok()?;
+    if bytes_hash(&bytes) != file.hash {
+        return None;
+    }
+    let source = crate::source::SourceFile::from_bytes(file.path.clone(), bytes).ok()?;
+    let src = source.text.as_str();
+    let tree = crate::syntax::parse::parse(src)?;
+    let root = tree.root_node();
+    let mut out = FxHashMap::default();
+    let mut cursor = root.walk();
+    for node in root.named_children(&mut cursor) {
+        let def = match node.node_kind() {
+            "function_definition" => node,
+            "decorated_definition" => match node.child_by_field_id(crate::field!("definition")) {
+                Some(d) if d.node_kind() == "function_definition" => d,
+                _ => continue,
+            },
+            _ => continue,
+        };
+        if def.has_error() {
+            continue;
+        }
+        let (Some(name), Some(body)) = (
+            def.child_by_field_id(crate::field!("name")),
+            def.child_by_field_id(crate::field!("body")),
+        ) else {
+            continue;
+        };
+        let params = parameters(def, src);
+        let reads = params
+            .iter()
+            .map(|(p, _)| root_reads(body, p, src))
+            .collect();
+        let facts = HelperFacts {
+            params,
+            reads,
+            writes: super::extract::write_targets(body, src),
+        };
+        // A name defined twice: the last definition wins, as in Python.
+        out.insert(text(name, src).to_string(), facts);
+    }
+    Some(out)
+}
+
+/// The parameters of a function, with whether each may be passed by position (not after `*`
+/// or `*args`, not `**kwargs`).
+fn parameters(def: tree_sitter::Node, src: &str) -> Vec<(String, bool)> {
+    let Some(params) = def.child_by_field_id(crate::field!("parameters")) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut positional = true;
+    let mut cursor = params.walk();
+    for p in params.named_children(&mut cursor) {
+        let name = match p.node_kind() {
+            "identifier" => Some(p),
+            "default_parameter" | "typed_parameter" | "typed_default_parameter" => p
+                .child_by_field_id(crate::field!("name"))
+                .or_else(|| p.named_child(0))
+                .filter(|n| n.node_kind() == "identifier"),
+            "list_splat_pattern" | "keyword_separator" => {
+                positional = false;
+                None
+            }
+            "dictionary_splat_pattern" => break,
+            _ => None,
+        };
+        if let Some(n) = name {
+            out.push((text(n, src).to_string(), positional));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_at_line_starts() {
+        let src = b"def a(x):\n    def inner(): pass\nasync def b(): pass\nclass C:\n    def m(self): pass\ndef  c (): pass\n";
+        assert_eq!(def_names(src), vec!["a", "c", "b"]);
+    }
+
+    #[test]
+    fn reads_of_each_parameter() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("utils.py");
+        let src = "def tax(method, *rest, rate=1, **kw):\n    if method.tax_class:\n        return method.tax_class.name\n    return rate.value\n\n@cache\ndef saves(row):\n    row.save()\n";
+        std::fs::write(&path, src).unwrap();
+        let helpers = Helpers::new(vec![FileDefs {
+            path: path.clone(),
+            module: "shop.utils".into(),
+            hash: bytes_hash(src.as_bytes()),
+            names: def_names(src.as_bytes()),
+        }]);
+        let tax = helpers.local("shop.utils", "tax").unwrap();
+        assert_eq!(
+            tax.params,
+            vec![("method".into(), true), ("rate".into(), false)]
+        );
+        let reads: Vec<String> = tax.reads[0].iter().map(|r| r.names.join(".")).collect();
+        assert_eq!(reads, ["tax_class", "tax_class.name"]);
+        assert_eq!(tax.param_of(Some(0), None), Some(0));
+        assert_eq!(tax.param_of(Some(1), None), None);
+        assert_eq!(tax.param_of(None, Some("rate")), Some(1));
+        assert!(tax.writes.is_none());
+        assert!(
+            helpers
+                .local("shop.utils", "saves")
+                .unwrap()
+                .writes
+                .is_some()
+        );
+        // Changed since phase 1: not read.
+        std::fs::write(&path, "def tax(m): pass\n").unwrap();
+        let stale = Helpers::new(vec![FileDefs {
+            path,
+            module: "shop.utils".into(),
+            hash: bytes_hash(src.as_bytes()),
+            names: vec!["tax".into()],
+        }]);
+        assert!(stale.local("shop.utils", "tax").is_none());
+    }
+}
