@@ -103,7 +103,11 @@ impl FileScan {
                     let matters = other_matters(text) || alias.is_some();
                     scan.manager_aliases.extend(alias);
                     scan.other_matters |= matters;
-                    if matters || text.starts_with(b"from") || block_imports(text) {
+                    // `import shop.models as shop_models` names a module too.
+                    let aliased_import = text.starts_with(b"import ")
+                        && crate::finder!(b" as ").find(text).is_some();
+                    if matters || text.starts_with(b"from") || aliased_import || block_imports(text)
+                    {
                         scan.module_level.push(i);
                     }
                 }
@@ -1230,7 +1234,12 @@ impl Needles {
         if !(self.models.contains(w) || aliases.models.contains(&w)) {
             return false;
         }
-        if annotations && matches!(previous_byte(text, word.start), Some(b':' | b'[')) {
+        if annotations
+            && matches!(
+                previous_byte(text, hint_start(text, word.start)),
+                Some(b':' | b'[')
+            )
+        {
             return true;
         }
         let mut i = word.end;
@@ -1789,6 +1798,22 @@ fn after_self_dot(text: &[u8], at: usize) -> bool {
 }
 
 /// The byte before `at`, skipping white space and quotes (`x: "Book"`).
+/// Where the dotted name ending in the word at `at` starts (`shop_models.Book` in a hint).
+fn hint_start(text: &[u8], at: usize) -> usize {
+    let mut start = at;
+    while start > 0 && text[start - 1] == b'.' {
+        let mut i = start - 1;
+        while i > 0 && is_ident_byte(text[i - 1]) {
+            i -= 1;
+        }
+        if i == start - 1 {
+            break;
+        }
+        start = i;
+    }
+    start
+}
+
 fn previous_byte(text: &[u8], at: usize) -> Option<u8> {
     let mut i = at;
     while i > 0 {

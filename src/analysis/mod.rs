@@ -7,6 +7,7 @@ pub mod queryset;
 pub mod resolve;
 pub mod sites;
 
+use crate::index::imports::imports_plain;
 use crate::index::{Import, ProjectIndex, Resolution, imports_from};
 use crate::syntax::NodeKind;
 use crate::syntax::text;
@@ -50,6 +51,10 @@ impl<'a> FileContext<'a> {
                 imports_from(node, src, &module, is_package, &mut imports);
                 false
             }
+            "import_statement" => {
+                imports_plain(node, src, &mut imports);
+                false
+            }
             "module"
             | "block"
             | "function_definition"
@@ -89,6 +94,20 @@ impl<'a> FileContext<'a> {
 
     /// The model a class name used in this file refers to.
     pub fn model_named(&self, local: &str) -> Option<Resolution> {
+        // `models.Book`, `shop_models.Book` (a module imported under a name), `a.b.Book`.
+        if let Some((head, rest)) = local.split_once('.') {
+            let import = self.imports.iter().find(|i| i.local == head)?;
+            let (inner, name) = match rest.rsplit_once('.') {
+                Some((inner, name)) => (format!(".{inner}"), name),
+                None => (String::new(), rest),
+            };
+            let from = if import.module.is_empty() {
+                format!("{}{inner}", import.name)
+            } else {
+                format!("{}.{}{inner}", import.module, import.name)
+            };
+            return self.index.resolve_name(name, &self.module, Some(&from));
+        }
         let (name, from) = match self.imports.iter().find(|i| i.local == local) {
             Some(import) => (import.name.as_str(), Some(import.module.as_str())),
             None => (local, None),

@@ -109,10 +109,14 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
             "attribute" => {
                 let object = expr.child_by_field_id(crate::field!("object"))?;
                 let attr = text(expr.child_by_field_id(crate::field!("attribute"))?, src);
-                if object.node_kind() != "identifier" {
+                // `Book.objects`, or `shop_models.Book.objects` through a module's name.
+                let dotted = object.node_kind() == "attribute";
+                let name = crate::syntax::dotted_name(object, src)?;
+                let resolution = self.ctx.model_named(&name);
+                if dotted && resolution.is_none() {
                     return None;
                 }
-                let Some(resolution) = self.ctx.model_named(text(object, src)) else {
+                let Some(resolution) = resolution else {
                     // `author.books`: a related manager of a single object.
                     return self.related_manager(object, attr, expr, at, depth);
                 };

@@ -182,6 +182,7 @@ pub fn extract_file(relative: &Path, src: &str, tree: &Tree) -> FileFacts {
 fn top_level(node: Node, src: &str, module: &str, is_package: bool, facts: &mut FileFacts) {
     match node.node_kind() {
         "import_from_statement" => imports_from(node, src, module, is_package, &mut facts.imports),
+        "import_statement" => super::imports::imports_plain(node, src, &mut facts.imports),
         "class_definition" => facts.classes.push(class(node, src)),
         "function_definition" => {
             if let Some(f) = queryset_function(node, src) {

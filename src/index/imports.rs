@@ -62,6 +62,31 @@ pub fn imports_from(node: Node, src: &str, module: &str, is_package: bool, out: 
     }
 }
 
+/// `import shop.models as shop_models`: the local name for module `shop.models`, recorded as
+/// `from shop import models as shop_models` would be. A plain `import shop.models` binds `shop`
+/// (a package, no class of ours by itself): left out.
+pub fn imports_plain(node: Node, src: &str, out: &mut Vec<Import>) {
+    let mut cursor = node.walk();
+    for name in node.children_by_field_name("name", &mut cursor) {
+        if name.node_kind() != "aliased_import" {
+            continue;
+        }
+        let (Some(n), Some(a)) = (
+            name.child_by_field_id(crate::field!("name")),
+            name.child_by_field_id(crate::field!("alias")),
+        ) else {
+            continue;
+        };
+        let dotted = text(n, src);
+        let (module, last) = dotted.rsplit_once('.').unwrap_or(("", dotted));
+        out.push(Import {
+            local: text(a, src).to_string(),
+            module: module.to_string(),
+            name: last.to_string(),
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

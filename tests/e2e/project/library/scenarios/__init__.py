@@ -19,6 +19,7 @@ MODULES = [
     "form_pages",
     "assignments",
     "helper_functions",
+    "module_aliases",
 ]
 
 
