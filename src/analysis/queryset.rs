@@ -59,6 +59,9 @@ pub struct Queryset<'t> {
     /// `self.books…` in a model method: a caller may have prefetched the relation, and then
     /// `.all()` reads the cache, which a queryset of its own would throw away.
     pub self_relation: bool,
+    /// The rows are an object's related manager that may hold a prefetch (`self.books`, a
+    /// parameter's, one prefetched before the loop): why `.all()` must stay as it is.
+    pub owner_prefetch: Option<String>,
     /// `author.books…`: each row's ForeignKey back to `author` (`author`), which Django sets
     /// on every row it loads through the related manager (no query, whatever is read below).
     pub known_related: Option<String>,
@@ -133,6 +136,7 @@ impl<'t> Queryset<'t> {
             site_select_all: false,
             from_parameter: false,
             self_relation: false,
+            owner_prefetch: None,
             known_related: None,
         }
     }

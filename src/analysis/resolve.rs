@@ -151,14 +151,43 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
         at: usize,
         depth: usize,
     ) -> Option<Queryset<'t>> {
-        let (model, hinted, is_self) = match self.instance(object, at, depth) {
-            Some((model, hinted)) => (model, hinted, false),
-            None => (self.self_model(object)?, false, true),
+        let src = self.ctx.src;
+        let (model, hinted, is_self, prefetched) = match self.instance(object, at, depth) {
+            Some(one) => (one.model, one.hinted, false, one.prefetched),
+            None => (self.self_model(object)?, false, true, Vec::new()),
         };
         let field = self.ctx.index.field(model, attr)?;
         if !field.kind.is_multi() {
             return None;
         }
+        let name = text(object, src);
+        // The related manager's `.all()` reads the object's prefetch cache when there is one:
+        // a queryset of its own would throw those rows away and query again.
+        let owner_prefetch = if is_self {
+            Some(format!(
+                "the rows are `self.{attr}`, which a caller may have prefetched; a queryset of its own would throw those rows away and query again"
+            ))
+        } else if hinted {
+            Some(format!(
+                "`{name}` comes from a caller, which may have prefetched `{attr}`; a queryset of its own would throw those rows away and query again"
+            ))
+        } else if prefetched
+            .iter()
+            .any(|l| l == "*" || l == attr || l.starts_with(&format!("{attr}__")))
+            || prefetched_by_call(
+                scope_in(self.ctx.tree.root_node(), object),
+                name,
+                attr,
+                at,
+                src,
+            )
+        {
+            Some(format!(
+                "`{name}.{attr}` is prefetched before the loop; a queryset of its own would throw those rows away and query again"
+            ))
+        } else {
+            None
+        };
         let target = field.target?;
         let manager = self
             .ctx
@@ -174,6 +203,7 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
             manager,
             hinted,
             self_relation: is_self,
+            owner_prefetch,
             known_related,
             ..Queryset::rooted(target, expr)
         })
@@ -224,7 +254,7 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
 
     /// The model of one object bound to `ident`: `x = Model.objects.get(...)` (or `first()`,
     /// `last()`, `get_object_or_404(Model, ...)`), or a parameter typed `x: Model`.
-    fn instance(&self, ident: Node<'t>, at: usize, depth: usize) -> Option<(ModelId, bool)> {
+    fn instance(&self, ident: Node<'t>, at: usize, depth: usize) -> Option<Instance> {
         if depth > 24 || ident.node_kind() != "identifier" {
             return None;
         }
@@ -241,7 +271,11 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
             .rposition(|b| b.statement.parent().is_some_and(|p| encloses(p, ident)))?];
         if dom.statement.node_kind() == "parameters" {
             let hint = parameter_hint(dom.statement, name, src)?;
-            return Some((self.ctx.model_named(&hint)?.id(), true));
+            return Some(Instance {
+                model: self.ctx.model_named(&hint)?.id(),
+                hinted: true,
+                prefetched: Vec::new(),
+            });
         }
         let value = unparen(dom.value?);
         if let Some((object, method)) = method_call(value, src) {
@@ -252,13 +286,26 @@ impl<'c, 'a: 't, 't> QuerysetResolver<'c, 'a, 't> {
                 return None;
             }
             let qs = self.resolve_depth(object, dom.statement.start_byte(), depth + 1)?;
-            return Some((qs.model, qs.hinted));
+            let coverage = qs.coverage(self.ctx);
+            let mut prefetched = coverage.prefetch;
+            if coverage.unknown {
+                prefetched.push("*".into()); // a lookup not read: perhaps this one
+            }
+            return Some(Instance {
+                model: qs.model,
+                hinted: qs.hinted,
+                prefetched,
+            });
         }
         let function = value.child_by_field_id(crate::field!("function"))?;
         if text(function, src) == "get_object_or_404" {
             let first = *call_args(value, src).positional.first()?;
             if first.node_kind() == "identifier" {
-                return Some((self.ctx.model_named(text(first, src))?.id(), false));
+                return Some(Instance {
+                    model: self.ctx.model_named(text(first, src))?.id(),
+                    hinted: false,
+                    prefetched: Vec::new(),
+                });
             }
         }
         None
@@ -1117,6 +1164,63 @@ fn lists_a_foreign_key(ctx: &FileContext, view: &ClassView, model: ModelId) -> b
             )
         })
     })
+}
+
+/// One object a name is bound to (see `QuerysetResolver::instance`).
+struct Instance {
+    model: ModelId,
+    /// Known from a parameter's type hint: a caller's object.
+    hinted: bool,
+    /// What the queryset it was fetched from prefetches (`Author.objects.prefetch_related(
+    /// "books").get(...)`).
+    prefetched: Vec<String>,
+}
+
+/// `prefetch_related_objects([author], "books")` (or `"books__tags"`, a `Prefetch("books",
+/// …)`) in `scope` before byte `at`, naming `name` in its first argument.
+fn prefetched_by_call(scope: Node, name: &str, attr: &str, at: usize, src: &str) -> bool {
+    let bytes = &src.as_bytes()[scope.start_byte()..at.min(scope.end_byte())];
+    if crate::finder!(b"prefetch_related_objects")
+        .find(bytes)
+        .is_none()
+    {
+        return false;
+    }
+    let mut found = false;
+    crate::syntax::walk_named(scope, |n| {
+        if found || n.start_byte() >= at {
+            return false;
+        }
+        if n.node_kind() == "call"
+            && let Some(function) = n.child_by_field_id(crate::field!("function"))
+            && crate::syntax::last_segment(text(function, src)) == "prefetch_related_objects"
+        {
+            let args = call_args(n, src);
+            let names_it = args.positional.first().is_some_and(|first| {
+                let mut hit = false;
+                crate::syntax::walk_named(*first, |m| {
+                    hit |= m.node_kind() == "identifier" && text(m, src) == name;
+                    !hit
+                });
+                hit
+            });
+            let lookups = args.positional.iter().skip(1).any(|a| {
+                let a = unparen(*a);
+                let lookup = match a.node_kind() {
+                    "call" => call_args(a, src)
+                        .positional
+                        .first()
+                        .and_then(|l| crate::syntax::string_value(*l, src)),
+                    _ => crate::syntax::string_value(a, src),
+                };
+                lookup.is_none_or(|l| l == attr || l.starts_with(&format!("{attr}__")))
+            });
+            found = names_it && lookups;
+            return false;
+        }
+        true
+    });
+    found
 }
 
 #[cfg(test)]

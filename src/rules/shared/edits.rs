@@ -69,6 +69,12 @@ pub fn quoted_list(lookups: &[String], quote: char) -> String {
 
 /// Why rows from this queryset cannot take new lookups, if they cannot.
 pub fn blocker_reason(qs: &Queryset) -> Option<String> {
+    // `self.books.all()`: perhaps a prefetch's rows, which a new queryset would throw away.
+    if let Some(reason) = &qs.owner_prefetch
+        && qs.calls.iter().all(|c| c.method == "all")
+    {
+        return Some(reason.clone());
+    }
     let b = qs.blocker()?;
     Some(match &b.custom {
         Some(_) => format!(

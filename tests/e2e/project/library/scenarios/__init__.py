@@ -20,6 +20,7 @@ MODULES = [
     "assignments",
     "helper_functions",
     "module_aliases",
+    "prefetched_elsewhere",
 ]
 
 
