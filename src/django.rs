@@ -176,6 +176,8 @@ pub const RETURNS_QUERYSET: &[&str] = &[
     "all",
     "extra",
     "select_for_update",
+    "values",
+    "values_list",
 ];
 
 /// Calls that conflict with lookups added elsewhere (`only()` with a new `select_related`…).

@@ -1428,9 +1428,15 @@ pub fn may_have_findings(text: &str, needles: Option<&Needles>) -> bool {
     if crate::index::frameworks::may_have_findings(bytes) {
         return true;
     }
+    // Without the prefilter, every file is read (the comparisons of tests/prefilter.rs).
+    let Some(needles) = needles else {
+        return true;
+    };
+    // A loop, a prefetch, or a rule's own byte test (a thrown-away `qs.select_related(…)`).
     let loops = crate::finder!(b"for ").find(bytes).is_some()
-        || crate::finder!(b"prefetch_related").find(bytes).is_some();
-    loops && needles.is_none_or(|n| n.may_have_queryset(bytes))
+        || crate::finder!(b"prefetch_related").find(bytes).is_some()
+        || needles.with_source.iter().any(|test| test(bytes));
+    loops && needles.may_have_queryset(bytes)
 }
 
 /// Phase 2 on a file that may have findings: the parts to parse and the rest, or None to parse

@@ -30,15 +30,24 @@ pub fn thrown_away_call(part: &[u8]) -> bool {
         if i >= part.len() || !crate::text::is_ident_byte(part[i]) || part[i].is_ascii_digit() {
             return false;
         }
-        let name_end = word_end(i);
-        if part.get(name_end) != Some(&b'.') {
-            return false;
+        // `name.method(`, or along attributes: `author.books.filter(`.
+        let mut name_end = word_end(i);
+        for _ in 0..8 {
+            if part.get(name_end) != Some(&b'.') {
+                return false;
+            }
+            let method_end = word_end(name_end + 1);
+            if method_end == name_end + 1 {
+                return false;
+            }
+            if part.get(method_end) == Some(&b'(') {
+                return crate::django::RETURNS_QUERYSET
+                    .iter()
+                    .any(|m| m.as_bytes() == &part[name_end + 1..method_end]);
+            }
+            name_end = method_end;
         }
-        let method_end = word_end(name_end + 1);
-        part.get(method_end) == Some(&b'(')
-            && crate::django::RETURNS_QUERYSET
-                .iter()
-                .any(|m| m.as_bytes() == &part[name_end + 1..method_end])
+        false
     })
 }
 
@@ -60,6 +69,37 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
     let Some(qs) = resolver.resolve(name, statement.start_byte()) else {
         return;
     };
+    if name.node_kind() != "identifier" {
+        // `author.books.filter(...)`, `Book.objects.values(...)`: nothing keeps the result, and
+        // there is no name to assign it back to.
+        let object = crate::syntax::dotted_name(name, ctx.src);
+        // A related manager's (`author.books`), not a model's manager (`Book.objects.all()` is
+        // how tests show that building a queryset runs no query).
+        let of_model = name
+            .child_by_field_id(crate::field!("object"))
+            .and_then(|o| crate::syntax::dotted_name(o, ctx.src))
+            .is_some_and(|o| ctx.model_named(&o).is_some());
+        if object.is_none()
+            || !qs.calls.is_empty()
+            || of_model
+            || counts_queries(statement, ctx.src)
+        {
+            return;
+        }
+        checker.report(Diagnostic {
+            kind: crate::diagnostic::Kind::Finding,
+            rule: checker.rule.meta.code.as_str(),
+            message: format!(
+                "`{}.{method}(...)` returns a new queryset and the result is thrown away, so it does nothing (no automatic fix: keep the result where it is needed, or remove the statement)",
+                object.unwrap_or_default()
+            ),
+            start: call.start_byte(),
+            end: call.end_byte(),
+            also_suppressed_at: Vec::new(),
+            fix: None,
+        });
+        return;
+    }
     let var = text(name, ctx.src);
     let scope = scope_of(statement);
     if !used_after(scope, var, statement, ctx.src) {
@@ -102,6 +142,29 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
         also_suppressed_at: Vec::new(),
         fix: Some(fix),
     });
+}
+
+/// Is `statement` in a `with self.assertNumQueries(…)` block (or `assertRaises`, pytest-django's
+/// `django_assert_num_queries`), where building a queryset is what the test shows?
+fn counts_queries(statement: tree_sitter::Node, src: &str) -> bool {
+    let mut at = statement.parent();
+    while let Some(n) = at {
+        if n.node_kind() == "with_statement" {
+            let header_end = n
+                .child_by_field_id(crate::field!("body"))
+                .map_or(n.end_byte(), |b| b.start_byte());
+            let header = &src[n.start_byte()..header_end];
+            // `assertNumQueries(0)`, `assertRaises(ValueError)`: the statement is the test.
+            if header.contains("assert") {
+                return true;
+            }
+        }
+        if matches!(n.node_kind(), "function_definition" | "class_definition") {
+            return false;
+        }
+        at = n.parent();
+    }
+    false
 }
 
 /// Is `name` read after `statement` in the scope?
@@ -185,6 +248,9 @@ mod tests {
             b"def f(qs):\n    qs.prefetch_related('a')\n    return qs\n"
         ));
         assert!(thrown_away_call(b"    books.filter(x=1)\n"));
+        assert!(thrown_away_call(b"    author.books.values('id')\n"));
+        assert!(thrown_away_call(b"    self.books.filter(x=1)\n"));
+        assert!(!thrown_away_call(b"    self.items.append(x)\n"));
         assert!(!thrown_away_call(b"    qs = qs.filter(x=1)\n"));
         assert!(!thrown_away_call(b"    self.assertEqual(a, b)\n"));
         assert!(!thrown_away_call(b"    return qs.filter(x=1)\n"));
