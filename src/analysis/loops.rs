@@ -43,6 +43,9 @@ pub struct Access<'t> {
     /// self.n` in the member before it): an annotation or `to_attr` of the queryset that
     /// provides one means the read never happens.
     pub unless: Vec<String>,
+    /// Read by a member that looks into `_prefetched_objects_cache`: a prefetch for it would
+    /// change what the member returns.
+    pub prefetch_aware: Option<String>,
 }
 
 impl<'t> Access<'t> {
@@ -60,6 +63,7 @@ impl<'t> Access<'t> {
             via: None,
             conditional: false,
             unless: Vec::new(),
+            prefetch_aware: None,
         }
     }
 }
@@ -151,6 +155,16 @@ pub fn analyze_loop<'a: 't, 't>(
         _ => return None,
     };
     let (var_node, iterable) = loop_target(left, right, src)?;
+    // Code that looks into `_prefetched_objects_cache` decides itself what a prefetch serves
+    // (`if "teams" in self._prefetched_objects_cache: for t in self.teams.all(): …`).
+    if let Some(function) = crate::syntax::enclosing_function(loop_node)
+        && crate::syntax::checks_prefetch_cache(&src.as_bytes()[function.byte_range()])
+    {
+        return None;
+    }
+    if on_cache_miss(loop_node, src) {
+        return None;
+    }
     let resolver = QuerysetResolver::new(ctx);
     let mut queryset = resolver.resolve(iterable, loop_node.start_byte())?;
     let branch_only = runs_on_some_paths(loop_node, queryset.built_at);
@@ -238,6 +252,50 @@ pub fn analyze_loop<'a: 't, 't>(
         written: walker.written,
         writes_between,
     })
+}
+
+/// Is the loop in the block of an `if` that runs on a cache miss only (`languages =
+/// cache.get(key)` then `if not languages:`)? The rows are read once per cache timeout, not
+/// per request: not worth a finding.
+fn on_cache_miss(loop_node: Node, src: &str) -> bool {
+    let mut at = loop_node;
+    while let Some(parent) = at.parent() {
+        if matches!(
+            parent.node_kind(),
+            "function_definition" | "class_definition"
+        ) {
+            return false;
+        }
+        if parent.node_kind() == "if_statement"
+            && parent.child_by_field_id(crate::field!("consequence")) == Some(at)
+            && let Some(condition) = parent.child_by_field_id(crate::field!("condition"))
+        {
+            // The names the condition tests, bound to a cache read before the `if`.
+            let scope = scope_of(parent);
+            let mut cached: Vec<&str> = Vec::new();
+            crate::syntax::walk_named(scope, |n| {
+                if n.start_byte() >= parent.start_byte() {
+                    return false;
+                }
+                if n.node_kind() == "assignment"
+                    && let (Some(left), Some(right)) = (
+                        n.child_by_field_id(crate::field!("left")),
+                        n.child_by_field_id(crate::field!("right")),
+                    )
+                    && left.node_kind() == "identifier"
+                    && crate::syntax::is_cache_read(right, src)
+                {
+                    cached.push(text(left, src));
+                }
+                !matches!(n.node_kind(), "function_definition" | "class_definition") || n == scope
+            });
+            if crate::syntax::cache_miss_test(condition, &cached, src) {
+                return true;
+            }
+        }
+        at = parent;
+    }
+    false
 }
 
 /// Is the loop inside a branch (of an `if`, `try`, `match` or `while`) that the statement
@@ -951,7 +1009,11 @@ impl<'t> Walker<'_, '_, 't> {
             let call = read.called.then_some(node);
             let start = self.out.len();
             self.follow(var.clone(), &steps, call, Some((node, name)), depth + 1);
+            let member = format!("{}.{name}", ctx.index.model(var.model).name);
             for access in &mut self.out[start..] {
+                if read.prefetch_aware && access.prefetch_aware.is_none() {
+                    access.prefetch_aware = Some(member.clone());
+                }
                 access.conditional |= read.conditional;
                 if let Some(unless) = &read.unless {
                     access.unless.push(unless.clone());
@@ -1049,6 +1111,9 @@ impl<'t> Walker<'_, '_, 't> {
                 let start = self.out.len();
                 self.follow(var.clone(), &steps, called, Some((call, &label)), 1);
                 for access in &mut self.out[start..] {
+                    if read.prefetch_aware && access.prefetch_aware.is_none() {
+                        access.prefetch_aware = Some(label.clone());
+                    }
                     access.conditional |= read.conditional;
                     if let Some(unless) = &read.unless {
                         access.unless.push(unless.clone());
@@ -1272,6 +1337,11 @@ pub fn stale_relation(
 /// Why a fix loading `accesses` before the loop would change what the loop reads: the
 /// sentence naming the first relation [`stale_relation`] finds.
 pub fn stale_reason(ctx: &FileContext, facts: &LoopFacts, accesses: &[Access]) -> Option<String> {
+    if let Some(member) = accesses.iter().find_map(|a| a.prefetch_aware.as_ref()) {
+        return Some(format!(
+            "`{member}` looks into `_prefetched_objects_cache`: with a prefetch it returns something else"
+        ));
+    }
     accesses.iter().find_map(|a| {
         stale_relation(ctx, facts, a).map(|(lookup, model)| {
             format!(

@@ -432,6 +432,9 @@ pub struct SelfRead {
     /// Read only when `self` has no attribute of this name: the method returns earlier when
     /// `hasattr(self, "body_length")` (an annotation or `to_attr` the queryset may provide).
     pub unless: Option<String>,
+    /// The member looks into `_prefetched_objects_cache`: what it returns depends on whether
+    /// the relation is prefetched (a prefetch added for it changes the result).
+    pub prefetch_aware: bool,
 }
 
 impl SelfRead {
@@ -441,6 +444,7 @@ impl SelfRead {
             called,
             conditional: flags.conditional,
             unless: flags.unless.map(str::to_string),
+            prefetch_aware: false,
         }
     }
 }
@@ -450,6 +454,11 @@ impl SelfRead {
 struct ReadFlags<'s> {
     /// The name reads start from: `self` in a method, a parameter in a helper function.
     root: &'s str,
+    /// Local names bound to a creation test (`is_new = not bool(self.pk)`), with its value.
+    created: [Option<(&'s str, bool)>; 2],
+    /// Local names bound to a cache read (`acl = cache.get(key)`): `if acl is None:` runs on
+    /// a miss only, and a cache is there to be warm.
+    cached: [Option<&'s str>; 2],
     conditional: bool,
     unless: Option<&'s str>,
 }
@@ -480,12 +489,59 @@ pub fn self_reads(body: Node, src: &str) -> Vec<SelfRead> {
 /// (`def tax_class(method): return method.tax_class.name`).
 pub fn root_reads(body: Node, root: &str, src: &str) -> Vec<SelfRead> {
     let mut reads = Vec::new();
-    let flags = ReadFlags {
+    let mut flags = ReadFlags {
         root,
+        created: [None; 2],
+        cached: [None; 2],
         conditional: false,
         unless: None,
     };
+    // `is_new = not bool(self.pk)` (or `self._state.adding`) at the top level of the body,
+    // bound once: `if is_new:` is a creation test too.
+    let mut cursor = body.walk();
+    let mut k = 0;
+    let mut c = 0;
+    for stmt in body.named_children(&mut cursor) {
+        if let Some(assign) = stmt
+            .named_child(0)
+            .filter(|a| a.node_kind() == "assignment")
+            && let (Some(left), Some(right)) = (
+                assign.child_by_field_id(crate::field!("left")),
+                assign.child_by_field_id(crate::field!("right")),
+            )
+            && left.node_kind() == "identifier"
+            && crate::syntax::is_cache_read(right, src)
+            && c < flags.cached.len()
+        {
+            flags.cached[c] = Some(text(left, src));
+            c += 1;
+        }
+        if let Some(assign) = stmt
+            .named_child(0)
+            .filter(|a| a.node_kind() == "assignment")
+            && let (Some(left), Some(right)) = (
+                assign.child_by_field_id(crate::field!("left")),
+                assign.child_by_field_id(crate::field!("right")),
+            )
+            && left.node_kind() == "identifier"
+            && let Some(value) = crate::syntax::creation_test(right, root, src)
+            && k < flags.created.len()
+        {
+            let name = text(left, src);
+            if crate::syntax::count_bindings(body, name, src) == 1 {
+                flags.created[k] = Some((name, value));
+                k += 1;
+            }
+        }
+    }
     block_reads(body, src, flags, &mut reads);
+    // A body that looks into `_prefetched_objects_cache` behaves differently when its rows are
+    // prefetched: a prefetch added for it changes what it computes.
+    if crate::syntax::checks_prefetch_cache(&src.as_bytes()[body.byte_range()]) {
+        for read in &mut reads {
+            read.prefetch_aware = true;
+        }
+    }
     reads
 }
 
@@ -519,7 +575,17 @@ fn statement_reads<'s>(stmt: Node, src: &'s str, flags: ReadFlags<'s>, reads: &m
         "function_definition" | "class_definition" | "decorated_definition" => {}
         "if_statement" => {
             let condition = stmt.child_by_field_id(crate::field!("condition"));
-            if let Some(c) = condition {
+            let known: Vec<(&str, bool)> = flags.created.iter().flatten().copied().collect();
+            let creation = condition
+                .and_then(|c| crate::syntax::creation_test_with(c, flags.root, &known, src));
+            // `if is_new and not self.platform:`: past the creation test, the condition reads
+            // for new rows only too.
+            let cached: Vec<&str> = flags.cached.iter().flatten().copied().collect();
+            // `if acl is None:` after `acl = cache.get(key)`: a cache miss, not the common path.
+            let miss = condition.is_some_and(|c| crate::syntax::cache_miss_test(c, &cached, src));
+            if let Some(c) = condition
+                && creation != Some(true)
+            {
                 collect_self_reads(c, src, flags, reads);
             }
             // `if not hasattr(self, "x"): …`: the block runs only without `x`.
@@ -530,9 +596,9 @@ fn statement_reads<'s>(stmt: Node, src: &'s str, flags: ReadFlags<'s>, reads: &m
             // `if self.pk is None:` / `if self._state.adding:`: a block that runs only for a row
             // not saved yet, never for one loaded from the database; `if self.pk: … else: …`,
             // the other way round.
-            let creation = condition.and_then(|c| crate::syntax::creation_test(c, flags.root, src));
             if let Some(b) = stmt.child_by_field_id(crate::field!("consequence"))
                 && creation != Some(true)
+                && !miss
             {
                 block_reads(b, src, inner, reads);
             }
@@ -787,13 +853,11 @@ mod tests {
         assert_eq!(
             got,
             [
+                // A creation test's own reads are columns (or for new rows only: `e`).
                 "rack.site",
                 "a",
-                "pk",
                 "kept",
-                "id",
-                "_state.adding",
-                "e",
+                "pk",
                 "existing",
                 "other_pk",
                 "compared"

@@ -43,12 +43,38 @@ pub fn thrown_away_call(part: &[u8]) -> bool {
             if part.get(method_end) == Some(&b'(') {
                 return crate::django::RETURNS_QUERYSET
                     .iter()
-                    .any(|m| m.as_bytes() == &part[name_end + 1..method_end]);
+                    .any(|m| m.as_bytes() == &part[name_end + 1..method_end])
+                    && ends_the_statement(part, method_end);
             }
             name_end = method_end;
         }
         false
     })
+}
+
+/// Does the call whose `(` is at `open` end its line's statement (`x.filter(a=1)` but not
+/// `Book.objects.filter(a=1).delete()`)? Brackets are counted; strings are not read (a bracket
+/// in a string only makes the test say yes more often).
+fn ends_the_statement(part: &[u8], open: usize) -> bool {
+    let mut depth = 0usize;
+    let mut i = open;
+    while i < part.len() {
+        match part[i] {
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    let rest = &part[i + 1..];
+                    let line_end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+                    let tail = rest[..line_end].trim_ascii();
+                    return tail.is_empty() || tail.starts_with(b"#") || tail.starts_with(b";");
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    true
 }
 
 pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
@@ -251,6 +277,13 @@ mod tests {
         assert!(thrown_away_call(b"    author.books.values('id')\n"));
         assert!(thrown_away_call(b"    self.books.filter(x=1)\n"));
         assert!(!thrown_away_call(b"    self.items.append(x)\n"));
+        assert!(thrown_away_call(
+            b"    author.books.filter(\n        x=(1, 2),\n    )\n"
+        ));
+        assert!(!thrown_away_call(
+            b"    Book.objects.filter(x=1).delete()\n"
+        ));
+        assert!(!thrown_away_call(b"    qs.filter(x=1).exists()\n"));
         assert!(!thrown_away_call(b"    qs = qs.filter(x=1)\n"));
         assert!(!thrown_away_call(b"    self.assertEqual(a, b)\n"));
         assert!(!thrown_away_call(b"    return qs.filter(x=1)\n"));

@@ -279,7 +279,34 @@ pub fn target_reads<'t>(target: Node<'t>, f: &mut impl FnMut(Node<'t>)) {
 /// self._state.adding`)? Some(true) / Some(false); None for anything else. Rows loaded from the
 /// database are saved: a creation-only branch never runs for them.
 pub fn creation_test(condition: Node, object: &str, src: &str) -> Option<bool> {
-    let condition = unparen(condition);
+    creation_test_with(condition, object, &[], src)
+}
+
+/// [`creation_test`], knowing local names bound to one (`is_new = not bool(self.pk)`, then
+/// `if is_new:`), with their value.
+pub fn creation_test_with(
+    condition: Node,
+    object: &str,
+    known: &[(&str, bool)],
+    src: &str,
+) -> Option<bool> {
+    let mut condition = unparen(condition);
+    // `bool(self.pk)` is `self.pk`.
+    if condition.node_kind() == "call"
+        && condition
+            .child_by_field_id(crate::field!("function"))
+            .is_some_and(|f| text(f, src) == "bool")
+        && let [only] = call_args(condition, src).positional.as_slice()
+    {
+        condition = unparen(*only);
+    }
+    if condition.node_kind() == "identifier"
+        && let Some((_, value)) = known.iter().find(|(n, _)| *n == text(condition, src))
+    {
+        return Some(*value);
+    }
+    let creation_test =
+        |n: Node, object: &str, src: &str| creation_test_with(n, object, known, src);
     let is_key = |n: Node| {
         let t = text(unparen(n), src);
         t.strip_prefix(object)
@@ -334,4 +361,85 @@ pub fn creation_test(condition: Node, object: &str, src: &str) -> Option<bool> {
         _ if is_key(condition) => Some(false),
         _ => None,
     }
+}
+
+/// How many times `name` is bound in `body` (assignments, `for` targets, walrus, `as` names),
+/// not looking into nested functions and classes.
+pub fn count_bindings(body: Node, name: &str, src: &str) -> usize {
+    let mut count = 0;
+    walk_named(body, |n| match n.node_kind() {
+        "function_definition" | "class_definition" | "lambda" => false,
+        "assignment"
+        | "augmented_assignment"
+        | "named_expression"
+        | "for_statement"
+        | "for_in_clause"
+        | "as_pattern" => {
+            let target = n
+                .child_by_field_id(crate::field!("left"))
+                .or_else(|| n.child_by_field_id(crate::field!("name")))
+                .or_else(|| n.child_by_field_id(crate::field!("alias")));
+            if let Some(t) = target {
+                walk_named(t, |m| {
+                    if m.node_kind() == "identifier" && text(m, src) == name {
+                        count += 1;
+                    }
+                    true
+                });
+            }
+            true
+        }
+        _ => true,
+    });
+    count
+}
+
+/// Is `value` a call that reads a cache (`cache.get(key)`, `get_acl_cache(user)`)?
+pub fn is_cache_read(value: Node, src: &str) -> bool {
+    let value = unparen(value);
+    value.node_kind() == "call"
+        && value
+            .child_by_field_id(crate::field!("function"))
+            .is_some_and(|f| text(f, src).to_ascii_lowercase().contains("cache"))
+}
+
+/// Is `condition` true only on a cache miss of one of `cached` (names bound to a cache read):
+/// `not languages`, `user_acl is None`?
+pub fn cache_miss_test(condition: Node, cached: &[&str], src: &str) -> bool {
+    let condition = unparen(condition);
+    let named = |n: Node| {
+        let n = unparen(n);
+        n.node_kind() == "identifier" && cached.contains(&text(n, src))
+    };
+    match condition.node_kind() {
+        "not_operator" => condition
+            .child_by_field_id(crate::field!("argument"))
+            .is_some_and(named),
+        "comparison_operator" => {
+            let mut cursor = condition.walk();
+            let parts: Vec<Node> = condition.children(&mut cursor).collect();
+            matches!(parts.as_slice(), [left, op, right]
+                if named(*left)
+                    && right.node_kind() == "none"
+                    && matches!(text(*op, src), "is" | "=="))
+        }
+        _ => false,
+    }
+}
+
+/// Does code look into `_prefetched_objects_cache` (`"tags" in getattr(self,
+/// "_prefetched_objects_cache", {})`), rather than only reset it (`obj._prefetched_objects_cache
+/// = {}`)?
+pub fn checks_prefetch_cache(bytes: &[u8]) -> bool {
+    crate::finder!(b"_prefetched_objects_cache")
+        .find_iter(bytes)
+        .any(|at| {
+            let rest = &bytes[at + b"_prefetched_objects_cache".len()..];
+            let rest = rest
+                .strip_prefix(b"\"")
+                .or_else(|| rest.strip_prefix(b"'"))
+                .unwrap_or(rest);
+            let rest = rest.trim_ascii_start();
+            !(rest.starts_with(b"=") && !rest.starts_with(b"=="))
+        })
 }

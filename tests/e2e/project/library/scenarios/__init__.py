@@ -21,6 +21,7 @@ MODULES = [
     "helper_functions",
     "module_aliases",
     "prefetched_elsewhere",
+    "prefetch_aware",
 ]
 
 

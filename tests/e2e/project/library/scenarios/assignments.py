@@ -55,3 +55,27 @@ def relation_read_after_the_loop_sets_it():
         b.editor = author
         out.append([b.title, b.editor.name])
     return out
+
+
+class NewFlagBook(Book):
+    """`is_new = not bool(self.pk)` then `if is_new:` (netbox's Device.save)."""
+
+    class Meta:
+        proxy = True
+        app_label = "library"
+
+    def save(self, *args, **kwargs):
+        is_new = not bool(self.pk)
+        if is_new and not self.title:
+            self.title = self.author.name
+        super().save(*args, **kwargs)
+        if is_new:
+            self.pages = len([t.name for t in self.tags.all()])
+
+
+@scenario(nplusone=True, fixed_by=None, owns=("NewFlagBook",))
+def save_reads_relations_behind_a_new_flag():
+    for b in NewFlagBook.objects.order_by("pk"):
+        b.pages = b.pages + 2
+        b.save(update_fields=["pages"])
+    return list(Book.objects.order_by("pk").values_list("pages", flat=True))
