@@ -440,6 +440,6 @@ pub fn checks_prefetch_cache(bytes: &[u8]) -> bool {
                 .or_else(|| rest.strip_prefix(b"'"))
                 .unwrap_or(rest);
             let rest = rest.trim_ascii_start();
-            !(rest.starts_with(b"=") && !rest.starts_with(b"=="))
+            !rest.starts_with(b"=") || rest.starts_with(b"==")
         })
 }
