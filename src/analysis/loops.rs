@@ -131,6 +131,14 @@ pub fn analyze_loop<'a: 't, 't>(
     ctx: &FileContext<'a>,
     loop_node: Node<'t>,
 ) -> Option<LoopFacts<'t>> {
+    analyze_loop_depth(ctx, loop_node, 0)
+}
+
+fn analyze_loop_depth<'a: 't, 't>(
+    ctx: &FileContext<'a>,
+    loop_node: Node<'t>,
+    depth: usize,
+) -> Option<LoopFacts<'t>> {
     let src = ctx.src;
     let (left, right, clause) = match loop_node.node_kind() {
         "for_statement" => (
@@ -232,6 +240,15 @@ pub fn analyze_loop<'a: 't, 't>(
                 .as_ref()
                 .is_some_and(|p| !a.unless.iter().any(|u| p.contains(u)))
     });
+    // A queryset iterated again gives the same rows (its result cache): what an earlier loop
+    // over the same name read on every row is loaded already.
+    let already = read_by_earlier_loops(ctx, loop_node, iterable, &queryset, depth);
+    accesses.retain(|a| {
+        let lookup = a.lookup();
+        !already
+            .iter()
+            .any(|l| *l == lookup || l.starts_with(&format!("{lookup}__")))
+    });
     let scope = scope_of(loop_node);
     let escapes = queryset
         .names
@@ -252,6 +269,108 @@ pub fn analyze_loop<'a: 't, 't>(
         written: walker.written,
         writes_between,
     })
+}
+
+/// The paths earlier loops over the same queryset name read on every row (`[ct.cable for ct in
+/// terminations]` before `for ct in terminations: ct.cable…`): the queryset caches its rows when
+/// first iterated, and the later loop gets the same instances with what was loaded on them.
+/// Only loops that go over every row (comprehensions, `for` without `break`), after the name's
+/// binding and with no other binding in between, in the same scope.
+fn read_by_earlier_loops<'a: 't, 't>(
+    ctx: &FileContext<'a>,
+    loop_node: Node<'t>,
+    iterable: Node<'t>,
+    queryset: &Queryset<'t>,
+    depth: usize,
+) -> Vec<String> {
+    let src = ctx.src;
+    let iterable = unparen(iterable);
+    if depth > 4
+        || iterable.node_kind() != "identifier"
+        || queryset.iterator.is_some()
+        || queryset.names.is_empty()
+    {
+        return Vec::new();
+    }
+    let name = text(iterable, src);
+    let scope = scope_of(loop_node);
+    let mut earlier: Vec<Node<'t>> = Vec::new();
+    let mut rebound = false;
+    crate::syntax::walk_named(scope, |n| {
+        if n.start_byte() >= loop_node.start_byte() {
+            return false;
+        }
+        if n != scope
+            && matches!(
+                n.node_kind(),
+                "function_definition" | "class_definition" | "lambda"
+            )
+        {
+            return false;
+        }
+        if n.start_byte() <= queryset.built_at {
+            return true;
+        }
+        match n.node_kind() {
+            "assignment" | "augmented_assignment"
+                if n.child_by_field_id(crate::field!("left"))
+                    .is_some_and(|l| l.node_kind() == "identifier" && text(l, src) == name) =>
+            {
+                rebound = true;
+            }
+            "for_statement"
+            | "list_comprehension"
+            | "set_comprehension"
+            | "dictionary_comprehension"
+            | "generator_expression" => {
+                let target = match n.node_kind() {
+                    "for_statement" => n.child_by_field_id(crate::field!("right")),
+                    _ => {
+                        let mut cursor = n.walk();
+                        n.named_children(&mut cursor)
+                            .find(|c| c.node_kind() == "for_in_clause")
+                            .and_then(|c| c.child_by_field_id(crate::field!("right")))
+                    }
+                };
+                let every_row = match n.node_kind() {
+                    // A generator may be consumed in part (`any(…)`, `next(…)`).
+                    "generator_expression" => false,
+                    "for_statement" => !crate::syntax::text(n, src).contains("break"),
+                    _ => true,
+                };
+                if every_row
+                    && target.is_some_and(|t| {
+                        let t = unparen(t);
+                        t.node_kind() == "identifier" && text(t, src) == name
+                    })
+                {
+                    earlier.push(n);
+                }
+            }
+            _ => {}
+        }
+        true
+    });
+    if rebound {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for node in earlier {
+        let Some(facts) = analyze_loop_depth(ctx, node, depth + 1) else {
+            continue;
+        };
+        if facts.queryset.model != queryset.model || facts.queryset.built_at != queryset.built_at {
+            continue;
+        }
+        out.extend(
+            facts
+                .accesses
+                .iter()
+                .filter(|a| !a.conditional && (!a.multi || a.generic) && a.manager_method.is_none())
+                .map(|a| a.lookup()),
+        );
+    }
+    out
 }
 
 /// Is the loop in the block of an `if` that runs on a cache miss only (`languages =
