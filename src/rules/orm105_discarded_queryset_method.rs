@@ -30,9 +30,14 @@ pub fn thrown_away_call(part: &[u8]) -> bool {
         if i >= part.len() || !crate::text::is_ident_byte(part[i]) || part[i].is_ascii_digit() {
             return false;
         }
-        // `name.method(`, or along attributes: `author.books.filter(`.
+        // `name.method(`, or along attributes from an object: `author.books.filter(` (not
+        // `Book.objects.filter(`: a model's manager, which the rule leaves alone).
         let mut name_end = word_end(i);
-        for _ in 0..8 {
+        let capitalized = part[i].is_ascii_uppercase();
+        for segment in 0..8 {
+            if segment > 0 && capitalized {
+                return false;
+            }
             if part.get(name_end) != Some(&b'.') {
                 return false;
             }
