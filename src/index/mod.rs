@@ -4,6 +4,7 @@
 mod builtin;
 pub mod exports;
 mod extract;
+pub mod first_party;
 pub mod imports;
 pub mod reads;
 pub use extract::relation_kind_of;
@@ -248,6 +249,9 @@ pub struct ProjectIndex {
     /// What modules re-export (`from .x import *`, `__all__`): names resolve through them.
     #[serde(skip)]
     pub exports: exports::Exports,
+    /// The project's own top-level module names (where an added import goes).
+    #[serde(skip)]
+    pub first_party: first_party::FirstParty,
 }
 
 impl ProjectIndex {

@@ -17,6 +17,7 @@ MODULES = [
     "template_pages",
     "stale_writes",
     "form_pages",
+    "tidy_edits",
 ]
 
 
