@@ -113,17 +113,23 @@ pub fn build(files: &[PathBuf], settings: &Settings) -> (ProjectIndex, Outlines,
     crate::timings::mark("phase 1: parse and extract");
     // While the models resolve: the template folders are listed (each template is parsed when a
     // rule first asks for it) and the frameworks' class maps are made.
-    let (mut index, (templates, maps)) = rayon::join(
+    let (mut index, (templates, maps, first_party)) = rayon::join(
         || index::build_index(&facts),
         || {
+            let relative: Vec<PathBuf> = files
+                .iter()
+                .map(|p| settings.relative(p).into_owned())
+                .collect();
             (
                 index::frameworks::templates::TemplateSet::load(&facts, &settings.project_root),
                 index::frameworks::ClassMaps::new(&facts),
+                index::first_party::FirstParty::new(&settings.project_root, &relative),
             )
         },
     );
     index.exports = index::exports::Exports::new(exports);
     index.helpers = index::helpers::Helpers::new(defs);
+    index.first_party = first_party;
     index::frameworks::attach(&mut index, &facts, maps, templates);
     let mut outlines = Outlines::default();
     let mut needles = None;

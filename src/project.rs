@@ -239,6 +239,11 @@ impl Project {
                     .iter()
                     .any(|&o| suppressions.is_suppressed(line_of(o), d.rule))
         });
+        // A fix keeps the project's line length: what it makes too long, it wraps.
+        let layout = crate::fix::wrap::Layout::new(text, self.settings.line_length);
+        for fix in diagnostics.iter_mut().filter_map(|d| d.fix.as_mut()) {
+            crate::fix::wrap::wrap_fix(text, fix, &layout);
+        }
         Ok(diagnostics)
     }
 

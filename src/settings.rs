@@ -49,6 +49,9 @@ pub struct Settings {
     pub exclude: GlobSet,
     per_file: Vec<(GlobSet, Vec<String>)>,
     pub unsafe_fixes: bool,
+    /// The project's line length: `line-length` of ruff's configuration, else black's, else
+    /// 88. A fix that makes a line longer is wrapped (`fix::wrap`).
+    pub line_length: usize,
 }
 
 /// Directories never walked into (a path named on the command line is still checked).
@@ -89,6 +92,7 @@ impl Settings {
             None => FileConfig::default(),
         };
         let project_root = project_root(&start_dir);
+        let line_length = line_length(&start_dir);
         let codes: Vec<String> = crate::rules::registry().codes().map(String::from).collect();
         let check_codes = |list: &[String], origin: &str| -> Result<()> {
             for code in list {
@@ -142,6 +146,7 @@ impl Settings {
             exclude,
             per_file,
             unsafe_fixes: overrides.unsafe_fixes || file_config.unsafe_fixes.unwrap_or(false),
+            line_length,
         })
     }
 
@@ -216,6 +221,46 @@ fn read_config(path: &Path) -> Result<FileConfig> {
             e.message()
         )
     })
+}
+
+/// The line length ruff formats to: `line-length` of the first configuration ruff reads going
+/// up from `start` (`.ruff.toml`, `ruff.toml`, a `pyproject.toml` with `[tool.ruff]`); else
+/// `[tool.black] line-length` of the nearest `pyproject.toml` that sets it; else 88. A file
+/// that does not read as TOML counts as none (it is not ours to report).
+fn line_length(start: &Path) -> usize {
+    let read = |path: &Path| -> Option<toml::Table> {
+        toml::from_str(&std::fs::read_to_string(path).ok()?).ok()
+    };
+    let number = |v: Option<&toml::Value>| {
+        v.and_then(toml::Value::as_integer)
+            .and_then(|n| usize::try_from(n).ok())
+            .filter(|&n| n > 0)
+    };
+    let mut black = None;
+    for dir in start.ancestors() {
+        for name in [".ruff.toml", "ruff.toml"] {
+            if let Some(table) = read(&dir.join(name)) {
+                return number(table.get("line-length"))
+                    .or(black)
+                    .unwrap_or(crate::fix::wrap::DEFAULT_LINE_LENGTH);
+            }
+        }
+        if let Some(table) = read(&dir.join("pyproject.toml")) {
+            let tool = table.get("tool");
+            if black.is_none() {
+                black = number(
+                    tool.and_then(|t| t.get("black"))
+                        .and_then(|b| b.get("line-length")),
+                );
+            }
+            if let Some(ruff) = tool.and_then(|t| t.get("ruff")) {
+                return number(ruff.get("line-length"))
+                    .or(black)
+                    .unwrap_or(crate::fix::wrap::DEFAULT_LINE_LENGTH);
+            }
+        }
+    }
+    black.unwrap_or(crate::fix::wrap::DEFAULT_LINE_LENGTH)
 }
 
 fn find_upwards(start: &Path, name: &str) -> Option<PathBuf> {

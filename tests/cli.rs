@@ -57,8 +57,13 @@ fn json_output_has_positions_and_fix() {
     assert_eq!(f["end_line"], 5);
     assert_eq!(f["end_column"], 31);
     assert_eq!(f["fix"]["applicability"], "safe");
-    let edit = &f["fix"]["edits"][0];
-    assert_eq!(edit["content"], ".select_related(\"author\")");
+    // The insertion, and the line breaks that keep the line within 88 columns.
+    let edits = f["fix"]["edits"].as_array().unwrap();
+    assert_eq!(edits.len(), 2);
+    assert_eq!(edits[0]["content"], "\n        ");
+    assert_eq!(edits[0]["start_column"], 13);
+    let edit = &edits[1];
+    assert_eq!(edit["content"], ".select_related(\"author\")\n    ");
     assert_eq!(edit["start_line"], 5);
     assert_eq!(edit["start_column"], edit["end_column"]);
 }
@@ -71,7 +76,7 @@ fn diff_prints_and_writes_nothing() {
         .assert()
         .code(1)
         .stdout(predicate::str::contains("--- a/shop/views.py\n+++ b/shop/views.py"))
-        .stdout(predicate::str::contains("+    return [(b.title, b.author.name) for b in Book.objects.all().select_related(\"author\")]"));
+        .stdout(predicate::str::contains("+    return [\n+        (b.title, b.author.name) for b in Book.objects.all().select_related(\"author\")\n+    ]\n"));
     assert_eq!(
         fs::read_to_string(dir.path().join("shop/views.py")).unwrap(),
         VIEWS
@@ -88,6 +93,39 @@ fn fix_writes_then_nothing_left() {
     );
     djopt(dir.path()).args(["diff"]).assert().code(0).stdout("");
     djopt(dir.path()).args(["check"]).assert().code(0);
+}
+
+/// The fix of `shop/reports.py` (a 59-column line made 84 long), with `config` written to
+/// the file `name` of the project.
+fn fixed_report(config: Option<(&str, &str)>) -> String {
+    let dir = project();
+    fs::write(dir.path().join("shop/reports.py"), common::REPORTS).unwrap();
+    if let Some((name, text)) = config {
+        fs::write(dir.path().join(name), text).unwrap();
+    }
+    djopt(dir.path()).args(["fix"]).assert().code(0);
+    fs::read_to_string(dir.path().join("shop/reports.py")).unwrap()
+}
+
+#[test]
+fn fixes_keep_the_projects_line_length() {
+    let unwrapped = "    for book in Book.objects.filter(title__startswith=\"A\").select_related(\"author\"):\n";
+    let wrapped = "    for book in Book.objects.filter(\n        title__startswith=\"A\"\n    ).select_related(\"author\"):\n";
+    // 88 by default.
+    assert!(fixed_report(None).contains(unwrapped));
+    let ruff = "[tool.ruff]\nline-length = 60\n";
+    assert!(fixed_report(Some(("pyproject.toml", ruff))).contains(wrapped));
+    let ruff_toml = "line-length = 60\n";
+    assert!(fixed_report(Some(("ruff.toml", ruff_toml))).contains(wrapped));
+    assert!(fixed_report(Some((".ruff.toml", ruff_toml))).contains(wrapped));
+    let black = "[tool.black]\nline-length = 60\n";
+    assert!(fixed_report(Some(("pyproject.toml", black))).contains(wrapped));
+    // ruff's line length wins over black's.
+    let both = "[tool.ruff]\nline-length = 120\n\n[tool.black]\nline-length = 60\n";
+    assert!(fixed_report(Some(("pyproject.toml", both))).contains(unwrapped));
+    // Within the limit after the fix: not wrapped.
+    let wide = "[tool.ruff]\nline-length = 84\n";
+    assert!(fixed_report(Some(("pyproject.toml", wide))).contains(unwrapped));
 }
 
 #[cfg(unix)]

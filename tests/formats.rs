@@ -75,10 +75,13 @@ fn sarif_is_valid_and_carries_rules_fingerprints_and_fixes() {
             .len(),
         16
     );
-    let replacement = &first["fixes"][0]["artifactChanges"][0]["replacements"][0];
+    // The insertion, after the line break that keeps the line within 88 columns.
+    let replacements = &first["fixes"][0]["artifactChanges"][0]["replacements"];
+    assert_eq!(replacements[0]["insertedContent"]["text"], "\n        ");
+    let replacement = &replacements[1];
     assert_eq!(
         replacement["insertedContent"]["text"],
-        ".select_related(\"author\")"
+        ".select_related(\"author\")\n    "
     );
     assert_eq!(
         replacement["deletedRegion"]["startColumn"],

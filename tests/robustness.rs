@@ -206,11 +206,14 @@ fn crlf_mixed_and_lone_cr_line_endings_are_kept() {
             &format!("Book.objects.all(){INSERTION}]"),
         )
     };
-    for (name, original) in [
-        ("views.py", crlf.as_str()),
-        ("mixed.py", mixed),
-        ("mac.py", lone_cr.as_str()),
-    ] {
+    // The CRLF file's fix is wrapped at 88 columns with CRLF line breaks; a line with a lone
+    // CR is not wrapped (the lines read for wrapping do not end there).
+    assert_eq!(
+        fs::read_to_string(dir.path().join("shop/views.py")).unwrap(),
+        FIXED_VIEWS.replace('\n', "\r\n"),
+        "views.py: every line ending stays"
+    );
+    for (name, original) in [("mixed.py", mixed), ("mac.py", lone_cr.as_str())] {
         assert_eq!(
             fs::read_to_string(dir.path().join("shop").join(name)).unwrap(),
             with_insertion(original),
@@ -251,10 +254,9 @@ fn tabs_are_kept() {
 fn ten_megabyte_file_is_fixed_and_a_larger_one_skipped() {
     let dir = project();
     let mut big = String::from("from shop.models import Book\n\n");
+    // Short enough that the fix needs no wrapping at 88 columns.
     let finding = |i: usize| {
-        format!(
-            "\ndef titles_{i}():\n    return [b.author.name for b in Book.objects.filter(id={i})]\n"
-        )
+        format!("\ndef titles_{i}():\n    return [b.author for b in Book.objects.filter(id={i})]\n")
     };
     let filler = "CONSTANT_VALUE_{i} = {{\"key\": \"a value that takes some room\", \"n\": {i}}}\n";
     let mut i = 0;
@@ -317,11 +319,15 @@ fn one_megabyte_line() {
     fs::write(dir.path().join("shop/views.py"), &text).unwrap();
     let run = run(dir.path(), &["fix"]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
+    // The views' fix is wrapped at 88 columns; the 1 MB line was too long before: not.
     assert_eq!(
         fs::read_to_string(dir.path().join("shop/views.py")).unwrap(),
-        text.replace(
-            "Book.objects.all()]",
-            &format!("Book.objects.all(){INSERTION}]")
+        format!(
+            "{FIXED_VIEWS}{line}{}",
+            long_loop.replace(
+                "Book.objects.all()]",
+                &format!("Book.objects.all(){INSERTION}]")
+            )
         )
     );
 }

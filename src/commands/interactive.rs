@@ -5,7 +5,8 @@
 //!
 //! Fixes interact (one fix moves the offsets of the next), so after each accepted fix the file
 //! is analysed again and the questions go on over the new text; findings already declined are
-//! recognised by their rule, message and code.
+//! recognised by their rule, message, code and line (followed to where it moved when a fix
+//! added lines above it: a wrapped call, an import).
 
 use crate::commands::args::FixArgs;
 use crate::diagnostic::Diagnostic;
@@ -42,20 +43,59 @@ enum Answer {
     Quit,
 }
 
-/// How a finding is recognised again after the file changed around it.
-#[derive(PartialEq, Eq)]
+/// How a finding is recognised again after the file changed around it: its rule, message
+/// (line numbers left out: "the loop on line 12" moves when a fix adds lines above), code and
+/// line (moved with the text by [`follow`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
 struct Key3 {
     rule: &'static str,
     message: String,
     code: String,
+    line: usize,
 }
 
 fn key(text: &str, d: &Diagnostic) -> Key3 {
     Key3 {
         rule: d.rule,
-        message: d.message.clone(),
+        message: without_line_numbers(&d.message),
         code: text[d.start..d.end].to_string(),
+        line: crate::project::line_of(text, d.start),
     }
+}
+
+/// `message` with the number after each "line " left out.
+fn without_line_numbers(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find("line ") {
+        out.push_str(&rest[..at + 5]);
+        rest = rest[at + 5..].trim_start_matches(|c: char| c.is_ascii_digit());
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `keys` of findings in `old`, with their lines moved to where those lines are in `new`.
+fn follow(keys: &[Key3], old: &str, new: &str) -> Vec<Key3> {
+    if keys.is_empty() || old == new {
+        return keys.to_vec();
+    }
+    let diff = similar::TextDiff::from_lines(old, new);
+    let ops = diff.ops();
+    keys.iter()
+        .map(|k| {
+            let at = k.line - 1;
+            let line = ops
+                .iter()
+                .map(|op| op.as_tag_tuple())
+                .find(|(_, old_lines, _)| old_lines.contains(&at))
+                .map_or(k.line, |(tag, old_lines, new_lines)| match tag {
+                    similar::DiffTag::Equal => new_lines.start + (at - old_lines.start) + 1,
+                    _ => new_lines.start + 1,
+                });
+            Key3 { line, ..k.clone() }
+        })
+        .collect()
 }
 
 #[derive(Default)]
@@ -164,11 +204,28 @@ impl Session<'_> {
             let answer = self.ask()?;
             match answer {
                 Answer::Yes => match self.apply(&current, |t, x| key(t, x) == key(&text, d)) {
-                    Some(new) => text = new,
+                    Some(new) => {
+                        declined = follow(&declined, &text, &new);
+                        listed = follow(&listed, &text, &new);
+                        text = new;
+                    }
                     None => declined.push(key(&text, d)),
                 },
                 Answer::All => {
-                    let wanted = |t: &str, x: &Diagnostic| !declined.contains(&key(t, x));
+                    // The passes after the first see the declined findings moved.
+                    let moved: std::cell::RefCell<Option<(String, Vec<Key3>)>> =
+                        std::cell::RefCell::new(None);
+                    let wanted = |t: &str, x: &Diagnostic| {
+                        if t == text {
+                            return !declined.contains(&key(t, x));
+                        }
+                        let mut moved = moved.borrow_mut();
+                        if moved.as_ref().is_none_or(|(seen, _)| seen != t) {
+                            *moved = Some((t.to_string(), follow(&declined, &text, t)));
+                        }
+                        let (_, keys) = moved.as_ref().expect("just set");
+                        !keys.contains(&key(t, x))
+                    };
                     if let Some(new) = self.apply(&current, wanted) {
                         text = new;
                     }
@@ -182,6 +239,8 @@ impl Session<'_> {
                 Answer::Suppress => match self.suppress(&current, d) {
                     Some(new) => {
                         self.tally.suppressed += 1;
+                        declined = follow(&declined, &text, &new);
+                        listed = follow(&listed, &text, &new);
                         text = new;
                     }
                     None => declined.push(key(&text, d)),
@@ -409,6 +468,22 @@ fn inside_string(tree: &tree_sitter::Tree, offset: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_follow_their_lines_when_a_fix_adds_lines_above() {
+        let k = |line| Key3 {
+            rule: "ORM101",
+            message: without_line_numbers("`b.author` for each row of the loop on line 7"),
+            code: "b.author".into(),
+            line,
+        };
+        assert_eq!(k(1).message, "`b.author` for each row of the loop on line ");
+        let old = "a\nb = [x for x in y]\nc\nd\n";
+        let new = "a\nb = [\n    x for x in y\n]\nc\nd\n";
+        let moved = follow(&[k(1), k(3), k(4)], old, new);
+        assert_eq!(moved.iter().map(|k| k.line).collect::<Vec<_>>(), [1, 5, 6]);
+        assert_eq!(follow(&[k(3)], old, old), [k(3)]);
+    }
 
     #[test]
     fn suppression_goes_before_the_line_ending() {

@@ -3,6 +3,8 @@
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+pub mod wrap;
+
 /// How sure we are that a fix keeps the program's results.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -4,6 +4,7 @@
 mod builtin;
 pub mod exports;
 mod extract;
+pub mod first_party;
 pub mod helpers;
 pub mod imports;
 pub mod reads;
@@ -261,6 +262,9 @@ pub struct ProjectIndex {
     /// Module-level functions a loop may pass its row to (read when first called so).
     #[serde(skip)]
     pub helpers: helpers::Helpers,
+    /// The project's own top-level module names (where an added import goes).
+    #[serde(skip)]
+    pub first_party: first_party::FirstParty,
 }
 
 impl ProjectIndex {

@@ -10,7 +10,9 @@ Runs with the system python3 (standard library only).  It
    ``nplusone`` declaration against the measured growth;
 3. runs ``djopt fix`` on one temp copy and ``djopt fix --unsafe-fixes`` on
    another, re-runs the scenarios and checks results, query counts, untouched
-   sources, idempotence and that every .py file still compiles;
+   sources, idempotence, that every .py file still compiles and that the fixed
+   files are as tidy as before (no new line over 88 columns, imports in
+   isort's order);
 4. runs the self-test: deliberately wrong "fixes" that the suite must catch.
 
 The last line printed is the summary:
@@ -241,6 +243,86 @@ def compile_errors(project_dir, scratch):
     return errors
 
 
+# ------------------------------------------------------------------ tidiness
+
+# The project has no ruff or black configuration: ruff's default line length.
+LINE_LENGTH = 88
+
+
+def first_party(project_dir):
+    """The project's top-level packages and modules (isort's first-party section)."""
+    root = Path(project_dir)
+    return {p.name for p in root.iterdir() if (p / "__init__.py").exists()} | {
+        p.stem for p in root.glob("*.py")
+    }
+
+
+def import_section(node, own):
+    """isort's section of a top-level import: future, stdlib, third-party, first-party, local."""
+    if isinstance(node, ast.ImportFrom):
+        if node.level:
+            return 4
+        root = (node.module or "").split(".")[0]
+    else:
+        root = node.names[0].name.split(".")[0]
+    if root == "__future__":
+        return 0
+    if root in getattr(sys, "stdlib_module_names", ()):
+        return 1
+    return 3 if root in own else 2
+
+
+def member_key(name):
+    """isort's and ruff's order-by-type: CONSTANTS, Classes, functions; case-insensitively."""
+    kind = 0 if len(name) > 1 and name.isupper() else 1 if name[:1].isupper() else 2
+    return kind, name.lower(), name
+
+
+def untidiness(text, own):
+    """(lines over LINE_LENGTH, imports out of isort's order) of one file's text."""
+    long_lines = sum(1 for line in text.splitlines() if len(line) > LINE_LENGTH)
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return long_lines, 0
+    imports = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    disorder = 0
+    for a, b in zip(imports, imports[1:]):
+        sa, sb = import_section(a, own), import_section(b, own)
+        if sb < sa:
+            disorder += 1  # a section after a later one
+        elif sa == sb and b.lineno == a.end_lineno + 1:
+            # One group: `import x` lines first, then `from x import y`, each by module name.
+            ka = (isinstance(a, ast.ImportFrom), (getattr(a, "module", None) or a.names[0].name).lower())
+            kb = (isinstance(b, ast.ImportFrom), (getattr(b, "module", None) or b.names[0].name).lower())
+            disorder += kb < ka
+    for n in imports:
+        if isinstance(n, ast.ImportFrom):
+            names = [a.name for a in n.names]
+            disorder += names != sorted(names, key=member_key)
+    return long_lines, disorder
+
+
+def untidy(base_dir, fixed_dir):
+    """The fixed .py files with more over-long lines or more imports out of order than before."""
+    own = first_party(base_dir)
+    out = []
+    for path in sorted(Path(fixed_dir).rglob("*.py")):
+        rel = path.relative_to(fixed_dir)
+        before_path = Path(base_dir) / rel
+        if IGNORED_DIRS.intersection(rel.parts) or not before_path.exists():
+            continue
+        before, after = before_path.read_text(encoding="utf-8"), path.read_text(encoding="utf-8")
+        if before == after:
+            continue
+        (long_before, order_before), (long_after, order_after) = untidiness(before, own), untidiness(after, own)
+        if long_after > long_before:
+            out.append(f"{rel}: {long_after - long_before} more line(s) over {LINE_LENGTH} columns")
+        if order_after > order_before:
+            out.append(f"{rel}: imports out of isort's order ({order_before} -> {order_after})")
+    return out
+
+
 # --------------------------------------------------------------- evaluation
 
 
@@ -386,6 +468,35 @@ def apply_mutations(project_dir, base):
         path.write_text(text.replace(segment, segment.replace(m.old, m.new)), encoding="utf-8")
 
 
+# Module-level edits of an untidy fixer (of scenarios/tidy_edits.py), each to be reported.
+TIDY_MUTATIONS = [
+    ("from ._registry import scenario\n", "from ._registry import scenario\nfrom django.db.models import Count\n",
+     "imports out of isort's order", "an import appended after the local imports"),
+    ("    books = Book.objects.filter(published=True, pages__gte=0)\n",
+     '    books = Book.objects.filter(published=True, pages__gte=0).select_related("author__publisher")\n',
+     "over 88 columns", "a line made longer than 88 columns"),
+]
+
+
+def tidy_self_test(base_dir, tmp):
+    """Each untidy edit alone must be reported by `untidy`: how many were."""
+    count = 0
+    rel = Path("library") / "scenarios" / "tidy_edits.py"
+    for i, (old, new, expect, why) in enumerate(TIDY_MUTATIONS):
+        copy = copy_project(Path(tmp) / f"selftest-tidy-{i}")
+        path = copy / rel
+        text = path.read_text(encoding="utf-8")
+        if text.count(old) != 1:
+            raise SuiteError(f"self-test: {old!r} occurs {text.count(old)} times in {rel}")
+        path.write_text(text.replace(old, new), encoding="utf-8")
+        got = untidy(base_dir, copy)
+        caught = len(got) == 1 and expect in got[0]
+        count += caught
+        say(f"{'(tidy_edits.py)':42} {why:68} {'untidy':18} {'; '.join(got) or 'ok'}"
+            f"{'' if caught else '   <-- NOT CAUGHT'}")
+    return count
+
+
 def self_test(base, base_dir, tmp):
     say("-- self-test: applying deliberately wrong fixes to a copy")
     mutated = copy_project(Path(tmp) / "selftest")
@@ -412,8 +523,13 @@ def self_test(base, base_dir, tmp):
         if name not in mutated_names and set(r["problems"]) - {"not_fixed"}:
             failures.append(name)
             say(f"{name:42} {'(not mutated)':68} {'ok':18} {','.join(r['problems'])}   <-- FALSE ALARM")
+    tidy_caught = tidy_self_test(base_dir, tmp)
+    if tidy_caught < len(TIDY_MUTATIONS):
+        failures.append("tidy")
     broken = sum(1 for r in results.values() if "broken" in r["problems"])
-    say(f"e2e-self-test: mutations={len(MUTATIONS)} caught={len(MUTATIONS) - len([f for f in failures if f in mutated_names])} "
+    caught = len(MUTATIONS) - len([f for f in failures if f in mutated_names])
+    caught += tidy_caught
+    say(f"e2e-self-test: mutations={len(MUTATIONS) + len(TIDY_MUTATIONS)} caught={caught} "
         f"broken={broken} result={'pass' if not failures and broken > 0 else 'FAIL'}")
     return not failures and broken > 0
 
@@ -480,6 +596,8 @@ def main():
             other_changes += [f"[{mode}] {o}" for o in others]
             for err in compile_errors(copy, tmp):
                 failures.append(f"[{mode}] does not compile: {err}")
+            for problem in untidy(base_dir, copy):
+                failures.append(f"[{mode}] untidy: {problem}")
             rc2, note2 = run_djopt(djopt, flags, copy)
             if rc2 is None or rc2 not in (0, 1):
                 failures.append(f"djopt (second run) {note2.splitlines()[0]}")

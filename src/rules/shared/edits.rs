@@ -26,11 +26,38 @@ pub fn add_lookups(
         let args = call_args(call.node, ctx.src);
         let last = *args.positional.last()?;
         let quote = string_quote(last, ctx.src).unwrap_or(ctx.quote());
-        let text: String = lookups
-            .iter()
-            .map(|l| format!(", {quote}{l}{quote}"))
-            .collect();
-        edits.push(Edit::insertion(last.end_byte(), text));
+        edits.push(match one_per_line(ctx.src, call.node, &args.positional) {
+            // `(\n    "a",\n    "b",\n)`: each new lookup on a line of its own, the same way.
+            Some(indent) => {
+                let le = if ctx.src.contains("\r\n") {
+                    "\r\n"
+                } else {
+                    "\n"
+                };
+                let after = &ctx.src[last.end_byte()..];
+                if after.trim_start().starts_with(',') {
+                    let comma = last.end_byte() + after.find(',').expect("a comma");
+                    let text: String = lookups
+                        .iter()
+                        .map(|l| format!("{le}{indent}{quote}{l}{quote},"))
+                        .collect();
+                    Edit::insertion(comma + 1, text)
+                } else {
+                    let text: String = lookups
+                        .iter()
+                        .map(|l| format!(",{le}{indent}{quote}{l}{quote}"))
+                        .collect();
+                    Edit::insertion(last.end_byte(), text)
+                }
+            }
+            None => {
+                let text: String = lookups
+                    .iter()
+                    .map(|l| format!(", {quote}{l}{quote}"))
+                    .collect();
+                Edit::insertion(last.end_byte(), text)
+            }
+        });
         description = format!(
             "Add {} to the existing `{method}(...)`",
             quoted_list(lookups, quote)
@@ -57,6 +84,31 @@ pub fn add_lookups(
         }
     }
     Some((edits, description))
+}
+
+/// The indentation of a call's arguments when each starts a line of its own below the call's
+/// opening bracket (as ruff formats a call that does not fit, or one with a trailing comma).
+fn one_per_line<'s>(
+    src: &'s str,
+    call: tree_sitter::Node,
+    args: &[tree_sitter::Node],
+) -> Option<&'s str> {
+    let list = call.child_by_field_id(crate::field!("arguments"))?;
+    let mut row = list.start_position().row;
+    let mut indent = None;
+    for arg in args {
+        if arg.start_position().row <= row {
+            return None;
+        }
+        row = arg.end_position().row;
+        let line_start = src[..arg.start_byte()].rfind('\n').map_or(0, |i| i + 1);
+        let own = &src[line_start..arg.start_byte()];
+        if !own.chars().all(|c| c == ' ' || c == '\t') || indent.is_some_and(|i| i != own) {
+            return None;
+        }
+        indent = Some(own);
+    }
+    indent
 }
 
 pub fn quoted_list(lookups: &[String], quote: char) -> String {

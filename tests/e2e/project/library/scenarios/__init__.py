@@ -22,6 +22,7 @@ MODULES = [
     "module_aliases",
     "prefetched_elsewhere",
     "prefetch_aware",
+    "tidy_edits",
 ]
 
 
