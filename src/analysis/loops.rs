@@ -293,6 +293,11 @@ fn read_by_earlier_loops<'a: 't, 't>(
         return Vec::new();
     }
     let name = text(iterable, src);
+    // No `in <name>` between the binding and the loop: no earlier loop over it.
+    let before = &src[queryset.built_at.min(loop_node.start_byte())..loop_node.start_byte()];
+    if !before.contains(&format!("in {name}")) {
+        return Vec::new();
+    }
     let scope = scope_of(loop_node);
     let mut earlier: Vec<Node<'t>> = Vec::new();
     let mut rebound = false;
@@ -377,6 +382,13 @@ fn read_by_earlier_loops<'a: 't, 't>(
 /// cache.get(key)` then `if not languages:`)? The rows are read once per cache timeout, not
 /// per request: not worth a finding.
 fn on_cache_miss(loop_node: Node, src: &str) -> bool {
+    let function = crate::syntax::enclosing_function(loop_node).unwrap_or(loop_node);
+    if crate::finder!(b"cache")
+        .find(&src.as_bytes()[function.byte_range()])
+        .is_none()
+    {
+        return false;
+    }
     let mut at = loop_node;
     while let Some(parent) = at.parent() {
         if matches!(
@@ -1175,7 +1187,14 @@ impl<'t> Walker<'_, '_, 't> {
                         .index
                         .helpers
                         .function(&ctx.index.exports, &i.module, &i.name),
-                    None => ctx.index.helpers.local(&ctx.module, name),
+                    None => {
+                        // This module's own: from the tree being read when it holds the
+                        // function, else from the file as phase 1 saw it.
+                        match crate::index::helpers::in_tree(ctx.tree.root_node(), name, src) {
+                            Some(f) => Some(std::sync::Arc::new(f)),
+                            None => ctx.index.helpers.local(&ctx.module, name),
+                        }
+                    }
                 };
                 (facts, format!("{name}()"))
             }

@@ -9,7 +9,7 @@ use crate::syntax::NodeKind;
 use crate::syntax::text;
 use rustc_hash::FxHashMap;
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// What a helper function reads from each of its parameters, and whether it writes.
 #[derive(Debug, Default)]
@@ -43,8 +43,11 @@ struct HelperFile {
     module: String,
     /// A hash of the bytes phase 1 read: a file changed since is not read.
     hash: u64,
-    /// Its functions' facts, by name, read on first use.
-    facts: OnceLock<FxHashMap<String, HelperFacts>>,
+    /// Its text and outline, read on first use (None: changed since, or unreadable).
+    text: OnceLock<Option<(String, crate::text::outline::Outline)>>,
+    /// Its functions' facts by name, each read (from a parse of that function alone) on
+    /// first use.
+    facts: Mutex<FxHashMap<String, Option<Arc<HelperFacts>>>>,
 }
 
 /// The module-level functions of the project, by name.
@@ -115,7 +118,8 @@ impl Helpers {
                 path: def.path,
                 module: def.module,
                 hash: def.hash,
-                facts: OnceLock::new(),
+                text: OnceLock::new(),
+                facts: Mutex::new(FxHashMap::default()),
             });
         }
         helpers
@@ -128,7 +132,7 @@ impl Helpers {
         exports: &super::exports::Exports,
         imported: &str,
         name: &str,
-    ) -> Option<&HelperFacts> {
+    ) -> Option<Arc<HelperFacts>> {
         let candidates = self.by_name.get(name)?;
         let mut matching = candidates
             .iter()
@@ -137,38 +141,93 @@ impl Helpers {
         if matching.next().is_some() {
             return None;
         }
-        self.facts(first)?.get(name)
+        self.facts(first, name)
     }
 
     /// The function `name` defined in `module` itself.
-    pub fn local(&self, module: &str, name: &str) -> Option<&HelperFacts> {
+    pub fn local(&self, module: &str, name: &str) -> Option<Arc<HelperFacts>> {
         let candidates = self.by_name.get(name)?;
         let fi = *candidates
             .iter()
             .find(|&&fi| self.files[fi].module == module)?;
-        self.facts(fi)?.get(name)
+        self.facts(fi, name)
     }
 
-    fn facts(&self, fi: usize) -> Option<&FxHashMap<String, HelperFacts>> {
+    fn facts(&self, fi: usize, name: &str) -> Option<Arc<HelperFacts>> {
         let file = &self.files[fi];
-        Some(
-            file.facts
-                .get_or_init(|| read_file(file).unwrap_or_default()),
-        )
+        if let Some(known) = file.facts.lock().ok()?.get(name) {
+            return known.clone();
+        }
+        let facts = file
+            .text
+            .get_or_init(|| read_text(file))
+            .as_ref()
+            .and_then(|(text, outline)| function_facts(text, outline, name))
+            .map(Arc::new);
+        file.facts
+            .lock()
+            .ok()?
+            .insert(name.to_string(), facts.clone());
+        facts
     }
 }
 
-fn read_file(file: &HelperFile) -> Option<FxHashMap<String, HelperFacts>> {
+fn read_text(file: &HelperFile) -> Option<(String, crate::text::outline::Outline)> {
     let bytes = std::fs::read(&file.path).ok()?;
     if bytes_hash(&bytes) != file.hash {
         return None;
     }
     let source = crate::source::SourceFile::from_bytes(file.path.clone(), bytes).ok()?;
-    let src = source.text.as_str();
-    let tree = crate::syntax::parse::parse(src)?;
-    let root = tree.root_node();
-    let mut out = FxHashMap::default();
+    let outline = crate::text::outline::outline(&source.text);
+    Some((source.text, outline))
+}
+
+/// The facts of the module-level function `name` of `text`, from a parse of its last
+/// definition alone.
+fn function_facts(
+    text: &str,
+    outline: &crate::text::outline::Outline,
+    name: &str,
+) -> Option<HelperFacts> {
+    let defines = |range: &std::ops::Range<usize>| {
+        text[range.clone()].lines().any(|line| {
+            let line = line.strip_prefix("async ").unwrap_or(line);
+            line.strip_prefix("def ").is_some_and(|rest| {
+                let rest = rest.trim_start();
+                rest.strip_prefix(name)
+                    .is_some_and(|after| after.trim_start().starts_with('('))
+            })
+        })
+    };
+    let range = outline
+        .statements
+        .iter()
+        .filter(|st| matches!(st.kind, crate::text::outline::Kind::Function))
+        .map(|st| st.range.clone())
+        .rfind(|r| defines(r))?;
+    let tree = crate::syntax::parse::parse_ranges(text, &[range])?;
+    in_tree(tree.root_node(), name, text)
+}
+
+/// What the function `def` (with body `body`) reads from each parameter, and its writes.
+fn facts_of(def: tree_sitter::Node, body: tree_sitter::Node, src: &str) -> HelperFacts {
+    let params = parameters(def, src);
+    let reads = params
+        .iter()
+        .map(|(p, _)| root_reads(body, p, src))
+        .collect();
+    HelperFacts {
+        params,
+        reads,
+        writes: super::extract::write_targets(body, src),
+    }
+}
+
+/// The facts of the module-level function `name` of a tree already parsed (the file phase 2
+/// is reading), None when the tree does not hold it: no second parse of that file.
+pub fn in_tree(root: tree_sitter::Node, name: &str, src: &str) -> Option<HelperFacts> {
     let mut cursor = root.walk();
+    let mut found = None;
     for node in root.named_children(&mut cursor) {
         let def = match node.node_kind() {
             "function_definition" => node,
@@ -178,29 +237,16 @@ fn read_file(file: &HelperFile) -> Option<FxHashMap<String, HelperFacts>> {
             },
             _ => continue,
         };
-        if def.has_error() {
-            continue;
+        if def
+            .child_by_field_id(crate::field!("name"))
+            .is_some_and(|n| text(n, src) == name)
+            && !def.has_error()
+            && let Some(body) = def.child_by_field_id(crate::field!("body"))
+        {
+            found = Some(facts_of(def, body, src)); // the last definition wins
         }
-        let (Some(name), Some(body)) = (
-            def.child_by_field_id(crate::field!("name")),
-            def.child_by_field_id(crate::field!("body")),
-        ) else {
-            continue;
-        };
-        let params = parameters(def, src);
-        let reads = params
-            .iter()
-            .map(|(p, _)| root_reads(body, p, src))
-            .collect();
-        let facts = HelperFacts {
-            params,
-            reads,
-            writes: super::extract::write_targets(body, src),
-        };
-        // A name defined twice: the last definition wins, as in Python.
-        out.insert(text(name, src).to_string(), facts);
     }
-    Some(out)
+    found
 }
 
 /// The parameters of a function, with whether each may be passed by position (not after `*`
