@@ -68,15 +68,7 @@ impl<'t> ClassView<'t> {
             }
             match stmt.node_kind() {
                 "expression_statement" => {
-                    if let Some(assign) = stmt
-                        .named_child(0)
-                        .filter(|a| a.node_kind() == "assignment")
-                        && let (Some(left), Some(right)) = (
-                            assign.child_by_field_id(crate::field!("left")),
-                            assign.child_by_field_id(crate::field!("right")),
-                        )
-                        && left.node_kind() == "identifier"
-                    {
+                    if let Some((left, right)) = crate::syntax::simple_assignment(stmt) {
                         view.attrs
                             .push((text(left, src).to_string(), unparen(right), stmt));
                     }

@@ -4,7 +4,7 @@
 //! its parameters is read the first time a loop calls it with a row: its file is parsed then,
 //! once, and every function of it read (the text must still be the one phase 1 saw).
 
-use super::reads::{SelfRead, WriteTarget, root_reads};
+use super::reads::{SelfRead, WriteTarget, parameters, root_reads};
 use crate::syntax::NodeKind;
 use crate::syntax::text;
 use rustc_hash::FxHashMap;
@@ -247,36 +247,6 @@ pub fn in_tree(root: tree_sitter::Node, name: &str, src: &str) -> Option<HelperF
         }
     }
     found
-}
-
-/// The parameters of a function, with whether each may be passed by position (not after `*`
-/// or `*args`, not `**kwargs`).
-fn parameters(def: tree_sitter::Node, src: &str) -> Vec<(String, bool)> {
-    let Some(params) = def.child_by_field_id(crate::field!("parameters")) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    let mut positional = true;
-    let mut cursor = params.walk();
-    for p in params.named_children(&mut cursor) {
-        let name = match p.node_kind() {
-            "identifier" => Some(p),
-            "default_parameter" | "typed_parameter" | "typed_default_parameter" => p
-                .child_by_field_id(crate::field!("name"))
-                .or_else(|| p.named_child(0))
-                .filter(|n| n.node_kind() == "identifier"),
-            "list_splat_pattern" | "keyword_separator" => {
-                positional = false;
-                None
-            }
-            "dictionary_splat_pattern" => break,
-            _ => None,
-        };
-        if let Some(n) = name {
-            out.push((text(n, src).to_string(), positional));
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -401,10 +401,20 @@ impl Reader<'_> {
 
 /// The names of a function's parameters, in order (`self` included).
 pub fn parameter_names(function: Node, src: &str) -> Vec<String> {
-    let Some(params) = function.child_by_field_id(crate::field!("parameters")) else {
+    parameters(function, src)
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect()
+}
+
+/// The parameters of a function, with whether each may be passed by position (not after `*`
+/// or `*args`); `*args` and `**kwargs` themselves are left out.
+pub fn parameters(def: Node, src: &str) -> Vec<(String, bool)> {
+    let Some(params) = def.child_by_field_id(crate::field!("parameters")) else {
         return Vec::new();
     };
     let mut out = Vec::new();
+    let mut positional = true;
     let mut cursor = params.walk();
     for p in params.named_children(&mut cursor) {
         let name = match p.node_kind() {
@@ -413,10 +423,14 @@ pub fn parameter_names(function: Node, src: &str) -> Vec<String> {
                 .child_by_field_id(crate::field!("name"))
                 .or_else(|| p.named_child(0))
                 .filter(|n| n.node_kind() == "identifier"),
+            "list_splat_pattern" | "keyword_separator" => {
+                positional = false;
+                None
+            }
             _ => None,
         };
         if let Some(n) = name {
-            out.push(text(n, src).to_string());
+            out.push((text(n, src).to_string(), positional));
         }
     }
     out
@@ -502,28 +516,15 @@ pub fn root_reads(body: Node, root: &str, src: &str) -> Vec<SelfRead> {
     let mut k = 0;
     let mut c = 0;
     for stmt in body.named_children(&mut cursor) {
-        if let Some(assign) = stmt
-            .named_child(0)
-            .filter(|a| a.node_kind() == "assignment")
-            && let (Some(left), Some(right)) = (
-                assign.child_by_field_id(crate::field!("left")),
-                assign.child_by_field_id(crate::field!("right")),
-            )
-            && left.node_kind() == "identifier"
+        let assigned = crate::syntax::simple_assignment(stmt);
+        if let Some((left, right)) = assigned
             && crate::syntax::is_cache_read(right, src)
             && c < flags.cached.len()
         {
             flags.cached[c] = Some(text(left, src));
             c += 1;
         }
-        if let Some(assign) = stmt
-            .named_child(0)
-            .filter(|a| a.node_kind() == "assignment")
-            && let (Some(left), Some(right)) = (
-                assign.child_by_field_id(crate::field!("left")),
-                assign.child_by_field_id(crate::field!("right")),
-            )
-            && left.node_kind() == "identifier"
+        if let Some((left, right)) = assigned
             && let Some(value) = crate::syntax::creation_test(right, root, src)
             && k < flags.created.len()
         {

@@ -443,3 +443,13 @@ pub fn checks_prefetch_cache(bytes: &[u8]) -> bool {
             !rest.starts_with(b"=") || rest.starts_with(b"==")
         })
 }
+
+/// `name = value` as a statement (one identifier target): the target and the value.
+pub fn simple_assignment(stmt: Node) -> Option<(Node, Node)> {
+    let assign = stmt
+        .named_child(0)
+        .filter(|a| a.node_kind() == "assignment")?;
+    let left = assign.child_by_field_id(crate::field!("left"))?;
+    let right = assign.child_by_field_id(crate::field!("right"))?;
+    (left.node_kind() == "identifier").then_some((left, right))
+}
