@@ -80,7 +80,11 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
             read.push(name);
         }
     }
-    if read.is_empty() || read.len() > FEW || row_used_whole(loop_node, &facts.var, ctx.src) {
+    if read.is_empty()
+        || read.len() > FEW
+        || row_used_whole(loop_node, &facts.var, ctx.src)
+        || reads_unknown_attribute(ctx, qs.model, loop_node, &facts.var)
+    {
         return;
     }
     let Some(at) = qs.insert_at else {
@@ -106,6 +110,57 @@ pub fn check<'a>(checker: &mut Checker<'_, 'a>, captures: &Captures<'_, 'a>) {
             format!("Add `{call}`"),
         )),
     });
+}
+
+/// Does the loop read `row.<name>` where `name` is no field the index knows (`tree_id`, a
+/// column django-mptt's metaclass adds; a method reading who knows what)? `only()` would
+/// defer it, at a query per row.
+fn reads_unknown_attribute(
+    ctx: &crate::analysis::FileContext,
+    model: crate::index::ModelId,
+    loop_node: tree_sitter::Node,
+    var: &str,
+) -> bool {
+    let src = ctx.src;
+    let mut unknown = false;
+    walk_named(loop_node, |n| {
+        if unknown {
+            return false;
+        }
+        if n.node_kind() == "attribute"
+            && let (Some(object), Some(attr)) = (
+                n.child_by_field_id(crate::field!("object")),
+                n.child_by_field_id(crate::field!("attribute")),
+            )
+            && object.node_kind() == "identifier"
+            && text(object, src) == var
+        {
+            let name = text(attr, src);
+            // Django's own model methods and state read nothing a deferred column would cost.
+            unknown = !matches!(
+                name,
+                "pk" | "id"
+                    | "save"
+                    | "delete"
+                    | "refresh_from_db"
+                    | "full_clean"
+                    | "clean"
+                    | "clean_fields"
+                    | "get_deferred_fields"
+                    | "_meta"
+                    | "_state"
+                    | "__class__"
+            )
+                // `audittrail_set`: Django's name for a reverse relation, not a column (the
+                // index may not know it when the foreign key names a user model it cannot
+                // resolve).
+                && !name.ends_with("_set")
+                && ctx.index.field(model, name).is_none()
+                && !ctx.index.is_fk_attname(model, name);
+        }
+        true
+    });
+    unknown
 }
 
 /// Is the row variable used other than through `row.<attribute>`?
