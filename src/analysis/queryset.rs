@@ -54,8 +54,6 @@ pub struct Queryset<'t> {
     /// `list_select_related` (or its automatic `select_related()`) for an admin action.
     pub site_select: Vec<String>,
     pub site_select_all: bool,
-    /// Known as a parameter of the function (typed `QuerySet[Book]`, or an admin action's
-    /// `queryset`): a fix goes where the function uses it, as a new queryset.
     /// `self.books…` in a model method: a caller may have prefetched the relation, and then
     /// `.all()` reads the cache, which a queryset of its own would throw away.
     pub self_relation: bool,
@@ -65,6 +63,8 @@ pub struct Queryset<'t> {
     /// `author.books…`: each row's ForeignKey back to `author` (`author`), which Django sets
     /// on every row it loads through the related manager (no query, whatever is read below).
     pub known_related: Option<String>,
+    /// Known as a parameter of the function (typed `QuerySet[Book]`, or an admin action's
+    /// `queryset`): a fix goes where the function uses it, as a new queryset.
     pub from_parameter: bool,
 }
 

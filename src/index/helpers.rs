@@ -98,6 +98,14 @@ pub fn def_names(bytes: &[u8]) -> Vec<String> {
     names
 }
 
+/// Does a function start a line (what [`def_names`] reads), without collecting the names?
+pub fn has_defs(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"def ")
+        || bytes.starts_with(b"async def ")
+        || crate::finder!(b"\ndef ").find(bytes).is_some()
+        || crate::finder!(b"\nasync def ").find(bytes).is_some()
+}
+
 pub fn bytes_hash(bytes: &[u8]) -> u64 {
     use std::hash::Hasher;
     let mut h = rustc_hash::FxHasher::default();
@@ -257,6 +265,8 @@ mod tests {
     fn names_at_line_starts() {
         let src = b"def a(x):\n    def inner(): pass\nasync def b(): pass\nclass C:\n    def m(self): pass\ndef  c (): pass\n";
         assert_eq!(def_names(src), vec!["a", "c", "b"]);
+        assert!(has_defs(src));
+        assert!(!has_defs(b"class C:\n    def m(self): pass\n"));
     }
 
     #[test]

@@ -27,9 +27,7 @@ pub use resolve::build_index;
 /// (`exports`), module-level functions (`helpers`)? The cache's key covers these files.
 pub fn phase1_reads(path: &std::path::Path, bytes: &[u8]) -> bool {
     let is_package = path.file_name().is_some_and(|n| n == "__init__.py");
-    may_define_models(bytes)
-        || exports::may_reexport(bytes, is_package)
-        || !helpers::def_names(bytes).is_empty()
+    may_define_models(bytes) || exports::may_reexport(bytes, is_package) || helpers::has_defs(bytes)
 }
 
 /// The index of one models file at `path` (for tests of the layers above).
